@@ -1,0 +1,29 @@
+// The shape shared by every policy that judges a key only because a cluster
+// depends on it: find the in-use keys once, ask one question of each key,
+// report on the key with the cluster named and the safe way out.
+
+import type { ReportViolation, StackValidation } from "@pulumi/policy";
+import { InUseKey, RETIRE_KEY_SAFELY, StackResource, describeUse, findKeyUsage } from "./inUse";
+
+export interface KeyFinding {
+    /** What is wrong, completing "..., but <problem>". */
+    problem: string;
+    /** What to change to comply. */
+    fix: string;
+}
+
+/** Returns a finding, or undefined when the key complies or the answer is unknown in preview. */
+export type KeyCheck = (key: StackResource, use: InUseKey) => KeyFinding | undefined;
+
+export function inUseKeyMessage(use: InUseKey, finding: KeyFinding): string {
+    return `${describeUse(use)}, but ${finding.problem}. ${finding.fix} ${RETIRE_KEY_SAFELY}`;
+}
+
+export function validateInUseKeys(check: KeyCheck): StackValidation {
+    return (args, reportViolation: ReportViolation) => {
+        for (const use of findKeyUsage(args.resources).inUse) {
+            const finding = check(use.key, use);
+            if (finding) reportViolation(inUseKeyMessage(use, finding), use.key.urn);
+        }
+    };
+}
