@@ -1,0 +1,289 @@
+// Dynamic provider: notices that KMS rotated the key (a new primary key
+// version) and rewrites every Secret so kube-apiserver re-seals it with the new
+// version. The rewrite itself is the engine in ./reencrypt (no Pulumi there);
+// this file only decides WHEN to run it and records the result in state.
+import * as pulumi from "@pulumi/pulumi";
+import type { AlibabaContext, KeyInfo } from "./alibaba";
+import type { ReencryptSummary } from "./reencrypt";
+
+/** The sentinel Pulumi passes for inputs not known yet (preview). */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export interface SecretRotationInputs {
+    clusterId: string;
+    regionId: string;
+    kmsKeyId: string;
+    /** When the cluster's encryption was switched on (ISO time): a run must follow it. */
+    encryptionEnabledAt?: string;
+    annotationKey: string;
+    concurrency: number;
+    qps: number;
+    pageSize: number;
+    serviceAccountNamespace: string;
+    serviceAccountName: string;
+    kubeconfigPath?: string;
+}
+
+export interface SecretRotationOutputs extends SecretRotationInputs {
+    /** The key's primary version the last completed run re-sealed every Secret with. */
+    keyVersion: string;
+    /** The annotation value the last run wrote (the guide's YYYYMMDD-HHMMSS form). */
+    annotationValue: string;
+    listed: number;
+    rewritten: number;
+    remainingCount: number;
+    verified: boolean;
+    /** When the last run verified every Secret (absent when it did not). */
+    verifiedAt?: string;
+}
+
+/** What the provider needs from the outside; tests inject endpoints through the environment and these. */
+export interface RotationRuntime {
+    /** Extra environment (endpoint overrides); defaults to process.env. */
+    env?: NodeJS.ProcessEnv;
+    /** Where a run keeps its checkpoint so an interrupted `pulumi up` resumes. Default: the OS temp dir. */
+    stateDir?: string;
+    log?(line: string): void;
+    now?(): Date;
+}
+
+/** The guide's TIME form, in UTC: 20220101-010101. */
+export function guideTime(at: Date): string {
+    const p = (n: number) => String(n).padStart(2, "0");
+    return (
+        `${at.getUTCFullYear()}${p(at.getUTCMonth() + 1)}${p(at.getUTCDate())}-` +
+        `${p(at.getUTCHours())}${p(at.getUTCMinutes())}${p(at.getUTCSeconds())}`
+    );
+}
+
+/**
+ * The annotation value for a run: the later of the key's last rotation and the
+ * moment encryption was switched on. A new rotation (or switching encryption on)
+ * always yields a value no Secret carries yet, so every Secret gets really written.
+ */
+export function annotationValueFor(key: Pick<KeyInfo, "lastRotationDate" | "creationDate">, encryptionEnabledAt?: string): string {
+    const candidates = [key.lastRotationDate, key.creationDate, encryptionEnabledAt]
+        .filter((t): t is string => !!t)
+        .map((t) => new Date(t))
+        .filter((d) => !isNaN(d.getTime()));
+    if (candidates.length === 0) {
+        throw new Error(`KMS key has neither a rotation nor a creation date, so no rotation time can be derived; check the key with DescribeKey.`);
+    }
+    return guideTime(new Date(Math.max(...candidates.map((d) => d.getTime()))));
+}
+
+/** Why a run is due, or undefined when the last completed run still covers the key's primary version. */
+export function rotationDue(olds: Partial<SecretRotationOutputs>, news: SecretRotationInputs, primaryKeyVersion: string): string | undefined {
+    if (olds.kmsKeyId !== news.kmsKeyId) return `the key changed from ${olds.kmsKeyId} to ${news.kmsKeyId}`;
+    if (olds.clusterId !== news.clusterId) return `the cluster changed`;
+    if (olds.annotationKey !== news.annotationKey) return `the annotation key changed`;
+    if ((olds.encryptionEnabledAt ?? "") !== (news.encryptionEnabledAt ?? "")) return `the cluster's encryption was switched on again`;
+    if (olds.keyVersion !== primaryKeyVersion) {
+        return `KMS rotated key ${news.kmsKeyId}: primary version ${primaryKeyVersion}, Secrets last re-sealed with ${olds.keyVersion ?? "none"}`;
+    }
+    if (!olds.verified) return `the last re-encryption did not verify (${olds.remainingCount ?? "?"} Secrets remained)`;
+    return undefined;
+}
+
+export function validateRotationInputs(news: Partial<SecretRotationInputs>): string[] {
+    const failures: string[] = [];
+    const wholeIn = (name: keyof SecretRotationInputs, min: number, max: number) => {
+        const v = news[name];
+        if (v === undefined || (v as unknown) === UNKNOWN) return;
+        if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+            failures.push(`${name}: ${JSON.stringify(v)} must be a whole number from ${min} to ${max}`);
+        }
+    };
+    wholeIn("concurrency", 1, 64);
+    wholeIn("qps", 0, 1000);
+    wholeIn("pageSize", 10, 5000);
+    for (const name of ["clusterId", "regionId", "kmsKeyId", "annotationKey", "serviceAccountNamespace", "serviceAccountName"] as const) {
+        if (!news[name]) failures.push(`${name}: required`);
+    }
+    return failures;
+}
+
+/** Reads the key's primary version, the signal that KMS rotated it. */
+async function readKey(inputs: SecretRotationInputs, runtime: RotationRuntime): Promise<KeyInfo> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const alibaba = require("./alibaba") as typeof import("./alibaba");
+    const ctx: AlibabaContext = { regionId: inputs.regionId, env: runtime.env };
+    return alibaba.describeKey(ctx, inputs.kmsKeyId);
+}
+
+/**
+ * Cluster access for the run, least privilege: an operator kubeconfig (a
+ * short-lived one from the CS API, or the configured file) is used for ONE
+ * call, a TokenRequest for the dedicated ServiceAccount; the run itself uses
+ * that token, which may only get, list and patch Secrets and expires in an hour.
+ */
+export async function reencryptionKubeConfig(inputs: SecretRotationInputs, runtime: RotationRuntime) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const k8s = require("@kubernetes/client-node") as typeof import("@kubernetes/client-node");
+    const operator = new k8s.KubeConfig();
+    if (inputs.kubeconfigPath) {
+        operator.loadFromFile(inputs.kubeconfigPath);
+    } else {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const alibaba = require("./alibaba") as typeof import("./alibaba");
+        const yaml = await alibaba.describeClusterUserKubeconfig({ regionId: inputs.regionId, env: runtime.env }, inputs.clusterId, 15);
+        operator.loadFromString(yaml);
+    }
+    const cluster = operator.getCurrentCluster();
+    if (!cluster) throw new Error(`the kubeconfig for cluster ${inputs.clusterId} has no current cluster; check its current-context`);
+    let token: string | undefined;
+    try {
+        const core = operator.makeApiClient(k8s.CoreV1Api);
+        const answer = await core.createNamespacedServiceAccountToken({
+            name: inputs.serviceAccountName,
+            namespace: inputs.serviceAccountNamespace,
+            body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600, audiences: [] } },
+        });
+        token = answer.status?.token;
+    } catch (e) {
+        const code = (e as { code?: number }).code;
+        throw new Error(
+            `could not get a token for ServiceAccount ${inputs.serviceAccountNamespace}/${inputs.serviceAccountName} on cluster ${inputs.clusterId}` +
+                `${code ? ` (HTTP ${code})` : ""}: the operator needs "create" on serviceaccounts/token there, and the ServiceAccount must exist (this stack creates it).`,
+        );
+    }
+    if (!token) throw new Error(`the TokenRequest for ${inputs.serviceAccountNamespace}/${inputs.serviceAccountName} returned no token`);
+    const runner = new k8s.KubeConfig();
+    runner.loadFromClusterAndUser(cluster, { name: "ask-secret-reencryptor", token });
+    return runner;
+}
+
+/** One run: re-seal every Secret with the key's current primary version, verify, record. */
+export async function runRotation(inputs: SecretRotationInputs, runtime: RotationRuntime = {}): Promise<SecretRotationOutputs> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const engine = require("./reencrypt") as typeof import("./reencrypt");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const path = require("path") as typeof import("path");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const os = require("os") as typeof import("os");
+    const log = runtime.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+
+    const key = await readKey(inputs, runtime);
+    const annotationValue = annotationValueFor(key, inputs.encryptionEnabledAt);
+    log(`re-encrypting Secrets of cluster ${inputs.clusterId}: key ${inputs.kmsKeyId} primary version ${key.primaryKeyVersion}, ${inputs.annotationKey}=${annotationValue}`);
+    const kubeConfig = await reencryptionKubeConfig(inputs, runtime);
+    const client = engine.createKubernetesSecretsClient(kubeConfig, { concurrency: inputs.concurrency });
+    const statePath = path.join(runtime.stateDir ?? os.tmpdir(), `ask-reencrypt-${inputs.clusterId}.json`);
+    const summary: ReencryptSummary = await engine.reencryptSecrets(client, {
+        annotationKey: inputs.annotationKey,
+        annotationValue,
+        concurrency: inputs.concurrency,
+        qps: inputs.qps,
+        pageSize: inputs.pageSize,
+        statePath,
+        log,
+        onProgress: (p) =>
+            log(`  ${p.phase}: ${p.done}${p.totalEstimate ? `/${p.totalEstimate}` : ""} Secrets, ${p.ratePerSecond.toFixed(0)}/s${p.etaSeconds !== undefined ? `, ETA ${Math.ceil(p.etaSeconds)}s` : ""}`),
+    });
+    if (!summary.verified) {
+        const names = summary.remaining.slice(0, 20).map((r) => `${r.namespace}/${r.name}`).join(", ");
+        log(
+            `WARNING: ${summary.remainingCount} Secrets of cluster ${inputs.clusterId} are not yet re-sealed with key version ${key.primaryKeyVersion}` +
+                ` (${names}${summary.remainingCount > 20 ? ", ..." : ""}); the next \`pulumi up\` retries them.`,
+        );
+    }
+    return {
+        ...inputs,
+        keyVersion: key.primaryKeyVersion,
+        annotationValue,
+        listed: summary.listed,
+        rewritten: summary.rewritten,
+        remainingCount: summary.remainingCount,
+        verified: summary.verified,
+        verifiedAt: summary.verified ? new Date(summary.finishedAt).toISOString() : undefined,
+    };
+}
+
+function hasUnknown(inputs: object): boolean {
+    return Object.values(inputs).some((v) => v === UNKNOWN);
+}
+
+/** The provider: thin, builds every client inside its methods (closure serialization). */
+export const rotationProvider: pulumi.dynamic.ResourceProvider = {
+    async check(_olds: SecretRotationInputs, news: SecretRotationInputs) {
+        const failures = validateRotationInputs(news).map((reason) => ({ property: reason.split(":")[0], reason }));
+        return { inputs: news, failures };
+    },
+
+    async diff(_id: string, olds: SecretRotationOutputs, news: SecretRotationInputs) {
+        if (hasUnknown(news)) return { changes: true };
+        const key = await readKey(news, {});
+        const why = rotationDue(olds, news, key.primaryKeyVersion);
+        const replaces = olds.clusterId !== news.clusterId ? ["clusterId"] : [];
+        return why ? { changes: true, replaces, detailedDiff: { keyVersion: { kind: "update" as const } } } : { changes: false };
+    },
+
+    async create(inputs: SecretRotationInputs) {
+        const outs = await runRotation(inputs);
+        return { id: `${inputs.clusterId}/secret-rotation`, outs };
+    },
+
+    async update(_id: string, _olds: SecretRotationOutputs, news: SecretRotationInputs) {
+        return { outs: await runRotation(news) };
+    },
+
+    async read(id: string, props: SecretRotationOutputs) {
+        return { id, props };
+    },
+
+    // Deleting this resource leaves Secrets as they are: they stay sealed with the versions they have.
+    async delete() {},
+};
+
+export interface SecretRotationArgs {
+    /** The cluster whose Secrets are re-encrypted. */
+    clusterId: pulumi.Input<string>;
+    /** The cluster's region. */
+    regionId: pulumi.Input<string>;
+    /** The KMS key whose rotations trigger a run. */
+    kmsKeyId: pulumi.Input<string>;
+    /** When encryption was switched on (from ClusterEncryption.enabledAt): a change triggers a run. */
+    encryptionEnabledAt?: pulumi.Input<string>;
+    /** Annotation written to force the rewrite; default "encryption-key-rotation-time". */
+    annotationKey: pulumi.Input<string>;
+    /** Parallel writes; default 8. */
+    concurrency: pulumi.Input<number>;
+    /** Writes per second cap (KMS Encrypt calls); 0 = none. */
+    qps: pulumi.Input<number>;
+    /** Secrets per list page. */
+    pageSize: pulumi.Input<number>;
+    /** The dedicated least-privilege ServiceAccount the run uses. */
+    serviceAccountNamespace: pulumi.Input<string>;
+    serviceAccountName: pulumi.Input<string>;
+    /** A kubeconfig file for the operator side, instead of a short-lived one from the CS API. */
+    kubeconfigPath?: pulumi.Input<string>;
+}
+
+/** Re-encrypts every Secret after each KMS key rotation (and once when encryption is switched on). */
+export class SecretRotation extends pulumi.dynamic.Resource {
+    declare readonly keyVersion: pulumi.Output<string>;
+    declare readonly annotationValue: pulumi.Output<string>;
+    declare readonly verified: pulumi.Output<boolean>;
+    declare readonly verifiedAt: pulumi.Output<string | undefined>;
+    declare readonly remainingCount: pulumi.Output<number>;
+
+    constructor(name: string, args: SecretRotationArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            rotationProvider,
+            name,
+            {
+                ...args,
+                keyVersion: undefined,
+                annotationValue: undefined,
+                listed: undefined,
+                rewritten: undefined,
+                remainingCount: undefined,
+                verified: undefined,
+                verifiedAt: undefined,
+            },
+            opts,
+            "ask",
+            "SecretRotation",
+        );
+    }
+}

@@ -1,0 +1,97 @@
+// The offline plan: `npm run plan -- --stack <name> [--json]`.
+// Reads Pulumi.<name>.yaml as the CLI does, runs index.ts under Pulumi mocks
+// (no CLI, no credentials, no network) and prints what `pulumi up` would register.
+// Exit 0 for a valid stack, 2 for a config or usage error.
+import * as path from "path";
+import { parseArgs } from "util";
+import * as pulumi from "@pulumi/pulumi";
+import { planProgram, readProjectName, readStackConfig, StackFileError, Plan, PlannedResource } from "./planner";
+
+const USAGE = "usage: npm run plan -- --stack <name> [--json]";
+
+export function formatTable(plan: Plan): string {
+    const rows = plan.resources.map((r) => [
+        r.protect ? "protect" : r.read ? "read" : "",
+        r.type,
+        r.name,
+        r.parent ? r.parent.split("::").pop()! : "",
+        summarize(r),
+    ]);
+    const header = ["", "TYPE", "NAME", "PARENT", "KEY SETTINGS"];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+    const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
+    return [
+        `Stack ${plan.stack} (project ${plan.project}): ${plan.resources.length} resources would be registered`,
+        "",
+        line(header),
+        ...rows.map(line),
+    ].join("\n");
+}
+
+const SHOWN: Record<string, string[]> = {
+    "alicloud:kms/instance:Instance": ["paymentType", "productVersion", "vpcId", "deletionProtection"],
+    "alicloud:kms/key:Key": ["keySpec", "keyUsage", "automaticRotation", "rotationInterval", "deletionProtection", "status"],
+    "alicloud:ram/role:Role": ["roleName"],
+    "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment": ["policyName", "roleName"],
+    "alicloud:ram/userPolicyAttachment:UserPolicyAttachment": ["policyName", "userName"],
+    "pulumi-nodejs:dynamic/ask:ClusterEncryption": ["clusterId", "regionId"],
+    "pulumi-nodejs:dynamic/ask:SecretRotation": ["annotationKey", "concurrency", "qps"],
+};
+
+function summarize(r: PlannedResource): string {
+    const keys = SHOWN[r.type] ?? [];
+    return keys
+        .filter((k) => r.props[k] !== undefined)
+        .map((k) => `${k}=${typeof r.props[k] === "string" ? r.props[k] : JSON.stringify(r.props[k])}`)
+        .join(" ");
+}
+
+export async function main(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+    let args;
+    try {
+        args = parseArgs({ args: argv, options: { stack: { type: "string", short: "s" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } } }).values;
+    } catch (e) {
+        err.write(`${(e as Error).message}\n${USAGE}\n`);
+        return 2;
+    }
+    if (args.help) {
+        out.write(`${USAGE}\n`);
+        return 0;
+    }
+    if (!args.stack) {
+        err.write(`--stack is required (the stack file Pulumi.<name>.yaml to plan)\n${USAGE}\n`);
+        return 2;
+    }
+    const projectDir = path.resolve(__dirname, "..");
+    let plan: Plan;
+    try {
+        const project = readProjectName(projectDir);
+        const config = readStackConfig(projectDir, args.stack, project);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const program = require(path.join(projectDir, "index.ts")) as () => Promise<unknown>;
+        plan = await planProgram({ program, project, stack: args.stack, config });
+    } catch (e) {
+        if (e instanceof StackFileError || pulumi.RunError.isInstance(e)) {
+            err.write(`plan: stack ${args.stack}: ${(e as Error).message}\n`);
+            return 2;
+        }
+        throw e;
+    }
+    out.write(args.json ? `${JSON.stringify({ stack: plan.stack, resources: plan.resources.map(publicView) }, null, 2)}\n` : `${formatTable(plan)}\n`);
+    return 0;
+}
+
+/** The documented JSON shape of a planned resource. */
+function publicView(r: PlannedResource) {
+    return { urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, protect: r.protect, props: r.props };
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2), process.stdout, process.stderr).then(
+        (code) => process.exit(code),
+        (e) => {
+            process.stderr.write(`plan failed: ${(e as Error).stack ?? e}\n`);
+            process.exit(1);
+        },
+    );
+}

@@ -1,0 +1,203 @@
+// The offline plan's engine: runs the Pulumi program under mocks (no CLI, no
+// credentials, no network) and records every resource registration exactly as
+// the engine would receive it: type, name, parent, protect, dependencies and
+// the serialized inputs (secrets and unknowns still marked).
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import * as pulumi from "@pulumi/pulumi";
+
+// Pulumi's wire markers (sdk/nodejs/runtime/rpc.ts).
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export interface PlannedResource {
+    urn: string;
+    type: string;
+    name: string;
+    parent?: string;
+    protect: boolean;
+    /** True for resources the program reads (`Resource.get`) rather than manages. */
+    read?: boolean;
+    props: Record<string, unknown>;
+    dependencies: string[];
+    propertyDependencies: Record<string, string[]>;
+}
+
+export interface Plan {
+    stack: string;
+    project: string;
+    resources: PlannedResource[];
+}
+
+export class StackFileError extends Error {}
+
+export interface StackConfig {
+    /** "namespace:key" → value as the program sees it (strings; objects as JSON). */
+    config: Record<string, string>;
+    secretKeys: string[];
+}
+
+/** Reads Pulumi.yaml's project name. */
+export function readProjectName(projectDir: string): string {
+    const file = path.join(projectDir, "Pulumi.yaml");
+    const doc = yaml.load(fs.readFileSync(file, "utf8")) as { name?: string } | undefined;
+    if (!doc?.name) throw new StackFileError(`${file}: no project name`);
+    return doc.name;
+}
+
+/** Reads Pulumi.<stack>.yaml the way the CLI does: bare keys belong to the project; secure values stay opaque. */
+export function readStackConfig(projectDir: string, stack: string, project: string): StackConfig {
+    const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) {
+        const known = fs
+            .readdirSync(projectDir)
+            .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+            .filter((s): s is string => !!s);
+        throw new StackFileError(
+            `no stack file ${file}; create it (see Pulumi.dev.yaml) or pick one of: ${known.join(", ") || "(none)"}`,
+        );
+    }
+    let doc: { config?: Record<string, unknown> } | undefined;
+    try {
+        doc = yaml.load(fs.readFileSync(file, "utf8")) as typeof doc;
+    } catch (e) {
+        throw new StackFileError(`${file}: not valid YAML: ${(e as Error).message}`);
+    }
+    const config: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [key, value] of Object.entries(doc?.config ?? {})) {
+        const fullKey = key.includes(":") ? key : `${project}:${key}`;
+        if (value && typeof value === "object" && !Array.isArray(value) && "secure" in value) {
+            // Encrypted with the stack's secrets provider, which only the CLI can open.
+            config[fullKey] = "[secret]";
+            secretKeys.push(fullKey);
+        } else {
+            config[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
+        }
+    }
+    return { config, secretKeys };
+}
+
+/** Replaces wire markers with readable values; secrets never print. */
+export function readableProps(value: unknown): unknown {
+    if (value === UNKNOWN) return "[unknown]";
+    if (Array.isArray(value)) return value.map(readableProps);
+    if (value && typeof value === "object") {
+        const o = value as Record<string, unknown>;
+        if (o[SIG_KEY] === SECRET_SIG) return "[secret]";
+        if (o[SIG_KEY] === RESOURCE_SIG) return o["urn"];
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(o)) {
+            // The serialized dynamic provider is code, thousands of lines: name it, don't print it.
+            out[k] = k === "__provider" && typeof v === "string" ? `[serialized provider, ${v.length} bytes]` : readableProps(v);
+        }
+        return out;
+    }
+    return value;
+}
+
+/** Plausible outputs for planned resources, so the program's applies run as in `pulumi up`. */
+function plannedOutputs(type: string, name: string, inputs: Record<string, unknown>, region: string): { id: string; state: Record<string, unknown> } {
+    const suffix = Buffer.from(name).toString("hex").slice(-12).padStart(12, "0");
+    switch (type) {
+        case "alicloud:kms/instance:Instance":
+            return { id: `kst-plan${suffix}`, state: { ...inputs } };
+        case "alicloud:kms/key:Key": {
+            const id = (inputs["id"] as string | undefined) ?? `key-plan${suffix}`;
+            return { id, state: { ...inputs, arn: `acs:kms:${region}:000000000000:key/${id}`, primaryKeyVersion: "[planned]" } };
+        }
+        case "alicloud:ram/role:Role":
+            return { id: String(inputs["roleName"] ?? name), state: { ...inputs } };
+        default:
+            return { id: `${name}-id`, state: { ...inputs } };
+    }
+}
+
+type RegisterRequest = {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getProtect?(): boolean;
+    getObject?(): { toJavaScript(): Record<string, unknown> };
+    getProperties?(): { toJavaScript(): Record<string, unknown> };
+    getDependenciesList?(): string[];
+    getPropertydependenciesMap?(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
+    getId?(): string;
+};
+
+function urnOf(stack: string, project: string, parent: string, type: string, name: string): string {
+    let qualified = type;
+    if (parent) qualified = `${parent.split("::")[2].split("$").pop()}$${type}`;
+    return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+}
+
+/**
+ * Runs `program` (the module exported by index.ts) under mocks with the stack's
+ * config and returns what `pulumi up` would register. Config errors surface as
+ * the program's own error (a pulumi.RunError for invalid config).
+ */
+export async function planProgram(options: {
+    program: () => Promise<unknown>;
+    project: string;
+    stack: string;
+    config: StackConfig;
+    /** Answers for invokes (data sources): token → result. */
+    invokes?: Record<string, Record<string, unknown>>;
+}): Promise<Plan> {
+    const { project, stack } = options;
+    const region = options.config.config["alicloud:region"] ?? "";
+    const invokes: Record<string, Record<string, unknown>> = {
+        "alicloud:ram/getRoles:getRoles": { names: [], roles: [], ids: [] },
+        "alicloud:cs/getClusterCredential:getClusterCredential": { kubeConfig: "[planned]", certificateAuthority: {} },
+        ...options.invokes,
+    };
+    pulumi.runtime.setAllConfig(options.config.config, options.config.secretKeys);
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => plannedOutputs(args.type, args.name, { ...args.inputs, ...(args.id ? { id: args.id } : {}) }, region),
+            call: (args) => {
+                const answer = invokes[args.token];
+                if (!answer) throw new Error(`the offline plan has no answer for data source ${args.token}`);
+                return answer;
+            },
+        },
+        project,
+        stack,
+        false,
+    );
+
+    const resources: PlannedResource[] = [];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): Record<string, (req: RegisterRequest, cb: unknown) => unknown> };
+    const monitor = settings.getMonitor();
+    const record = (req: RegisterRequest, read: boolean) => {
+        const parent = req.getParent() || undefined;
+        const raw = (read ? req.getProperties?.() : req.getObject?.())?.toJavaScript() ?? {};
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap?.().forEach((v, k) => (propertyDependencies[k] = v.getUrnsList()));
+        resources.push({
+            urn: urnOf(stack, project, parent ?? "", req.getType(), req.getName()),
+            type: req.getType(),
+            name: req.getName(),
+            parent,
+            protect: !!req.getProtect?.(),
+            ...(read ? { read: true } : {}),
+            props: readableProps(raw) as Record<string, unknown>,
+            dependencies: req.getDependenciesList?.() ?? [],
+            propertyDependencies,
+        });
+    };
+    for (const [method, read] of [["registerResource", false], ["readResource", true]] as const) {
+        const original = monitor[method].bind(monitor);
+        monitor[method] = (req: RegisterRequest, cb: unknown) => {
+            record(req, read);
+            return original(req, cb);
+        };
+    }
+
+    await pulumi.runtime.runInPulumiStack(options.program);
+    return { stack, project, resources };
+}
