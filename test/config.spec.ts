@@ -1,0 +1,143 @@
+import { strict as assert } from "assert";
+import { ConfigError, parseStackConfig, PROJECT, rotationIntervalSeconds } from "../components/config";
+
+const ns = (key: string) => `${PROJECT}:${key}`;
+
+/** A valid create-path stack, as Pulumi hands config to a program (objects as JSON text). */
+function createPath(overrides: Record<string, string | undefined> = {}): Record<string, string> {
+    const raw: Record<string, string | undefined> = {
+        "alicloud:region": "cn-hangzhou",
+        [ns("clusterId")]: "c8f2a1b3c4d5e6f708192a3b4c5d6e7f8",
+        [ns("kmsInstance")]: JSON.stringify({
+            vpcId: "vpc-bp1a",
+            vswitchIds: ["vsw-bp1a", "vsw-bp1b"],
+            zoneIds: ["cn-hangzhou-k", "cn-hangzhou-j"],
+        }),
+        ...overrides,
+    };
+    return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) as Record<string, string>;
+}
+
+function problemsOf(raw: Record<string, string>): string[] {
+    try {
+        parseStackConfig(raw);
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+        return e.problems;
+    }
+    assert.fail("expected the config to be rejected");
+}
+
+function assertOneProblem(raw: Record<string, string>, key: string, fragment: RegExp) {
+    const problems = problemsOf(raw);
+    assert.equal(problems.length, 1, `expected one problem, got:\n${problems.join("\n")}`);
+    assert.ok(problems[0].startsWith(`${key}:`), `problem should name ${key}: ${problems[0]}`);
+    assert.match(problems[0], fragment);
+}
+
+describe("stack config", () => {
+    it("applies safe defaults to a minimal create-path stack", () => {
+        const s = parseStackConfig(createPath());
+        assert.equal(s.clusterId, "c8f2a1b3c4d5e6f708192a3b4c5d6e7f8");
+        assert.equal(s.region, "cn-hangzhou");
+        assert.equal(s.kmsInstance?.paymentType, "PayAsYouGo");
+        assert.equal(s.kmsInstance?.productVersion, "3");
+        assert.equal(s.kmsInstance?.deletionProtection, true);
+        assert.equal(s.key.rotationInterval, "31536000s");
+        assert.equal(s.key.pendingWindowInDays, 30);
+        assert.match(s.key.description, /c8f2a1b3c4d5e6f708192a3b4c5d6e7f8/);
+        assert.equal(s.securityRole, "auto");
+        assert.deepEqual(s.rotation, {
+            enabled: true,
+            concurrency: 8,
+            qps: 100,
+            pageSize: 500,
+            annotationKey: "encryption-key-rotation-time",
+            kubeconfigPath: undefined,
+            serviceAccountNamespace: "kube-system",
+            serviceAccountName: "ask-secret-reencryptor",
+        });
+        assert.deepEqual(s.encryption, { pollIntervalSeconds: 10, timeoutMinutes: 30 });
+    });
+
+    it("normalizes the rotation interval to the seconds form the API reads back", () => {
+        assert.equal(parseStackConfig(createPath({ [ns("key")]: JSON.stringify({ rotationInterval: "90d" }) })).key.rotationInterval, "7776000s");
+        assert.equal(parseStackConfig(createPath({ [ns("key")]: JSON.stringify({ rotationInterval: "604800s" }) })).key.rotationInterval, "604800s");
+        assert.equal(rotationIntervalSeconds("365d"), 31536000);
+        assert.equal(rotationIntervalSeconds("soon"), undefined);
+    });
+
+    it("adopts an existing key without an instance", () => {
+        const s = parseStackConfig(createPath({ [ns("kmsInstance")]: undefined, [ns("kmsKeyId")]: "key-hzz62f1cb66fa42qo5jgx" }));
+        assert.equal(s.kmsKeyId, "key-hzz62f1cb66fa42qo5jgx");
+        assert.equal(s.kmsInstance, undefined);
+        assert.equal(s.kmsInstanceId, undefined);
+    });
+
+    it("adopts an existing instance for a new key", () => {
+        const s = parseStackConfig(createPath({ [ns("kmsInstance")]: undefined, [ns("kmsInstanceId")]: "kst-hzz634e67d126hgv9mhrm" }));
+        assert.equal(s.kmsInstanceId, "kst-hzz634e67d126hgv9mhrm");
+        assert.equal(s.kmsInstance, undefined);
+    });
+
+    it("reads the operator as a RAM user or a RAM role", () => {
+        assert.deepEqual(parseStackConfig(createPath({ [ns("operator")]: JSON.stringify({ ramUserName: "deployer" }) })).operator, { ramUserName: "deployer" });
+        assert.deepEqual(parseStackConfig(createPath({ [ns("operator")]: JSON.stringify({ ramRoleName: "ci" }) })).operator, { ramRoleName: "ci" });
+    });
+
+    describe("rejects, naming the key and the fix", () => {
+        it("a missing clusterId", () => assertOneProblem(createPath({ [ns("clusterId")]: undefined }), ns("clusterId"), /required/));
+        it("a malformed clusterId", () => assertOneProblem(createPath({ [ns("clusterId")]: "my-cluster" }), ns("clusterId"), /not valid; expected an ACK\/ASK cluster ID/));
+        it("a missing region", () => assertOneProblem(createPath({ "alicloud:region": undefined }), "alicloud:region", /pulumi config set alicloud:region/));
+        it("a region that is not one", () => assertOneProblem(createPath({ "alicloud:region": "Hangzhou" }), "alicloud:region", /not an Alibaba Cloud region ID/));
+        it("no key source at all", () => assertOneProblem(createPath({ [ns("kmsInstance")]: undefined }), ns("kmsInstance"), /kmsInstanceId .* kmsKeyId/));
+        it("an instance both adopted and created", () =>
+            assertOneProblem(createPath({ [ns("kmsInstanceId")]: "kst-abc" }), ns("kmsInstance"), /not both/));
+        it("an adopted key with an instance", () =>
+            assertOneProblem(createPath({ [ns("kmsKeyId")]: "key-abc" }), ns("kmsKeyId"), /already lives on its KMS instance/));
+        it("a rotation interval over 365 days", () =>
+            assertOneProblem(createPath({ [ns("key")]: JSON.stringify({ rotationInterval: "400d" }) }), ns("key.rotationInterval"), /between 7d and 365d/));
+        it("a pending window under 7 days", () =>
+            assertOneProblem(createPath({ [ns("key")]: JSON.stringify({ pendingWindowInDays: 3 }) }), ns("key.pendingWindowInDays"), /from 7 to 366/));
+        it("an empty vSwitch list", () =>
+            assertOneProblem(
+                createPath({ [ns("kmsInstance")]: JSON.stringify({ vpcId: "vpc-a", vswitchIds: [], zoneIds: ["cn-hangzhou-k"] }) }),
+                ns("kmsInstance.vswitchIds"),
+                /non-empty list/,
+            ));
+        it("a Subscription-only setting on a pay-as-you-go instance", () =>
+            assertOneProblem(
+                createPath({ [ns("kmsInstance")]: JSON.stringify({ vpcId: "vpc-a", vswitchIds: ["vsw-a"], zoneIds: ["cn-hangzhou-k"], spec: 1000 }) }),
+                ns("kmsInstance.spec"),
+                /only applies to paymentType Subscription/,
+            ));
+        it("a Subscription instance without spec", () =>
+            assertOneProblem(
+                createPath({ [ns("kmsInstance")]: JSON.stringify({ vpcId: "vpc-a", vswitchIds: ["vsw-a"], zoneIds: ["cn-hangzhou-k"], paymentType: "Subscription" }) }),
+                ns("kmsInstance.spec"),
+                /required for a Subscription instance/,
+            ));
+        it("an unknown securityRole mode", () => assertOneProblem(createPath({ [ns("securityRole")]: "maybe" }), ns("securityRole"), /one of auto, create, adopt/));
+        it("an operator with both a user and a role", () =>
+            assertOneProblem(createPath({ [ns("operator")]: JSON.stringify({ ramUserName: "a", ramRoleName: "b" }) }), ns("operator"), /exactly one/));
+        it("a rotation concurrency out of range", () =>
+            assertOneProblem(createPath({ [ns("rotation")]: JSON.stringify({ concurrency: 0 }) }), ns("rotation.concurrency"), /from 1 to 64/));
+        it("a bad annotation key", () =>
+            assertOneProblem(createPath({ [ns("rotation")]: JSON.stringify({ annotationKey: "bad key!" }) }), ns("rotation.annotationKey"), /annotation key/));
+        it("a typo in a top-level key, with a suggestion", () =>
+            assertOneProblem(createPath({ [ns("clusterID")]: "c1" }), ns("clusterID"), /did you mean .*:clusterId\?/));
+        it("a typo in a nested setting, with a suggestion", () =>
+            assertOneProblem(createPath({ [ns("rotation")]: JSON.stringify({ concurency: 4 }) }), ns("rotation.concurency"), /did you mean rotation.concurrency\?/));
+        it("a settings block that is not a map", () => assertOneProblem(createPath({ [ns("rotation")]: "fast" }), ns("rotation"), /must be a map/));
+    });
+
+    it("reports every problem at once", () => {
+        const problems = problemsOf({ [ns("clusterId")]: "x", [ns("securityRole")]: "maybe" });
+        const keys = problems.map((p) => p.split(": ")[0]);
+        assert.deepEqual(keys.sort(), ["alicloud:region", ns("clusterId"), ns("kmsInstance"), ns("securityRole")].sort());
+    });
+
+    it("ignores other namespaces' keys", () => {
+        assert.doesNotThrow(() => parseStackConfig(createPath({ "alicloud:profile": "prod", "kubernetes:context": "x" })));
+    });
+});
