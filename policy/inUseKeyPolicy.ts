@@ -15,15 +15,20 @@ export interface KeyFinding {
 /** Returns a finding, or undefined when the key complies or the answer is unknown in preview. */
 export type KeyCheck = (key: StackResource, use: InUseKey) => KeyFinding | undefined;
 
-export function inUseKeyMessage(use: InUseKey, finding: KeyFinding): string {
-    return `${describeUse(use)}, but ${finding.problem}. ${finding.fix} ${RETIRE_KEY_SAFELY}`;
+/**
+ * `retireAdvice`: append how to retire the key safely; for the checks that
+ * stand between a cluster and losing its key (not for hygiene like rotation).
+ */
+export function inUseKeyMessage(use: InUseKey, finding: KeyFinding, retireAdvice: boolean): string {
+    const message = `${describeUse(use)}, but ${finding.problem}. ${finding.fix}`;
+    return retireAdvice ? `${message} ${RETIRE_KEY_SAFELY}` : message;
 }
 
-export function validateInUseKeys(check: KeyCheck): StackValidation {
+export function validateInUseKeys(check: KeyCheck, options: { retireAdvice: boolean }): StackValidation {
     return (args, reportViolation: ReportViolation) => {
         for (const use of findKeyUsage(args.resources).inUse) {
             const finding = check(use.key, use);
-            if (finding) reportViolation(inUseKeyMessage(use, finding), use.key.urn);
+            if (finding) reportViolation(inUseKeyMessage(use, finding, options.retireAdvice), use.key.urn);
         }
     };
 }

@@ -21,7 +21,7 @@ export const inUseKeyEnabled: StackValidationPolicy = {
             fix: 'Keep status "Enabled": with the key Disabled or PendingDeletion the API server ' +
                 "can no longer read Secrets or ServiceAccount tokens and the cluster's workloads break.",
         };
-    }),
+    }, { retireAdvice: true }),
 };
 
 export const inUseKeyDeletionProtection: StackValidationPolicy = {
@@ -39,7 +39,7 @@ export const inUseKeyDeletionProtection: StackValidationPolicy = {
             fix: 'Set deletionProtection: "Enabled" so KMS itself refuses to schedule the key for deletion, ' +
                 "whoever asks (console, API, or another tool).",
         };
-    }),
+    }, { retireAdvice: true }),
 };
 
 export const inUseKeyProtected: StackValidationPolicy = {
@@ -53,7 +53,7 @@ export const inUseKeyProtected: StackValidationPolicy = {
             fix: "Add { protect: true } to the key's resource options so the Pulumi engine refuses to delete " +
                 "or replace it, even when it disappears from the program.",
         };
-    }),
+    }, { retireAdvice: true }),
 };
 
 export interface KeyPresenceConfig {

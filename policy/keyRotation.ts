@@ -50,7 +50,7 @@ export const inUseKeyRotation: StackValidationPolicy = {
             return { problem: `it rotates only every ${days} days (rotationInterval ${JSON.stringify(interval.value)})`, fix };
         }
         return undefined;
-    }),
+    }, { retireAdvice: false }),
 };
 
 export const inUseKeyPendingWindow: StackValidationPolicy = {
@@ -68,5 +68,5 @@ export const inUseKeyPendingWindow: StackValidationPolicy = {
         const days = typeof window.value === "number" ? window.value : Number(window.value);
         if (Number.isFinite(days) && days >= MIN_PENDING_WINDOW_DAYS) return undefined;
         return { problem: `its pending-deletion window is ${JSON.stringify(window.value)} days`, fix };
-    }),
+    }, { retireAdvice: false }),
 };

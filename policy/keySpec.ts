@@ -30,5 +30,5 @@ export const inUseKeySpec: StackValidationPolicy = {
                 "Changing either replaces the key: create the new key beside this one, switch the cluster to it, " +
                 "and retire this one only afterwards.",
         };
-    }),
+    }, { retireAdvice: true }),
 };
