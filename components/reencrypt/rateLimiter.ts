@@ -1,0 +1,66 @@
+/**
+ * One global cap on writes. Every Secret write is one billed KMS Encrypt call
+ * and the KMS instance has a QPS ceiling, so all workers share this limiter.
+ *
+ * Slots are spaced 1/rate apart (a token bucket holding at most two tokens, so
+ * an idle moment cannot turn into a burst). On a 429 the rate halves (at most
+ * once a second, so one throttled burst counts once) and then climbs back
+ * linearly to the cap over about ten seconds: additive increase,
+ * multiplicative decrease. A Retry-After pauses every worker, not just the
+ * one that was told, because the others would only collect 429s too.
+ */
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const MIN_RATE_PER_SECOND = 1;
+const RECOVERY_FRACTION_OF_CAP_PER_SECOND = 0.1;
+const MIN_MS_BETWEEN_DECREASES = 1000;
+const BURST_SLOTS = 1; // slots a late worker may catch up on, beyond the current one
+
+export class WriteRateLimiter {
+  private nextSlotMs = -Infinity;
+  private pausedUntilMs = 0;
+  private reducedRate?: number;
+  private reducedAtMs = -Infinity;
+
+  /** @param capPerSecond writes per second; 0 means no cap (Retry-After pauses still apply). */
+  constructor(private readonly capPerSecond: number, private readonly clock: Clock) {
+    if (!(capPerSecond >= 0) || !Number.isFinite(capPerSecond)) {
+      throw new Error(`rate cap must be a finite number >= 0 (0 = no cap), got ${capPerSecond}`);
+    }
+  }
+
+  /** The write rate currently allowed, per second (Infinity when uncapped). */
+  currentRate(nowMs = this.clock.now()): number {
+    if (this.capPerSecond === 0) return Infinity;
+    if (this.reducedRate === undefined) return this.capPerSecond;
+    const recovered = this.reducedRate + ((nowMs - this.reducedAtMs) / 1000) * this.capPerSecond * RECOVERY_FRACTION_OF_CAP_PER_SECOND;
+    return Math.min(this.capPerSecond, recovered);
+  }
+
+  /** Wait for the caller's turn to send one write. */
+  async acquire(): Promise<void> {
+    const pauseLeftMs = this.pausedUntilMs - this.clock.now();
+    if (pauseLeftMs > 0) await this.clock.sleep(pauseLeftMs);
+    if (this.capPerSecond === 0) return;
+    const now = this.clock.now();
+    const intervalMs = 1000 / this.currentRate(now);
+    const slotMs = Math.max(this.nextSlotMs, now - BURST_SLOTS * intervalMs);
+    this.nextSlotMs = slotMs + intervalMs;
+    if (slotMs > now) await this.clock.sleep(slotMs - now);
+  }
+
+  /** The server answered 429: slow down, and pause everyone for Retry-After when given. */
+  onThrottled(retryAfterSeconds?: number): void {
+    const now = this.clock.now();
+    if (retryAfterSeconds !== undefined && retryAfterSeconds > 0) {
+      this.pausedUntilMs = Math.max(this.pausedUntilMs, now + retryAfterSeconds * 1000);
+    }
+    if (this.capPerSecond === 0 || now - this.reducedAtMs < MIN_MS_BETWEEN_DECREASES) return;
+    this.reducedRate = Math.max(MIN_RATE_PER_SECOND, this.currentRate(now) / 2);
+    this.reducedAtMs = now;
+  }
+}
