@@ -174,7 +174,7 @@ export function toAlibabaApiError(error: unknown, site: AlibabaCallSite): Alibab
     if (error instanceof AlibabaApiError) return error;
     const raw = (error ?? {}) as Record<string, unknown>;
     const data = (raw.data ?? {}) as Record<string, unknown>;
-    const rawMessage = redactCredentials(String(raw.message ?? error ?? "unknown error"));
+    const rawMessage = redactCredentials(typeof raw.message === "string" && raw.message !== "" ? raw.message : typeof error === "string" ? error : "no message");
 
     if (/unable to get credentials from any of the providers in the chain/i.test(rawMessage) || raw.code === "InvalidCredentials") {
         const { kind, hint } = adviceFor("CredentialsNotFound", undefined, site);
