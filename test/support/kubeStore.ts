@@ -1,0 +1,490 @@
+// The Secret store behind the Kubernetes API test server: objects, resource
+// versions, the no-op-write rule of kube-apiserver, and a record of which key
+// version sealed each Secret. No HTTP here; the server and tests call it directly.
+
+import { createHash, randomUUID } from "crypto";
+import { Json, JsonObject, isJsonObject } from "./kubePatch";
+
+/** An API error the server turns into a Status object with this code and reason. */
+export class ApiError extends Error {
+    constructor(
+        readonly code: number,
+        readonly reason: string,
+        message: string,
+        readonly details?: JsonObject,
+    ) {
+        super(message);
+    }
+}
+
+/** Who wrote: the client under test ("api"), background churn, or the test's own seeding. */
+export type WriteOrigin = "api" | "churn" | "seed";
+
+interface StoredSecret {
+    object: JsonObject;
+    /** canonical JSON of the object without its resourceVersion: equal means "nothing changed". */
+    canonical: string;
+    sealedWith: number;
+    apiWrites: number;
+    dataHash: string;
+    /** the data hash the test expects: set by seeding, creation and churn, never by the client under test. */
+    expectedDataHash: string;
+}
+
+export interface ListPage {
+    items: JsonObject[];
+    /** key of the last item returned when more remain, else undefined. */
+    lastKey?: string;
+    remainingItemCount: number;
+}
+
+export interface SeedOptions {
+    /** namespaces to spread the Secrets over, round robin; default ["default"]. */
+    namespaces?: string[];
+    /** bytes of random-looking data per Secret (one key, "value"); default 64. */
+    dataBytes?: number;
+    /** name prefix; default "secret". Names are `${prefix}-${index}` zero-padded. */
+    namePrefix?: string;
+}
+
+const META_FIELDS_KEPT = [
+    "name",
+    "generateName",
+    "namespace",
+    "uid",
+    "creationTimestamp",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+];
+
+const NAME_PATTERN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export function secretKey(namespace: string, name: string): string {
+    return `${namespace}/${name}`;
+}
+
+function canonicalJson(value: Json): string {
+    if (Array.isArray(value)) {
+        return "[" + value.map(canonicalJson).join(",") + "]";
+    }
+    if (isJsonObject(value)) {
+        return (
+            "{" +
+            Object.keys(value)
+                .sort()
+                .map((key) => JSON.stringify(key) + ":" + canonicalJson(value[key]))
+                .join(",") +
+            "}"
+        );
+    }
+    return JSON.stringify(value);
+}
+
+function canonicalWithoutVersion(object: JsonObject): string {
+    const metadata = { ...(object.metadata as JsonObject) };
+    delete metadata.resourceVersion;
+    return canonicalJson({ ...object, metadata });
+}
+
+function hashData(data: Json | undefined): string {
+    return createHash("sha1")
+        .update(canonicalJson(data ?? {}))
+        .digest("hex");
+}
+
+function lowerBound(sorted: string[], key: string): number {
+    let low = 0;
+    let high = sorted.length;
+    while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (sorted[middle] < key) {
+            low = middle + 1;
+        } else {
+            high = middle;
+        }
+    }
+    return low;
+}
+
+function conflict(name: string, message: string): ApiError {
+    return new ApiError(409, "Conflict", `Operation cannot be fulfilled on secrets "${name}": ${message}`, {
+        name,
+        kind: "secrets",
+    });
+}
+
+export function notFound(name: string, resource = "secrets"): ApiError {
+    return new ApiError(404, "NotFound", `${resource} "${name}" not found`, { name, kind: resource });
+}
+
+function invalid(name: string, message: string): ApiError {
+    return new ApiError(422, "Invalid", `Secret "${name}" is invalid: ${message}`, { name, kind: "Secret" });
+}
+
+export class SecretStore {
+    private readonly secrets = new Map<string, StoredSecret>();
+    /** keys in etcd order ("namespace/name"), so a namespace is one contiguous range. */
+    private readonly sortedKeys: string[] = [];
+    private revision = 1000;
+    keyVersion = 1;
+    apiUpdates = 0;
+    apiCreates = 0;
+    apiDeletes = 0;
+    churnWrites = 0;
+    /** performance.now() of every real write by the client under test (rate measurements). */
+    readonly apiWriteTimes: number[] = [];
+
+    get size(): number {
+        return this.secrets.size;
+    }
+
+    currentRevision(): string {
+        return String(this.revision);
+    }
+
+    get(namespace: string, name: string): JsonObject | undefined {
+        return this.secrets.get(secretKey(namespace, name))?.object;
+    }
+
+    /** Items after `afterKey` (exclusive) in one namespace or all, at most `limit` (0 = all). */
+    list(namespace: string | undefined, afterKey: string | undefined, limit: number): ListPage {
+        const rangeStart = namespace === undefined ? 0 : lowerBound(this.sortedKeys, namespace + "/");
+        // "0" sorts right after "/", so this is the end of the namespace's range.
+        const rangeEnd = namespace === undefined ? this.sortedKeys.length : lowerBound(this.sortedKeys, namespace + "0");
+        let start = rangeStart;
+        if (afterKey !== undefined) {
+            start = Math.max(rangeStart, lowerBound(this.sortedKeys, afterKey));
+            if (start < rangeEnd && this.sortedKeys[start] === afterKey) {
+                start++;
+            }
+        }
+        const end = limit > 0 ? Math.min(rangeEnd, start + limit) : rangeEnd;
+        const items: JsonObject[] = [];
+        for (let index = start; index < end; index++) {
+            items.push((this.secrets.get(this.sortedKeys[index]) as StoredSecret).object);
+        }
+        const remainingItemCount = rangeEnd - end;
+        return {
+            items,
+            lastKey: remainingItemCount > 0 && end > start ? this.sortedKeys[end - 1] : undefined,
+            remainingItemCount,
+        };
+    }
+
+    /**
+     * Validates and normalizes a Secret the way the typed Go decoder and the
+     * registry strategy do: unknown fields dropped, stringData folded into data,
+     * empty maps omitted, system fields taken from the stored object.
+     */
+    private normalize(candidate: Json, namespace: string, name: string, stored: JsonObject | undefined): JsonObject {
+        if (!isJsonObject(candidate)) {
+            throw new ApiError(400, "BadRequest", "the request body must be a JSON object (a Secret)");
+        }
+        if (candidate.kind !== undefined && candidate.kind !== "Secret") {
+            throw new ApiError(400, "BadRequest", `expected kind Secret, got ${JSON.stringify(candidate.kind)}`);
+        }
+        const inputMeta = isJsonObject(candidate.metadata) ? candidate.metadata : {};
+        if (inputMeta.namespace !== undefined && inputMeta.namespace !== namespace) {
+            throw new ApiError(
+                400,
+                "BadRequest",
+                `the namespace of the provided object (${String(inputMeta.namespace)}) does not match the namespace sent on the request (${namespace})`,
+            );
+        }
+        if (inputMeta.name !== undefined && inputMeta.name !== name) {
+            throw new ApiError(
+                400,
+                "BadRequest",
+                `the name of the object (${String(inputMeta.name)}) does not match the name on the URL (${name})`,
+            );
+        }
+        const metadata: JsonObject = {};
+        for (const field of META_FIELDS_KEPT) {
+            const value = inputMeta[field];
+            if (value === undefined || value === null) {
+                continue;
+            }
+            if (isJsonObject(value) && Object.keys(value).length === 0) {
+                continue;
+            }
+            if (Array.isArray(value) && value.length === 0) {
+                continue;
+            }
+            metadata[field] = value;
+        }
+        for (const mapField of ["labels", "annotations"]) {
+            const map = metadata[mapField];
+            if (map !== undefined) {
+                if (!isJsonObject(map) || Object.values(map).some((v) => typeof v !== "string")) {
+                    throw invalid(name, `metadata.${mapField}: values must be strings`);
+                }
+            }
+        }
+        metadata.name = name;
+        metadata.namespace = namespace;
+        if (stored) {
+            const storedMeta = stored.metadata as JsonObject;
+            metadata.uid = storedMeta.uid;
+            metadata.creationTimestamp = storedMeta.creationTimestamp;
+            if (storedMeta.generateName !== undefined) {
+                metadata.generateName = storedMeta.generateName;
+            }
+        } else {
+            metadata.uid = randomUUID();
+            metadata.creationTimestamp = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+        }
+        const data: JsonObject = {};
+        if (candidate.data !== undefined && candidate.data !== null) {
+            if (!isJsonObject(candidate.data)) {
+                throw invalid(name, "data must be a map of base64 strings");
+            }
+            for (const [key, value] of Object.entries(candidate.data)) {
+                if (typeof value !== "string" || value.length % 4 !== 0 || !BASE64_PATTERN.test(value)) {
+                    throw new ApiError(400, "BadRequest", `Secret in version "v1" cannot be handled as a Secret: illegal base64 data in data["${key}"]`);
+                }
+                data[key] = value;
+            }
+        }
+        if (isJsonObject(candidate.stringData)) {
+            for (const [key, value] of Object.entries(candidate.stringData)) {
+                data[key] = Buffer.from(String(value), "utf8").toString("base64");
+            }
+        }
+        const type = typeof candidate.type === "string" && candidate.type !== "" ? candidate.type : "Opaque";
+        const result: JsonObject = { apiVersion: "v1", kind: "Secret", metadata };
+        if (Object.keys(data).length > 0) {
+            result.data = data;
+        }
+        if (candidate.immutable === true || candidate.immutable === false) {
+            result.immutable = candidate.immutable;
+        }
+        result.type = type;
+        if (stored) {
+            if (stored.type !== type) {
+                throw invalid(name, "type: Invalid value: field is immutable");
+            }
+            if (stored.immutable === true && (canonicalJson(stored.data ?? {}) !== canonicalJson(result.data ?? {}) || result.immutable !== true)) {
+                throw invalid(name, "data: Forbidden: field is immutable when `immutable` is set");
+            }
+        }
+        return result;
+    }
+
+    private commit(key: string, object: JsonObject, canonical: string, previous: StoredSecret | undefined, origin: WriteOrigin): JsonObject {
+        this.revision++;
+        (object.metadata as JsonObject).resourceVersion = String(this.revision);
+        const dataHash = previous && canonicalJson(previous.object.data ?? {}) === canonicalJson(object.data ?? {}) ? previous.dataHash : hashData(object.data);
+        const entry: StoredSecret = {
+            object,
+            canonical,
+            sealedWith: this.keyVersion,
+            apiWrites: (previous?.apiWrites ?? 0) + (origin === "api" ? 1 : 0),
+            dataHash,
+            expectedDataHash: origin === "api" && previous ? previous.expectedDataHash : dataHash,
+        };
+        if (!previous) {
+            this.sortedKeys.splice(lowerBound(this.sortedKeys, key), 0, key);
+        }
+        this.secrets.set(key, entry);
+        if (origin === "api") {
+            this.apiWriteTimes.push(performance.now());
+            if (previous) {
+                this.apiUpdates++;
+            } else {
+                this.apiCreates++;
+            }
+        } else if (origin === "churn") {
+            this.churnWrites++;
+        }
+        return object;
+    }
+
+    /**
+     * Computes the object an update would store, without storing it.
+     * `changed: false` means kube-apiserver would skip the write (same bytes):
+     * no new resourceVersion, no re-encryption.
+     */
+    prepareUpdate(
+        namespace: string,
+        name: string,
+        update: (current: JsonObject) => Json,
+        options: { preconditionResourceVersion?: string; preconditionUid?: string } = {},
+    ): { changed: boolean; object: JsonObject; canonical: string } {
+        const stored = this.secrets.get(secretKey(namespace, name));
+        if (!stored) {
+            throw notFound(name);
+        }
+        const currentMeta = stored.object.metadata as JsonObject;
+        if (options.preconditionUid !== undefined && options.preconditionUid !== currentMeta.uid) {
+            throw conflict(name, `Precondition failed: UID in precondition: ${options.preconditionUid}, UID in object meta: ${String(currentMeta.uid)}`);
+        }
+        if (options.preconditionResourceVersion !== undefined && options.preconditionResourceVersion !== currentMeta.resourceVersion) {
+            throw conflict(name, "the object has been modified; please apply your changes to the latest version and try again");
+        }
+        const updated = update(structuredClone(stored.object));
+        // A resourceVersion in the result (from a PUT body or a patch) is a precondition, as in kube-apiserver.
+        const requestedVersion = isJsonObject(updated) && isJsonObject(updated.metadata) ? updated.metadata.resourceVersion : undefined;
+        if (typeof requestedVersion === "string" && requestedVersion !== "" && requestedVersion !== currentMeta.resourceVersion) {
+            throw conflict(name, "the object has been modified; please apply your changes to the latest version and try again");
+        }
+        const candidate = this.normalize(updated, namespace, name, stored.object);
+        const canonical = canonicalWithoutVersion(candidate);
+        return { changed: canonical !== stored.canonical, object: candidate, canonical };
+    }
+
+    /**
+     * Applies `update` to the current object and stores it if anything changed.
+     * Returns the stored object (the old one on a no-op) and whether a write happened.
+     */
+    update(
+        namespace: string,
+        name: string,
+        update: (current: JsonObject) => Json,
+        origin: WriteOrigin,
+        options: { preconditionResourceVersion?: string; preconditionUid?: string } = {},
+    ): { changed: boolean; object: JsonObject } {
+        const prepared = this.prepareUpdate(namespace, name, update, options);
+        const key = secretKey(namespace, name);
+        const previous = this.secrets.get(key) as StoredSecret;
+        if (!prepared.changed) {
+            return { changed: false, object: previous.object };
+        }
+        return { changed: true, object: this.commit(key, prepared.object, prepared.canonical, previous, origin) };
+    }
+
+    create(namespace: string, body: Json, origin: WriteOrigin): JsonObject {
+        const meta = isJsonObject(body) && isJsonObject(body.metadata) ? body.metadata : {};
+        let name = typeof meta.name === "string" ? meta.name : "";
+        if (name === "" && typeof meta.generateName === "string") {
+            name = meta.generateName + randomUUID().slice(0, 5);
+        }
+        if (name === "") {
+            throw invalid(name, "metadata.name: Required value: name or generateName is required");
+        }
+        if (!NAME_PATTERN.test(name) || name.length > 253) {
+            throw invalid(name, `metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`);
+        }
+        const key = secretKey(namespace, name);
+        if (this.secrets.has(key)) {
+            throw new ApiError(409, "AlreadyExists", `secrets "${name}" already exists`, { name, kind: "secrets" });
+        }
+        const bodyWithName = isJsonObject(body) ? { ...body, metadata: { ...meta, name } } : body;
+        const object = this.normalize(bodyWithName, namespace, name, undefined);
+        return this.commit(key, object, canonicalWithoutVersion(object), undefined, origin);
+    }
+
+    delete(namespace: string, name: string, origin: WriteOrigin, options: { preconditionResourceVersion?: string; preconditionUid?: string } = {}): JsonObject {
+        const key = secretKey(namespace, name);
+        const stored = this.secrets.get(key);
+        if (!stored) {
+            throw notFound(name);
+        }
+        const meta = stored.object.metadata as JsonObject;
+        if (options.preconditionUid !== undefined && options.preconditionUid !== meta.uid) {
+            throw conflict(name, `Precondition failed: UID in precondition: ${options.preconditionUid}, UID in object meta: ${String(meta.uid)}`);
+        }
+        if (options.preconditionResourceVersion !== undefined && options.preconditionResourceVersion !== meta.resourceVersion) {
+            throw conflict(name, `Precondition failed: ResourceVersion in precondition: ${options.preconditionResourceVersion}, ResourceVersion in object meta: ${String(meta.resourceVersion)}`);
+        }
+        this.secrets.delete(key);
+        this.sortedKeys.splice(lowerBound(this.sortedKeys, key), 1);
+        this.revision++;
+        if (origin === "api") {
+            this.apiDeletes++;
+        } else if (origin === "churn") {
+            this.churnWrites++;
+        }
+        return stored.object;
+    }
+
+    /** Creates `count` Secrets quickly, sealed with the current key version; returns their keys. */
+    seed(count: number, options: SeedOptions = {}): string[] {
+        const namespaces = options.namespaces && options.namespaces.length > 0 ? options.namespaces : ["default"];
+        const dataBytes = options.dataBytes ?? 64;
+        const prefix = options.namePrefix ?? "secret";
+        const width = String(Math.max(count - 1, 0)).length;
+        const keys: string[] = [];
+        for (let index = 0; index < count; index++) {
+            const namespace = namespaces[index % namespaces.length];
+            const name = `${prefix}-${String(index).padStart(width, "0")}`;
+            const filler = createHash("sha256").update(`${namespace}/${name}`).digest();
+            const bytes = Buffer.alloc(dataBytes);
+            for (let offset = 0; offset < dataBytes; offset += filler.length) {
+                filler.copy(bytes, offset, 0, Math.min(filler.length, dataBytes - offset));
+            }
+            const object = this.create(namespace, { metadata: { name, labels: { app: "seeded" } }, type: "Opaque", data: { value: bytes.toString("base64") } }, "seed");
+            keys.push(secretKey(namespace, (object.metadata as JsonObject).name as string));
+        }
+        return keys;
+    }
+
+    keys(): readonly string[] {
+        return this.sortedKeys;
+    }
+
+    keyAt(index: number): string | undefined {
+        return this.sortedKeys[index];
+    }
+
+    // ---- inspection -------------------------------------------------------
+
+    countBySealedVersion(): Record<number, number> {
+        const counts: Record<number, number> = {};
+        for (const entry of this.secrets.values()) {
+            counts[entry.sealedWith] = (counts[entry.sealedWith] ?? 0) + 1;
+        }
+        return counts;
+    }
+
+    namesNotSealedWith(version: number): string[] {
+        const names: string[] = [];
+        for (const [key, entry] of this.secrets) {
+            if (entry.sealedWith !== version) {
+                names.push(key);
+            }
+        }
+        return names;
+    }
+
+    sealedWith(namespace: string, name: string): number | undefined {
+        return this.secrets.get(secretKey(namespace, name))?.sealedWith;
+    }
+
+    apiWritesOf(namespace: string, name: string): number {
+        return this.secrets.get(secretKey(namespace, name))?.apiWrites ?? 0;
+    }
+
+    maxApiWritesPerSecret(): number {
+        let max = 0;
+        for (const entry of this.secrets.values()) {
+            max = Math.max(max, entry.apiWrites);
+        }
+        return max;
+    }
+
+    /** Secrets whose data differs from what seeding, creation or churn last put there. */
+    namesWithChangedContents(): string[] {
+        const names: string[] = [];
+        for (const [key, entry] of this.secrets) {
+            if (entry.dataHash !== entry.expectedDataHash) {
+                names.push(key);
+            }
+        }
+        return names;
+    }
+
+    /** Forgets write counts and timings (not the objects), e.g. between benchmark rounds. */
+    resetWriteCounters(): void {
+        this.apiUpdates = 0;
+        this.apiCreates = 0;
+        this.apiDeletes = 0;
+        this.churnWrites = 0;
+        this.apiWriteTimes.length = 0;
+        for (const entry of this.secrets.values()) {
+            entry.apiWrites = 0;
+        }
+    }
+}
