@@ -8,17 +8,17 @@ import { InUseKey, RETIRE_KEY_SAFELY, StackResource, describeUse, findKeyUsage }
 
 /** The instances in the stack that host the key: by `dkmsInstanceId`, else by dependency. */
 export function hostingInstances(key: StackResource, resources: readonly StackResource[]): StackResource[] {
-    const instances = resources.filter((r) => r.type === KMS_INSTANCE_TYPE);
-    const instanceId = knownString(key.props, "dkmsInstanceId");
-    if (instanceId !== undefined) {
-        const byId = instances.filter((i) => knownString(i.props, "id") === instanceId || knownString(i.props, "instanceId") === instanceId);
-        if (byId.length > 0) return byId;
-    }
     const isInstance = (r: StackResource) => r.type === KMS_INSTANCE_TYPE;
+    const instanceIdOf = (i: StackResource) => knownString(i.props, "id") ?? knownString(i.props, "instanceId");
     const viaProperty = (key.propertyDependencies["dkmsInstanceId"] ?? []).filter(isInstance);
-    if (viaProperty.length > 0) return viaProperty;
-    // A key with a known instance ID that matched nothing lives in an instance outside this stack.
-    return instanceId !== undefined ? [] : key.dependencies.filter(isInstance);
+    const dependedOn = viaProperty.length > 0 ? viaProperty : key.dependencies.filter(isInstance);
+    const instanceId = knownString(key.props, "dkmsInstanceId");
+    if (instanceId === undefined) return dependedOn;
+    const byId = resources.filter((r) => isInstance(r) && instanceIdOf(r) === instanceId);
+    // With the key's instance ID known, only an instance whose own ID is still
+    // unknown (being replaced) can match by dependency; otherwise the key lives
+    // in an instance outside this stack.
+    return byId.length > 0 ? byId : dependedOn.filter((i) => instanceIdOf(i) === undefined);
 }
 
 export const kmsInstanceDeletionProtection: StackValidationPolicy = {
