@@ -7,7 +7,7 @@ import { parseArgs } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import { planProgram, readProjectName, readStackConfig, StackFileError, Plan, PlannedResource } from "./planner";
 
-const USAGE = "usage: npm run plan -- --stack <name> [--json]";
+const USAGE = "usage: npm run plan -- --stack <name> [--json] [--config-file PATH]";
 
 export function formatTable(plan: Plan): string {
     const rows = plan.resources.map((r) => [
@@ -49,7 +49,7 @@ function summarize(r: PlannedResource): string {
 export async function main(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
     let args;
     try {
-        args = parseArgs({ args: argv, options: { stack: { type: "string", short: "s" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } } }).values;
+        args = parseArgs({ args: argv, options: { stack: { type: "string", short: "s" }, json: { type: "boolean" }, "config-file": { type: "string" }, help: { type: "boolean", short: "h" } } }).values;
     } catch (e) {
         err.write(`${(e as Error).message}\n${USAGE}\n`);
         return 2;
@@ -66,7 +66,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream, err: Node
     let plan: Plan;
     try {
         const project = readProjectName(projectDir);
-        const config = readStackConfig(projectDir, args.stack, project);
+        const config = readStackConfig(projectDir, args.stack, project, args["config-file"]);
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const program = require(path.join(projectDir, "index.ts")) as () => Promise<unknown>;
         plan = await planProgram({ program, project, stack: args.stack, config });

@@ -19,6 +19,8 @@ export interface PlannedResource {
     name: string;
     parent?: string;
     protect: boolean;
+    /** The resource option retainOnDelete: deleting it from the stack leaves the cloud resource alone. */
+    retainOnDelete?: boolean;
     /** True for resources the program reads (`Resource.get`) rather than manages. */
     read?: boolean;
     props: Record<string, unknown>;
@@ -49,8 +51,8 @@ export function readProjectName(projectDir: string): string {
 }
 
 /** Reads Pulumi.<stack>.yaml the way the CLI does: bare keys belong to the project; secure values stay opaque. */
-export function readStackConfig(projectDir: string, stack: string, project: string): StackConfig {
-    const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+export function readStackConfig(projectDir: string, stack: string, project: string, configFile?: string): StackConfig {
+    const file = configFile ?? path.join(projectDir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) {
         const known = fs
             .readdirSync(projectDir)
@@ -109,6 +111,10 @@ function plannedOutputs(type: string, name: string, inputs: Record<string, unkno
             const id = (inputs["id"] as string | undefined) ?? `key-plan${suffix}`;
             return { id, state: { ...inputs, arn: `acs:kms:${region}:000000000000:key/${id}`, primaryKeyVersion: "[planned]" } };
         }
+        case "pulumi-nodejs:dynamic/ask:ClusterEncryption":
+            return { id: String(inputs["clusterId"]), state: { ...inputs, encryptionEnabled: true, clusterName: "[planned]", enabledAt: "[planned]" } };
+        case "pulumi-nodejs:dynamic/ask:SecretRotation":
+            return { id: `${inputs["clusterId"]}/secret-rotation`, state: { ...inputs, keyVersion: "[planned]", verified: true, verifiedAt: "[planned]" } };
         case "alicloud:ram/role:Role":
             return { id: String(inputs["roleName"] ?? name), state: { ...inputs } };
         default:
@@ -121,6 +127,7 @@ type RegisterRequest = {
     getName(): string;
     getParent(): string;
     getProtect?(): boolean;
+    getRetainondelete?(): boolean;
     getObject?(): { toJavaScript(): Record<string, unknown> };
     getProperties?(): { toJavaScript(): Record<string, unknown> };
     getDependenciesList?(): string[];
@@ -146,6 +153,8 @@ export async function planProgram(options: {
     config: StackConfig;
     /** Answers for invokes (data sources): token → result. */
     invokes?: Record<string, Record<string, unknown>>;
+    /** Receives registrations as they happen; lets a caller see what was registered before an error. */
+    sink?: PlannedResource[];
 }): Promise<Plan> {
     const { project, stack } = options;
     const region = options.config.config["alicloud:region"] ?? "";
@@ -169,9 +178,12 @@ export async function planProgram(options: {
         false,
     );
 
-    const resources: PlannedResource[] = [];
+    const resources: PlannedResource[] = options.sink ?? [];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): Record<string, (req: RegisterRequest, cb: unknown) => unknown> };
+    const settings = require("@pulumi/pulumi/runtime/settings") as {
+        getMonitor(): Record<string, (req: RegisterRequest, cb: unknown) => unknown>;
+        waitForRPCs(): Promise<void>;
+    };
     const monitor = settings.getMonitor();
     const record = (req: RegisterRequest, read: boolean) => {
         const parent = req.getParent() || undefined;
@@ -184,6 +196,7 @@ export async function planProgram(options: {
             name: req.getName(),
             parent,
             protect: !!req.getProtect?.(),
+            ...(req.getRetainondelete?.() ? { retainOnDelete: true } : {}),
             ...(read ? { read: true } : {}),
             props: readableProps(raw) as Record<string, unknown>,
             dependencies: req.getDependenciesList?.() ?? [],
@@ -199,5 +212,7 @@ export async function planProgram(options: {
     }
 
     await pulumi.runtime.runInPulumiStack(options.program);
+    // The stack's own outputs are still being registered: let them land before anyone exits.
+    await settings.waitForRPCs();
     return { stack, project, resources };
 }

@@ -1,0 +1,76 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const ROOT = path.resolve(__dirname, "..");
+
+/** Runs the plan exactly as the README says: `npm run -s plan -- ...`. */
+function plan(...args: string[]) {
+    const r = spawnSync("npm", ["run", "-s", "plan", "--", ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("offline plan (npm run plan)", () => {
+    it("--json prints exactly one JSON document with what `pulumi up` would register", () => {
+        const { code, stdout, stderr } = plan("--stack", "dev", "--json");
+        assert.equal(code, 0, stderr);
+        const doc = JSON.parse(stdout);
+        assert.equal(doc.stack, "dev");
+        const byType = (t: string) => doc.resources.filter((r: { type: string }) => r.type === t);
+        for (const r of doc.resources) {
+            assert.deepEqual(Object.keys(r).sort().slice(0, 6), ["name", "parent", "props", "protect", "type", "urn"]);
+            assert.match(r.urn, /^urn:pulumi:dev::ask-kms-secret-encryption::/);
+        }
+        assert.equal(byType("alicloud:kms/instance:Instance").length, 1);
+        const [key] = byType("alicloud:kms/key:Key");
+        assert.equal(key.protect, true);
+        assert.equal(key.props.keySpec, "Aliyun_AES_256");
+        assert.equal(key.props.automaticRotation, "Enabled");
+        assert.equal(key.props.deletionProtection, "Enabled");
+        const [role] = byType("alicloud:ram/role:Role");
+        assert.equal(role.props.roleName, "AliyunCSManagedSecurityRole");
+        assert.match(role.props.assumeRolePolicyDocument, /cs\.aliyuncs\.com/);
+        const policies = [...byType("alicloud:ram/rolePolicyAttachment:RolePolicyAttachment"), ...byType("alicloud:ram/userPolicyAttachment:UserPolicyAttachment")].map(
+            (a: { props: { policyName: string } }) => a.props.policyName,
+        );
+        assert.deepEqual(policies.sort(), ["AliyunCSManagedSecurityRolePolicy", "AliyunKMSCryptoAdminAccess"]);
+        const [enc] = byType("pulumi-nodejs:dynamic/ask:ClusterEncryption");
+        assert.equal(enc.props.clusterId, "c8f2a1b3c4d5e6f708192a3b4c5d6e7f8");
+        assert.match(enc.props.__provider, /^\[serialized provider, \d+ bytes\]$/);
+        assert.equal(byType("pulumi-nodejs:dynamic/ask:SecretRotation").length, 1);
+        // The short-lived kubeconfig is a secret: it must never print.
+        assert.equal(byType("pulumi:providers:kubernetes")[0].props.kubeconfig, "[secret]");
+    });
+
+    it("prints a readable table by default", () => {
+        const { code, stdout } = plan("--stack", "dev");
+        assert.equal(code, 0);
+        assert.match(stdout, /^Stack dev .*: \d+ resources would be registered/);
+        assert.match(stdout, /protect\s+alicloud:kms\/key:Key\s+\S+-key\s+\S+\s+keySpec=Aliyun_AES_256/);
+    });
+
+    it("exits 2 naming each bad config key, and registers nothing", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+        const file = path.join(dir, "Pulumi.broken.yaml");
+        fs.writeFileSync(file, "config:\n  alicloud:region: cn-hangzhou\n  clusterId: nope\n  kmsInstance: {vpcId: vpc-a, vswitchIds: [], zoneIds: [cn-hangzhou-k]}\n");
+        const { code, stdout, stderr } = plan("--stack", "broken", "--config-file", file, "--json");
+        assert.equal(code, 2);
+        assert.equal(stdout, "", "nothing may be planned on a bad config");
+        assert.match(stderr, /ask-kms-secret-encryption:clusterId: "nope" is not valid/);
+        assert.match(stderr, /ask-kms-secret-encryption:kmsInstance\.vswitchIds: required/);
+    });
+
+    it("exits 2 for a stack without a stack file, listing the ones there are", () => {
+        const { code, stderr } = plan("--stack", "nosuch");
+        assert.equal(code, 2);
+        assert.match(stderr, /no stack file .*Pulumi\.nosuch\.yaml.*pick one of: dev/);
+    });
+
+    it("exits 2 without --stack", () => {
+        const { code, stderr } = plan();
+        assert.equal(code, 2);
+        assert.match(stderr, /--stack is required/);
+    });
+});

@@ -1,0 +1,210 @@
+import { strict as assert } from "assert";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { planProgram, Plan, PlannedResource, readStackConfig, StackConfig } from "../scripts/planner";
+import { PROJECT } from "../components/config";
+
+const ROOT = path.resolve(__dirname, "..");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const program = require(path.join(ROOT, "index.ts")) as () => Promise<unknown>;
+const CLUSTER = "c8f2a1b3c4d5e6f708192a3b4c5d6e7f8";
+
+function stackConfig(settings: Record<string, unknown>): StackConfig {
+    const config: Record<string, string> = { "alicloud:region": "cn-hangzhou" };
+    for (const [k, v] of Object.entries(settings)) {
+        const full = k.includes(":") ? k : `${PROJECT}:${k}`;
+        if (v !== undefined) config[full] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    return { config, secretKeys: [] };
+}
+
+const INSTANCE = { vpcId: "vpc-bp1a", vswitchIds: ["vsw-bp1a", "vsw-bp1b"], zoneIds: ["cn-hangzhou-k", "cn-hangzhou-j"] };
+
+function plan(settings: Record<string, unknown>, invokes?: Record<string, Record<string, unknown>>, sink?: PlannedResource[]): Promise<Plan> {
+    return planProgram({ program, project: PROJECT, stack: "test", config: stackConfig(settings), invokes, sink });
+}
+
+function only(p: Plan, type: string): PlannedResource {
+    const found = p.resources.filter((r) => r.type === type);
+    assert.equal(found.length, 1, `expected one ${type}, found ${found.length}: ${p.resources.map((r) => r.type).join(", ")}`);
+    return found[0];
+}
+
+function none(p: Plan, type: string) {
+    assert.deepEqual(p.resources.filter((r) => r.type === type).map((r) => r.name), [], `expected no ${type}`);
+}
+
+describe("SecretEncryption component (under Pulumi mocks)", () => {
+    describe("the dev stack (full create path)", () => {
+        let p: Plan;
+        before(async () => {
+            p = await planProgram({ program, project: PROJECT, stack: "dev", config: readStackConfig(ROOT, "dev", PROJECT) });
+        });
+
+        it("parents every resource to the component", () => {
+            const component = only(p, "ask:index:SecretEncryption");
+            const children = p.resources.filter((r) => !["pulumi:pulumi:Stack", "ask:index:SecretEncryption"].includes(r.type));
+            assert.ok(children.length >= 10, `only ${children.length} children`);
+            for (const r of children) assert.equal(r.parent, component.urn, `${r.type} ${r.name} is not parented to the component`);
+        });
+
+        it("creates a protected, deletion-protected KMS instance", () => {
+            const instance = only(p, "alicloud:kms/instance:Instance");
+            assert.equal(instance.protect, true);
+            assert.equal(instance.props.deletionProtection, true);
+            assert.equal(instance.props.paymentType, "PayAsYouGo");
+            assert.equal(instance.props.productVersion, "3");
+            assert.deepEqual(instance.props.vswitchIds, ["vsw-bp1example0vsw0k0000000", "vsw-bp1example0vsw0j0000000"]);
+        });
+
+        it("creates the key as the guide requires, rotating, deletion-protected and protected", () => {
+            const key = only(p, "alicloud:kms/key:Key");
+            assert.equal(key.protect, true);
+            assert.equal(key.read, undefined);
+            const expected = {
+                keySpec: "Aliyun_AES_256",
+                keyUsage: "ENCRYPT/DECRYPT",
+                origin: "Aliyun_KMS",
+                protectionLevel: "SOFTWARE",
+                automaticRotation: "Enabled",
+                rotationInterval: "7776000s",
+                deletionProtection: "Enabled",
+                status: "Enabled",
+                pendingWindowInDays: 30,
+            };
+            for (const [k, v] of Object.entries(expected)) assert.equal(key.props[k], v, `key.${k}`);
+            const instance = only(p, "alicloud:kms/instance:Instance");
+            assert.match(String(key.props.dkmsInstanceId), /^kst-/);
+            assert.ok(key.propertyDependencies.dkmsInstanceId?.includes(instance.urn), "dkmsInstanceId does not come from the instance");
+            assert.match(String(key.props.deletionProtectionDescription), new RegExp(CLUSTER));
+            assert.deepEqual(key.props.tags, { "ask-cluster-id": CLUSTER, purpose: "k8s-secret-encryption", team: "platform" });
+        });
+
+        it("creates the security role trusting cs.aliyuncs.com with its system policy, kept on stack deletion", () => {
+            const role = only(p, "alicloud:ram/role:Role");
+            assert.equal(role.props.roleName, "AliyunCSManagedSecurityRole");
+            const trust = JSON.parse(String(role.props.assumeRolePolicyDocument));
+            assert.deepEqual(trust.Statement[0].Principal.Service, ["cs.aliyuncs.com"]);
+            assert.equal(trust.Statement[0].Action, "sts:AssumeRole");
+            assert.equal(role.retainOnDelete, true);
+            const attachments = p.resources.filter((r) => r.type === "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment");
+            const policy = attachments.find((a) => a.props.policyName === "AliyunCSManagedSecurityRolePolicy");
+            assert.ok(policy, "AliyunCSManagedSecurityRolePolicy is not attached");
+            assert.equal(policy.props.policyType, "System");
+            assert.equal(policy.props.roleName, "AliyunCSManagedSecurityRole");
+            assert.equal(policy.retainOnDelete, true);
+        });
+
+        it("grants AliyunKMSCryptoAdminAccess to the operating RAM user", () => {
+            const grant = only(p, "alicloud:ram/userPolicyAttachment:UserPolicyAttachment");
+            assert.deepEqual(
+                { policyName: grant.props.policyName, policyType: grant.props.policyType, userName: grant.props.userName },
+                { policyName: "AliyunKMSCryptoAdminAccess", policyType: "System", userName: "platform-deployer" },
+            );
+        });
+
+        it("switches encryption on after the key, role and grants exist", () => {
+            const enc = only(p, "pulumi-nodejs:dynamic/ask:ClusterEncryption");
+            assert.equal(enc.props.clusterId, CLUSTER);
+            assert.equal(enc.props.regionId, "cn-hangzhou");
+            const key = only(p, "alicloud:kms/key:Key");
+            assert.ok(enc.propertyDependencies.kmsKeyId?.includes(key.urn), "kmsKeyId is not the key's ID");
+            for (const needed of [
+                key,
+                only(p, "alicloud:ram/role:Role"),
+                only(p, "alicloud:ram/userPolicyAttachment:UserPolicyAttachment"),
+                only(p, "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment"),
+            ]) {
+                assert.ok(enc.dependencies.includes(needed.urn), `cluster encryption does not wait for ${needed.type}`);
+            }
+        });
+
+        it("re-encrypts with a least-privilege identity after encryption is on", () => {
+            const rotation = only(p, "pulumi-nodejs:dynamic/ask:SecretRotation");
+            const enc = only(p, "pulumi-nodejs:dynamic/ask:ClusterEncryption");
+            assert.ok(rotation.dependencies.includes(enc.urn), "rotation does not wait for cluster encryption");
+            assert.equal(rotation.props.annotationKey, "encryption-key-rotation-time");
+            assert.equal(rotation.props.concurrency, 8);
+            assert.equal(rotation.props.qps, 100);
+            const clusterRole = only(p, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole");
+            assert.deepEqual(clusterRole.props.rules, [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "patch"] }]);
+            const account = only(p, "kubernetes:core/v1:ServiceAccount");
+            assert.deepEqual((account.props.metadata as Record<string, unknown>).name, "ask-secret-reencryptor");
+            const binding = only(p, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding");
+            assert.equal((binding.props.subjects as Array<Record<string, unknown>>)[0].name, "ask-secret-reencryptor");
+            const provider = only(p, "pulumi:providers:kubernetes");
+            assert.equal(provider.props.kubeconfig, "[secret]", "the short-lived kubeconfig must be a secret");
+        });
+
+        it("never puts a credential into a dynamic resource's inputs", () => {
+            for (const r of p.resources.filter((x) => x.type.startsWith("pulumi-nodejs:dynamic"))) {
+                const text = JSON.stringify(r.props);
+                assert.doesNotMatch(text, /accessKey|AccessKey|secret_key|token/i, `${r.name} carries a credential-like input`);
+            }
+        });
+    });
+
+    it("adopts an existing key: reads it, creates no instance or key", async () => {
+        const p = await plan({ clusterId: CLUSTER, kmsKeyId: "key-hzz62f1cb66fa42qo5jgx", securityRole: "create" });
+        none(p, "alicloud:kms/instance:Instance");
+        const key = only(p, "alicloud:kms/key:Key");
+        assert.equal(key.read, true);
+        const enc = only(p, "pulumi-nodejs:dynamic/ask:ClusterEncryption");
+        assert.equal(enc.props.kmsKeyId, "key-hzz62f1cb66fa42qo5jgx");
+    });
+
+    it("adopts an existing instance for a new key", async () => {
+        const p = await plan({ clusterId: CLUSTER, kmsInstanceId: "kst-hzz634e67d126hgv9mhrm" });
+        none(p, "alicloud:kms/instance:Instance");
+        assert.equal(only(p, "alicloud:kms/key:Key").props.dkmsInstanceId, "kst-hzz634e67d126hgv9mhrm");
+    });
+
+    it("adopts the security role when the account already has it (auto)", async () => {
+        const p = await plan(
+            { clusterId: CLUSTER, kmsInstance: INSTANCE },
+            { "alicloud:ram/getRoles:getRoles": { names: ["AliyunCSManagedSecurityRole"], roles: [{ name: "AliyunCSManagedSecurityRole" }], ids: [] } },
+        );
+        none(p, "alicloud:ram/role:Role");
+        none(p, "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment");
+        only(p, "pulumi-nodejs:dynamic/ask:ClusterEncryption");
+    });
+
+    it("creates the role when the account lacks it (auto)", async () => {
+        const p = await plan({ clusterId: CLUSTER, kmsInstance: INSTANCE });
+        only(p, "alicloud:ram/role:Role");
+    });
+
+    it("grants the operator policy to a RAM role", async () => {
+        const p = await plan({ clusterId: CLUSTER, kmsInstance: INSTANCE, securityRole: "adopt", operator: { ramRoleName: "ci-deployer" } });
+        const grant = only(p, "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment");
+        assert.equal(grant.props.roleName, "ci-deployer");
+        assert.equal(grant.props.policyName, "AliyunKMSCryptoAdminAccess");
+        none(p, "alicloud:ram/userPolicyAttachment:UserPolicyAttachment");
+    });
+
+    it("leaves out the rotation and its identity when rotation is off", async () => {
+        const p = await plan({ clusterId: CLUSTER, kmsInstance: INSTANCE, rotation: { enabled: false } });
+        none(p, "pulumi-nodejs:dynamic/ask:SecretRotation");
+        none(p, "kubernetes:core/v1:ServiceAccount");
+        none(p, "pulumi:providers:kubernetes");
+    });
+
+    it("uses a configured kubeconfig file instead of fetching one", async () => {
+        const p = await plan({ clusterId: CLUSTER, kmsInstance: INSTANCE, rotation: { kubeconfigPath: "/home/me/.kube/ask" } });
+        assert.equal(only(p, "pulumi:providers:kubernetes").props.kubeconfig, "/home/me/.kube/ask");
+        assert.equal(only(p, "pulumi-nodejs:dynamic/ask:SecretRotation").props.kubeconfigPath, "/home/me/.kube/ask");
+    });
+
+    it("registers nothing for an invalid config and says which key is wrong", async () => {
+        let error: unknown;
+        const registered: PlannedResource[] = [];
+        try {
+            await plan({ clusterId: "nope", kmsInstance: INSTANCE }, undefined, registered);
+        } catch (e) {
+            error = e;
+        }
+        assert.deepEqual(registered.map((r) => r.type).filter((t) => t !== "pulumi:pulumi:Stack"), []);
+        assert.ok(pulumi.RunError.isInstance(error), `expected a RunError, got ${error}`);
+        assert.match((error as Error).message, new RegExp(`${PROJECT}:clusterId: "nope" is not valid`));
+    });
+});
