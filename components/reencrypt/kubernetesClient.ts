@@ -62,10 +62,15 @@ export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
   const kc = new k8s.KubeConfig();
   if (source.kubeconfigYaml !== undefined) {
     kc.loadFromString(source.kubeconfigYaml);
-  } else if (source.kubeconfigPath) {
-    loadFile(kc, source.kubeconfigPath);
-  } else if (process.env.KUBECONFIG) {
-    kc.loadFromDefault();
+  } else if (source.kubeconfigPath || process.env.KUBECONFIG) {
+    // Like kubectl, a list of files (path-delimiter separated) merges; the first file's current-context wins.
+    const [first, ...rest] = (source.kubeconfigPath || process.env.KUBECONFIG || "").split(path.delimiter).filter(Boolean);
+    loadFile(kc, first);
+    for (const file of rest) {
+      const extra = new k8s.KubeConfig();
+      loadFile(extra, file);
+      kc.mergeConfig(extra, true);
+    }
   } else if (fs.existsSync(path.join(os.homedir(), ".kube", "config"))) {
     loadFile(kc, path.join(os.homedir(), ".kube", "config"));
   } else if (process.env.KUBERNETES_SERVICE_HOST) {
