@@ -169,7 +169,9 @@ export async function runRotation(inputs: SecretRotationInputs, runtime: Rotatio
     const kubeConfig = await reencryptionKubeConfig(inputs, runtime);
     const client = engine.createKubernetesSecretsClient(kubeConfig, { concurrency: inputs.concurrency });
     const statePath = path.join(runtime.stateDir ?? os.tmpdir(), `ask-reencrypt-${inputs.clusterId}.json`);
-    const summary: ReencryptSummary = await engine.reencryptSecrets(client, {
+    let summary: ReencryptSummary;
+    try {
+        summary = await engine.reencryptSecrets(client, {
         annotationKey: inputs.annotationKey,
         annotationValue,
         concurrency: inputs.concurrency,
@@ -179,7 +181,10 @@ export async function runRotation(inputs: SecretRotationInputs, runtime: Rotatio
         log,
         onProgress: (p) =>
             log(`  ${p.phase}: ${p.done}${p.totalEstimate ? `/${p.totalEstimate}` : ""} Secrets, ${p.ratePerSecond.toFixed(0)}/s${p.etaSeconds !== undefined ? `, ETA ${Math.ceil(p.etaSeconds)}s` : ""}`),
-    });
+        });
+    } finally {
+        client.close();
+    }
     if (!summary.verified) {
         const names = summary.remaining.slice(0, 20).map((r) => `${r.namespace}/${r.name}`).join(", ");
         log(
