@@ -274,7 +274,7 @@ class ReencryptRun {
     const retryAfter = retryAfterSecondsOf(err);
     if (httpStatusOf(err) === 429) {
       this.throttled++;
-      this.limiter.onThrottled(retryAfter === undefined ? undefined : Math.min(retryAfter, this.o.maxRetryAfterSeconds));
+      this.limiter.onThrottled();
     }
     const delayMs = retryAfter !== undefined ? Math.min(retryAfter, this.o.maxRetryAfterSeconds) * 1000 : this.backoffMs(attempt);
     await this.sleep(delayMs);

@@ -6,8 +6,10 @@
  * an idle moment cannot turn into a burst). On a 429 the rate halves (at most
  * once a second, so one throttled burst counts once) and then climbs back
  * linearly to the cap over about ten seconds: additive increase,
- * multiplicative decrease. A Retry-After pauses every worker, not just the
- * one that was told, because the others would only collect 429s too.
+ * multiplicative decrease. Retry-After is honoured by the worker that was
+ * told (see the engine); pausing everyone on each 429 would stall the run for
+ * a second per throttled request, while halving the shared rate already
+ * relieves the server.
  */
 
 export interface Clock {
@@ -22,11 +24,10 @@ const BURST_SLOTS = 1; // slots a late worker may catch up on, beyond the curren
 
 export class WriteRateLimiter {
   private nextSlotMs = -Infinity;
-  private pausedUntilMs = 0;
   private reducedRate?: number;
   private reducedAtMs = -Infinity;
 
-  /** @param capPerSecond writes per second; 0 means no cap (Retry-After pauses still apply). */
+  /** @param capPerSecond writes per second; 0 means no cap. */
   constructor(private readonly capPerSecond: number, private readonly clock: Clock) {
     if (!(capPerSecond >= 0) || !Number.isFinite(capPerSecond)) {
       throw new Error(`rate cap must be a finite number >= 0 (0 = no cap), got ${capPerSecond}`);
@@ -43,8 +44,6 @@ export class WriteRateLimiter {
 
   /** Wait for the caller's turn to send one write. */
   async acquire(): Promise<void> {
-    const pauseLeftMs = this.pausedUntilMs - this.clock.now();
-    if (pauseLeftMs > 0) await this.clock.sleep(pauseLeftMs);
     if (this.capPerSecond === 0) return;
     const now = this.clock.now();
     const intervalMs = 1000 / this.currentRate(now);
@@ -53,12 +52,9 @@ export class WriteRateLimiter {
     if (slotMs > now) await this.clock.sleep(slotMs - now);
   }
 
-  /** The server answered 429: slow down, and pause everyone for Retry-After when given. */
-  onThrottled(retryAfterSeconds?: number): void {
+  /** The server answered 429: halve the shared rate (at most once a second). */
+  onThrottled(): void {
     const now = this.clock.now();
-    if (retryAfterSeconds !== undefined && retryAfterSeconds > 0) {
-      this.pausedUntilMs = Math.max(this.pausedUntilMs, now + retryAfterSeconds * 1000);
-    }
     if (this.capPerSecond === 0 || now - this.reducedAtMs < MIN_MS_BETWEEN_DECREASES) return;
     this.reducedRate = Math.max(MIN_RATE_PER_SECOND, this.currentRate(now) / 2);
     this.reducedAtMs = now;
