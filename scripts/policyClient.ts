@@ -120,9 +120,13 @@ export async function startPolicyPack(options: Omit<PolicyPackOptions, "config">
     const started = Date.now();
     const child = spawn(process.execPath, [runner, NO_ENGINE_ADDRESS, "."], {
         cwd: packDir,
-        env: process.env,
+        env: packEnvironment(process.env),
         stdio: ["ignore", "pipe", "pipe"],
     });
+    // A caller that exits without close() must not leave the server running.
+    const killOnExit = () => child.kill("SIGKILL");
+    process.once("exit", killOnExit);
+    child.once("exit", () => process.off("exit", killOnExit));
     let client: analyzerRpc.AnalyzerClient | undefined;
     try {
         const port = await readPort(child, packDir, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
@@ -199,6 +203,15 @@ class Session implements PolicyPackSession {
         this.client.close();
         await stopChild(this.child);
     }
+}
+
+/**
+ * The caller's environment minus ts-node settings: a caller running under
+ * ts-node (mocha, the plan script) must not change how the pack is compiled;
+ * the CLI compiles it with the pack directory's own tsconfig.json.
+ */
+function packEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+    return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith("TS_NODE_")));
 }
 
 function locateRunner(packDir: string): string {
