@@ -228,13 +228,16 @@ function removeAtPointer(document: Json, pointer: string): Json {
     return document;
 }
 
-/** Applies a PATCH body of the given content type; throws PatchError (415 for an unknown type). */
+/**
+ * Applies a PATCH body of the given content type without mutating `target`;
+ * throws PatchError (415 for an unknown type).
+ */
 export function applyPatch(contentType: string, target: JsonObject, patch: Json): Json {
     switch (contentType) {
         case MERGE_PATCH:
-            return applyMergePatch(structuredClone(target), patch);
+            return applyMergePatch(target, patch);
         case STRATEGIC_MERGE_PATCH:
-            return applyStrategicMergePatch(structuredClone(target), patch);
+            return applyStrategicMergePatch(target, patch);
         case JSON_PATCH:
             return applyJsonPatch(target, patch);
         default:

@@ -916,6 +916,14 @@ class Server implements KubeTestServer {
         }
         const body = await this.readJson(request);
         const updateFn = (current: JsonObject): Json => (verb === "patch" ? applyPatch(contentType, current, body) : body);
+        if (this.writeLatencyMs === 0 && !query.has("dryRun")) {
+            const result = this.store.update(namespace, name, updateFn, "api");
+            if (!result.changed) {
+                this.counters.noOpWrites++;
+            }
+            this.sendWriteResult(request, response, 200, result.object);
+            return;
+        }
         const prepared = this.store.prepareUpdate(namespace, name, updateFn);
         if (query.has("dryRun")) {
             this.send(response, 200, prepared.changed ? prepared.object : (this.store.get(namespace, name) as JsonObject));
@@ -926,9 +934,7 @@ class Server implements KubeTestServer {
             this.send(response, 200, this.store.get(namespace, name) as JsonObject);
             return;
         }
-        if (this.writeLatencyMs > 0) {
-            await sleep(this.writeLatencyMs);
-        }
+        await sleep(this.writeLatencyMs);
         // Re-applied to whatever is stored now, as kube-apiserver's GuaranteedUpdate retries.
         const result = this.store.update(namespace, name, updateFn, "api");
         if (!result.changed) {

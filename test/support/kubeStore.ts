@@ -83,15 +83,25 @@ function canonicalJson(value: Json): string {
     return JSON.stringify(value);
 }
 
-function canonicalWithoutVersion(object: JsonObject): string {
-    const metadata = { ...(object.metadata as JsonObject) };
-    delete metadata.resourceVersion;
-    return canonicalJson({ ...object, metadata });
+function sortedMap(map: JsonObject): JsonObject {
+    const sorted: JsonObject = {};
+    for (const key of Object.keys(map).sort()) {
+        sorted[key] = map[key];
+    }
+    return sorted;
+}
+
+/**
+ * Identity of a normalized object, before its resourceVersion is set: normalize()
+ * emits fields in a fixed order with sorted maps, so plain JSON is canonical.
+ */
+function canonicalOfNormalized(object: JsonObject): string {
+    return JSON.stringify(object);
 }
 
 function hashData(data: Json | undefined): string {
     return createHash("sha1")
-        .update(canonicalJson(data ?? {}))
+        .update(JSON.stringify(data ?? {}))
         .digest("hex");
 }
 
@@ -221,7 +231,11 @@ export class SecretStore {
                 if (!isJsonObject(map) || Object.values(map).some((v) => typeof v !== "string")) {
                     throw invalid(name, `metadata.${mapField}: values must be strings`);
                 }
+                metadata[mapField] = sortedMap(map);
             }
+        }
+        if (metadata.ownerReferences !== undefined) {
+            metadata.ownerReferences = JSON.parse(canonicalJson(metadata.ownerReferences)) as Json;
         }
         metadata.name = name;
         metadata.namespace = namespace;
@@ -254,9 +268,16 @@ export class SecretStore {
             }
         }
         const type = typeof candidate.type === "string" && candidate.type !== "" ? candidate.type : "Opaque";
-        const result: JsonObject = { apiVersion: "v1", kind: "Secret", metadata };
+        // A fixed field order keeps JSON.stringify canonical (see canonicalOfNormalized).
+        const orderedMetadata: JsonObject = {};
+        for (const field of META_FIELDS_KEPT) {
+            if (metadata[field] !== undefined) {
+                orderedMetadata[field] = metadata[field];
+            }
+        }
+        const result: JsonObject = { apiVersion: "v1", kind: "Secret", metadata: orderedMetadata };
         if (Object.keys(data).length > 0) {
-            result.data = data;
+            result.data = sortedMap(data);
         }
         if (candidate.immutable === true || candidate.immutable === false) {
             result.immutable = candidate.immutable;
@@ -266,7 +287,7 @@ export class SecretStore {
             if (stored.type !== type) {
                 throw invalid(name, "type: Invalid value: field is immutable");
             }
-            if (stored.immutable === true && (canonicalJson(stored.data ?? {}) !== canonicalJson(result.data ?? {}) || result.immutable !== true)) {
+            if (stored.immutable === true && (JSON.stringify(stored.data ?? {}) !== JSON.stringify(result.data ?? {}) || result.immutable !== true)) {
                 throw invalid(name, "data: Forbidden: field is immutable when `immutable` is set");
             }
         }
@@ -276,7 +297,7 @@ export class SecretStore {
     private commit(key: string, object: JsonObject, canonical: string, previous: StoredSecret | undefined, origin: WriteOrigin): JsonObject {
         this.revision++;
         (object.metadata as JsonObject).resourceVersion = String(this.revision);
-        const dataHash = previous && canonicalJson(previous.object.data ?? {}) === canonicalJson(object.data ?? {}) ? previous.dataHash : hashData(object.data);
+        const dataHash = previous && JSON.stringify(previous.object.data ?? {}) === JSON.stringify(object.data ?? {}) ? previous.dataHash : hashData(object.data);
         const entry: StoredSecret = {
             object,
             canonical,
@@ -324,14 +345,15 @@ export class SecretStore {
         if (options.preconditionResourceVersion !== undefined && options.preconditionResourceVersion !== currentMeta.resourceVersion) {
             throw conflict(name, "the object has been modified; please apply your changes to the latest version and try again");
         }
-        const updated = update(structuredClone(stored.object));
+        // Update functions must not mutate their argument (merge patches copy along the path).
+        const updated = update(stored.object);
         // A resourceVersion in the result (from a PUT body or a patch) is a precondition, as in kube-apiserver.
         const requestedVersion = isJsonObject(updated) && isJsonObject(updated.metadata) ? updated.metadata.resourceVersion : undefined;
         if (typeof requestedVersion === "string" && requestedVersion !== "" && requestedVersion !== currentMeta.resourceVersion) {
             throw conflict(name, "the object has been modified; please apply your changes to the latest version and try again");
         }
         const candidate = this.normalize(updated, namespace, name, stored.object);
-        const canonical = canonicalWithoutVersion(candidate);
+        const canonical = canonicalOfNormalized(candidate);
         return { changed: canonical !== stored.canonical, object: candidate, canonical };
     }
 
@@ -373,7 +395,7 @@ export class SecretStore {
         }
         const bodyWithName = isJsonObject(body) ? { ...body, metadata: { ...meta, name } } : body;
         const object = this.normalize(bodyWithName, namespace, name, undefined);
-        return this.commit(key, object, canonicalWithoutVersion(object), undefined, origin);
+        return this.commit(key, object, canonicalOfNormalized(object), undefined, origin);
     }
 
     delete(namespace: string, name: string, origin: WriteOrigin, options: { preconditionResourceVersion?: string; preconditionUid?: string } = {}): JsonObject {
