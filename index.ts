@@ -28,12 +28,13 @@ export = async () => {
     });
     return {
         clusterId: settings.clusterId,
-        kmsInstanceId: encryption.kmsInstanceId,
+        ...(settings.kmsKeyId ? {} : { kmsInstanceId: encryption.kmsInstanceId }),
         kmsKeyId: encryption.kmsKeyId,
         kmsKeyArn: encryption.kmsKeyArn,
         securityRoleName: encryption.securityRoleName,
         encryptionEnabled: encryption.encryptionEnabled,
-        rotatedKeyVersion: encryption.rotation?.keyVersion,
-        rotationVerifiedAt: encryption.rotation?.verifiedAt,
+        ...(encryption.rotation
+            ? { rotatedKeyVersion: encryption.rotation.keyVersion, rotationVerifiedAt: encryption.rotation.verifiedAt }
+            : {}),
     };
 };

@@ -75,7 +75,10 @@ export interface SecretEncryptionArgs {
     clusterId: pulumi.Input<string>;
     /** The cluster's region, e.g. cn-hangzhou; the preflight checks the cluster is there. */
     region: pulumi.Input<string>;
-    /** Adopt an existing key (then no instance or key is created); it must be a User key, Aliyun_AES_256, ENCRYPT/DECRYPT. */
+    /**
+     * Adopt an existing key (then no instance or key is created): it is imported and protected. It must be an enabled
+     * User key, Aliyun_AES_256, ENCRYPT/DECRYPT, with automatic rotation and deletion protection on, or the import fails.
+     */
     kmsKeyId?: pulumi.Input<string>;
     /** Adopt an existing dedicated KMS instance for the new key. */
     kmsInstanceId?: pulumi.Input<string>;
@@ -134,9 +137,36 @@ export class SecretEncryption extends pulumi.ComponentResource {
 
         let instanceId: pulumi.Output<string> | undefined;
         if (args.kmsKeyId !== undefined) {
-            // Read, not managed: the stack records the key so policies see it is present,
-            // and deleting the stack never touches it.
-            this.keyResource = alicloud.kms.Key.get(`${name}-key`, args.kmsKeyId, undefined, parent);
+            // Adopted by import, so the stack manages and protects it like a key it created: the engine
+            // refuses to delete it and the policy pack sees it. The import fails with a diff (and changes
+            // nothing) unless the key is already an enabled Aliyun_AES_256 ENCRYPT/DECRYPT key with automatic
+            // rotation and deletion protection on; settings that do not matter for safety are taken as they are.
+            this.keyResource = new alicloud.kms.Key(
+                `${name}-key`,
+                {
+                    keySpec: "Aliyun_AES_256",
+                    keyUsage: "ENCRYPT/DECRYPT",
+                    automaticRotation: "Enabled",
+                    deletionProtection: "Enabled",
+                    status: "Enabled",
+                },
+                {
+                    ...parent,
+                    import: args.kmsKeyId,
+                    protect: true,
+                    ignoreChanges: [
+                        "description",
+                        "tags",
+                        "dkmsInstanceId",
+                        "rotationInterval",
+                        "pendingWindowInDays",
+                        "deletionProtectionDescription",
+                        "protectionLevel",
+                        "origin",
+                        "policy",
+                    ],
+                },
+            );
         } else {
             if (args.kmsInstanceId !== undefined) {
                 instanceId = pulumi.output(args.kmsInstanceId);

@@ -5,9 +5,13 @@
 import * as path from "path";
 import { parseArgs } from "util";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
 import { planProgram, readProjectName, readStackConfig, StackFileError, Plan, PlannedResource } from "./planner";
+import { runPolicyPack, PolicyVerdicts } from "./policyClient";
 
-const USAGE = "usage: npm run plan -- --stack <name> [--json] [--config-file PATH]";
+const USAGE =
+    "usage: npm run plan -- --stack <name> [--json] [--config-file PATH] [--policy-config PATH.json] [--no-policy]\n" +
+    "  exit 0: valid stack, no mandatory policy violation; 1: mandatory violations; 2: bad config or usage";
 
 export function formatTable(plan: Plan): string {
     const rows = plan.resources.map((r) => [
@@ -49,7 +53,7 @@ function summarize(r: PlannedResource): string {
 export async function main(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
     let args;
     try {
-        args = parseArgs({ args: argv, options: { stack: { type: "string", short: "s" }, json: { type: "boolean" }, "config-file": { type: "string" }, help: { type: "boolean", short: "h" } } }).values;
+        args = parseArgs({ args: argv, options: { stack: { type: "string", short: "s" }, json: { type: "boolean" }, "config-file": { type: "string" }, "policy-config": { type: "string" }, "no-policy": { type: "boolean" }, help: { type: "boolean", short: "h" } } }).values;
     } catch (e) {
         err.write(`${(e as Error).message}\n${USAGE}\n`);
         return 2;
@@ -77,8 +81,45 @@ export async function main(argv: string[], out: NodeJS.WritableStream, err: Node
         }
         throw e;
     }
-    out.write(args.json ? `${JSON.stringify({ stack: plan.stack, resources: plan.resources.map(publicView) }, null, 2)}\n` : `${formatTable(plan)}\n`);
+    let policy: PolicyVerdicts | undefined;
+    if (!args["no-policy"]) {
+        let config: Record<string, unknown> | undefined;
+        if (args["policy-config"]) {
+            try {
+                config = JSON.parse(fs.readFileSync(args["policy-config"], "utf8"));
+            } catch (e) {
+                err.write(`plan: --policy-config ${args["policy-config"]}: ${(e as Error).message}\n`);
+                return 2;
+            }
+        }
+        // Through the pack's real gRPC Analyzer server, as `pulumi preview --policy-pack policy` would.
+        // Type-checking the pack is `npm test`'s job; here its compile only has to be quick.
+        process.env.TS_NODE_TRANSPILE_ONLY ??= "true";
+        policy = await runPolicyPack(
+            plan.resources.map((r) => ({ ...r, props: r.wireProps })),
+            { config },
+        );
+    }
+    if (args.json) {
+        out.write(`${JSON.stringify({ stack: plan.stack, resources: plan.resources.map(publicView), ...(policy ? { policy } : {}) }, null, 2)}\n`);
+    } else {
+        out.write(`${formatTable(plan)}\n`);
+        if (policy) out.write(`\n${formatVerdicts(policy)}\n`);
+    }
+    const mandatory = policy?.violations.filter((v) => v.level === "mandatory").length ?? 0;
+    if (mandatory > 0) {
+        err.write(`plan: ${mandatory} mandatory policy violation(s) in stack ${plan.stack}: \`pulumi up\` with the pack would be refused\n`);
+        return 1;
+    }
     return 0;
+}
+
+export function formatVerdicts(policy: PolicyVerdicts): string {
+    if (policy.violations.length === 0) return `Policy pack ${policy.pack}: no violations`;
+    return [
+        `Policy pack ${policy.pack}: ${policy.violations.length} violation(s)`,
+        ...policy.violations.map((v) => `  [${v.level}] ${v.policy}${v.urn ? ` (${v.urn.split("::").pop()})` : ""}: ${v.message}`),
+    ].join("\n");
 }
 
 /** The documented JSON shape of a planned resource. */

@@ -21,9 +21,14 @@ export interface PlannedResource {
     protect: boolean;
     /** The resource option retainOnDelete: deleting it from the stack leaves the cloud resource alone. */
     retainOnDelete?: boolean;
+    /** The ID of an existing cloud resource the stack adopts (resource option `import`). */
+    importId?: string;
     /** True for resources the program reads (`Resource.get`) rather than manages. */
     read?: boolean;
+    /** Inputs with secrets shown as "[secret]" and unknowns as "[unknown]": safe to print. */
     props: Record<string, unknown>;
+    /** Inputs in the engine's wire form (secret and unknown markers), as analyzers receive them. Never print. */
+    wireProps: Record<string, unknown>;
     dependencies: string[];
     propertyDependencies: Record<string, string[]>;
 }
@@ -133,6 +138,7 @@ type RegisterRequest = {
     getDependenciesList?(): string[];
     getPropertydependenciesMap?(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
     getId?(): string;
+    getImportid?(): string;
 };
 
 function urnOf(stack: string, project: string, parent: string, type: string, name: string): string {
@@ -197,8 +203,10 @@ export async function planProgram(options: {
             parent,
             protect: !!req.getProtect?.(),
             ...(req.getRetainondelete?.() ? { retainOnDelete: true } : {}),
+            ...(req.getImportid?.() ? { importId: req.getImportid!() } : {}),
             ...(read ? { read: true } : {}),
             props: readableProps(raw) as Record<string, unknown>,
+            wireProps: raw,
             dependencies: req.getDependenciesList?.() ?? [],
             propertyDependencies,
         });

@@ -42,11 +42,31 @@ describe("offline plan (npm run plan)", () => {
         assert.equal(byType("pulumi-nodejs:dynamic/ask:SecretRotation").length, 1);
         // The short-lived kubeconfig is a secret: it must never print.
         assert.equal(byType("pulumi:providers:kubernetes")[0].props.kubeconfig, "[secret]");
+        // The policy pack's verdicts, through its gRPC Analyzer server: the shipped stack is compliant.
+        assert.equal(doc.policy.pack, "ask-kms-key-guard");
+        assert.deepEqual(doc.policy.violations.filter((v: { level: string }) => v.level === "mandatory"), []);
+    });
+
+    it("exits 1 on a mandatory policy violation, still printing the verdicts", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+        const stackFile = path.join(dir, "Pulumi.adopt.yaml");
+        fs.writeFileSync(stackFile, "config:\n  alicloud:region: cn-hangzhou\n  clusterId: c8f2a1b3c4d5e6f708192a3b4c5d6e7f8\n  kmsKeyId: key-hzz62f1cb66fa42qo5jgx\n  securityRole: adopt\n");
+        const policyConfig = path.join(dir, "policy.json");
+        // An imported key's pending window is unknown offline: advisory by default, made mandatory here.
+        fs.writeFileSync(policyConfig, JSON.stringify({ "kms-key-in-use-pending-window": "mandatory" }));
+        const { code, stdout, stderr } = plan("--stack", "adopt", "--config-file", stackFile, "--policy-config", policyConfig, "--json");
+        assert.equal(code, 1, stderr);
+        const doc = JSON.parse(stdout);
+        const mandatory = doc.policy.violations.filter((v: { level: string }) => v.level === "mandatory");
+        assert.deepEqual(mandatory.map((v: { policy: string }) => v.policy), ["kms-key-in-use-pending-window"]);
+        assert.match(mandatory[0].urn, /alicloud:kms\/key:Key::/);
+        assert.match(stderr, /1 mandatory policy violation/);
     });
 
     it("prints a readable table by default", () => {
         const { code, stdout } = plan("--stack", "dev");
         assert.equal(code, 0);
+        assert.match(stdout, /Policy pack ask-kms-key-guard: no violations/);
         assert.match(stdout, /^Stack dev .*: \d+ resources would be registered/);
         assert.match(stdout, /protect\s+alicloud:kms\/key:Key\s+\S+-key\s+\S+\s+keySpec=Aliyun_AES_256/);
     });

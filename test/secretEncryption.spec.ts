@@ -144,11 +144,15 @@ describe("SecretEncryption component (under Pulumi mocks)", () => {
         });
     });
 
-    it("adopts an existing key: reads it, creates no instance or key", async () => {
+    it("adopts an existing key: imports and protects it, creates no instance", async () => {
         const p = await plan({ clusterId: CLUSTER, kmsKeyId: "key-hzz62f1cb66fa42qo5jgx", securityRole: "create" });
         none(p, "alicloud:kms/instance:Instance");
         const key = only(p, "alicloud:kms/key:Key");
-        assert.equal(key.read, true);
+        assert.equal(key.read, undefined);
+        assert.equal(key.protect, true);
+        assert.equal(key.importId, "key-hzz62f1cb66fa42qo5jgx");
+        assert.equal(key.props.deletionProtection, "Enabled");
+        assert.equal(key.props.automaticRotation, "Enabled");
         const enc = only(p, "pulumi-nodejs:dynamic/ask:ClusterEncryption");
         assert.equal(enc.props.kmsKeyId, "key-hzz62f1cb66fa42qo5jgx");
     });
