@@ -58,25 +58,32 @@ function loadClientLibrary(): typeof import("@kubernetes/client-node") {
 }
 
 export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
+  // Decide where the configuration comes from (and fail on a missing file) before paying for loading the library.
+  const files = (source.kubeconfigPath || process.env.KUBECONFIG || "").split(path.delimiter).filter(Boolean);
+  const homeConfig = path.join(os.homedir(), ".kube", "config");
+  if (source.kubeconfigYaml === undefined) {
+    if (files.length === 0 && fs.existsSync(homeConfig)) files.push(homeConfig);
+    for (const file of files) {
+      if (!fs.existsSync(file)) throw new Error(`kubeconfig ${file} does not exist`);
+    }
+    if (files.length === 0 && !process.env.KUBERNETES_SERVICE_HOST) {
+      throw new Error("no kubeconfig found: pass --kubeconfig PATH, set $KUBECONFIG, or create ~/.kube/config");
+    }
+  }
   const k8s = loadClientLibrary();
   const kc = new k8s.KubeConfig();
   if (source.kubeconfigYaml !== undefined) {
     kc.loadFromString(source.kubeconfigYaml);
-  } else if (source.kubeconfigPath || process.env.KUBECONFIG) {
-    // Like kubectl, a list of files (path-delimiter separated) merges; the first file's current-context wins.
-    const [first, ...rest] = (source.kubeconfigPath || process.env.KUBECONFIG || "").split(path.delimiter).filter(Boolean);
-    loadFile(kc, first);
-    for (const file of rest) {
+  } else if (files.length > 0) {
+    // Like kubectl, several files (path-delimiter separated) merge; the first file's current-context wins.
+    loadFile(kc, files[0]);
+    for (const file of files.slice(1)) {
       const extra = new k8s.KubeConfig();
       loadFile(extra, file);
       kc.mergeConfig(extra, true);
     }
-  } else if (fs.existsSync(path.join(os.homedir(), ".kube", "config"))) {
-    loadFile(kc, path.join(os.homedir(), ".kube", "config"));
-  } else if (process.env.KUBERNETES_SERVICE_HOST) {
-    kc.loadFromCluster();
   } else {
-    throw new Error("no kubeconfig found: pass --kubeconfig PATH, set $KUBECONFIG, or create ~/.kube/config");
+    kc.loadFromCluster();
   }
   if (source.context) {
     if (!kc.getContextObject(source.context)) {
@@ -93,7 +100,6 @@ export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
 }
 
 function loadFile(kc: KubeConfig, file: string): void {
-  if (!fs.existsSync(file)) throw new Error(`kubeconfig ${file} does not exist`);
   try {
     kc.loadFromFile(file);
   } catch (err) {

@@ -71,7 +71,8 @@ export async function loadState(statePath: string, annotationKey: string, annota
 }
 
 export async function saveStateAtomically(statePath: string, state: ReencryptState): Promise<void> {
-  const tmpPath = path.join(path.dirname(statePath), `.${path.basename(statePath)}.${process.pid}.tmp`);
+  // A fixed temporary name: a run killed mid-save leaves at most this one file, which the next save overwrites.
+  const tmpPath = path.join(path.dirname(statePath), `.${path.basename(statePath)}.tmp`);
   const handle = await fs.open(tmpPath, "w", 0o600);
   try {
     await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`, "utf8");
@@ -80,4 +81,18 @@ export async function saveStateAtomically(statePath: string, state: ReencryptSta
     await handle.close();
   }
   await fs.rename(tmpPath, statePath);
+  await syncDirectory(path.dirname(statePath));
+}
+
+/** Makes the rename itself durable across a power loss; not possible on every platform, so best effort. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(dir, "r");
+    await handle.sync();
+  } catch {
+    // e.g. Windows cannot open a directory for fsync; the rename is still atomic.
+  } finally {
+    await handle?.close();
+  }
 }
