@@ -471,3 +471,22 @@ function toViolations(response: analyzer.AnalyzeResponse, analyzedUrn: string | 
         return violation;
     });
 }
+
+/** The violations that fail a preview (any mandatory one). */
+export function mandatoryViolations(verdicts: PolicyVerdicts): PolicyViolation[] {
+    return verdicts.violations.filter((v) => v.level === "mandatory");
+}
+
+/** Human-readable verdicts, one block per violation, mandatory first. */
+export function formatVerdicts(verdicts: PolicyVerdicts): string {
+    if (verdicts.violations.length === 0) return `Policy pack ${verdicts.pack}: no violations.`;
+    const order: EnforcementLevel[] = ["mandatory", "remediate", "advisory", "disabled"];
+    const sorted = [...verdicts.violations].sort((a, b) => order.indexOf(a.level) - order.indexOf(b.level));
+    const mandatory = mandatoryViolations(verdicts).length;
+    const lines = [`Policy pack ${verdicts.pack}: ${verdicts.violations.length} violation(s), ${mandatory} mandatory.`];
+    for (const v of sorted) {
+        lines.push(`  [${v.level}] ${v.policy}${v.urn ? `  (${v.urn})` : ""}`);
+        for (const line of v.message.split("\n")) lines.push(`      ${line}`);
+    }
+    return lines.join("\n");
+}
