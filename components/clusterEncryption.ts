@@ -422,8 +422,13 @@ export async function applyEncryption(
         const keptAt = previous && previous.kmsKeyId === inputs.kmsKeyId && previous.encryptionEnabled ? previous.enabledAt : new Date(deps.now()).toISOString();
         return outputsFrom(inputs, current, keptAt);
     }
-    deps.progress(`cluster ${inputs.clusterId}: switching from ${describeSetting(current)} to encryption with key ${inputs.kmsKeyId}`);
-    await updateWithRetry(ctx, inputs.clusterId, { kmsKeyId: inputs.kmsKeyId, disableEncryption: false }, timing, deps);
+    if (encryptedWith(current, inputs.kmsKeyId)) {
+        // Already set (e.g. a previous run timed out while the cluster was still updating): only wait.
+        deps.progress(`cluster ${inputs.clusterId} is ${current.state} with key ${inputs.kmsKeyId} already set; waiting for it to run`);
+    } else {
+        deps.progress(`cluster ${inputs.clusterId}: switching from ${describeSetting(current)} to encryption with key ${inputs.kmsKeyId}`);
+        await updateWithRetry(ctx, inputs.clusterId, { kmsKeyId: inputs.kmsKeyId, disableEncryption: false }, timing, deps);
+    }
     const done = await waitForCluster(ctx, inputs.clusterId, `encryption with key ${inputs.kmsKeyId}`, (c) => encryptedWith(c, inputs.kmsKeyId), timing, deps);
     return outputsFrom(inputs, done, new Date(deps.now()).toISOString());
 }

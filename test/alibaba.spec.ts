@@ -102,8 +102,12 @@ describe("alibaba: error classification", () => {
         assert.doesNotMatch(e.message, /tok123/);
     });
 
-    it("redacts tokens, signatures and key IDs from any text", () => {
+    it("redacts tokens, signatures and key IDs from any text, plain or percent-encoded", () => {
         assert.equal(redactCredentials("a?SecurityToken=abc&Signature=x%2B&AccessKeyId=LTAI&b=1"), "a?SecurityToken=[redacted]&Signature=[redacted]&AccessKeyId=[redacted]&b=1");
+        assert.equal(
+            redactCredentials("POST&%2F&AccessKeyId%3DLTAI5t%26Action%3DDescribeKey%26SecurityToken%3Dtok%252Bx%26Timestamp%3D1"),
+            "POST&%2F&AccessKeyId%3D[redacted]%26Action%3DDescribeKey%26SecurityToken%3D[redacted]%26Timestamp%3D1",
+        );
     });
 });
 
@@ -240,6 +244,19 @@ describe("alibaba: wrappers through the real SDKs against the stand-in", () => {
         }
         // Nothing was changed or answered with data.
         assert.ok(standIn.calls.every((c) => c.status === 400));
+    });
+
+    it("an STS token never appears in an error, even when the service quotes its string to sign", async () => {
+        const key = standIn.addKey();
+        restoreEnv();
+        const token = "CAIS-sts-token-must-not-leak-42";
+        restoreEnv = useAlibabaStandInEnv(standIn, { accessKeySecret: "wrong-secret-for-sts", securityToken: token });
+        const kms = await rejection(describeKey(ctx, key.keyId));
+        assert.equal(kms.code, "SignatureDoesNotMatch");
+        assert.equal(standIn.callsOf("DescribeKey")[0].securityToken, token);
+        assert.match(kms.message, /string to sign/);
+        assert.doesNotMatch(kms.message, new RegExp(token));
+        assert.doesNotMatch(kms.message, new RegExp(standIn.accessKeyId));
     });
 
     it("an unknown AccessKey ID gets InvalidAccessKeyId.NotFound", async () => {

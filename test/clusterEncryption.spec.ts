@@ -278,6 +278,20 @@ describe("ClusterEncryption provider against the Alibaba stand-in", () => {
             assert.equal(standIn.callsOf("UpdateKMSEncryption").length, 0);
         });
 
+        it("only waits when the key is already set but the cluster is still updating (a re-run after a timeout)", async () => {
+            const { deps } = fakeDeps({
+                sleep: async () => {
+                    cluster.state = "running";
+                },
+            });
+            encryptWith(cluster, key);
+            cluster.state = "updating";
+            const outs = await applyEncryption(inputs(), deps);
+            assert.equal(outs.encryptionEnabled, true);
+            assert.equal(standIn.callsOf("UpdateKMSEncryption").length, 0);
+            assert.equal(standIn.callsOf("DescribeClusterDetail").length, 3);
+        });
+
         it("retries the 409 'changed within 5 minutes' answer with backoff", async () => {
             const { deps, progress, sleeps } = fakeDeps();
             standIn.scenario.conflictOnce();

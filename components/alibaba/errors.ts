@@ -157,8 +157,10 @@ const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTF
 
 // RPC-style requests carry AccessKeyId, Signature and (for STS) SecurityToken in
 // the query string, and network errors quote the URL: never let those through.
+// KMS's SignatureDoesNotMatch message quotes its string to sign, where the same
+// parameters appear percent-encoded ("SecurityToken%3D...%26").
 export function redactCredentials(text: string): string {
-    return text.replace(/((?:SecurityToken|Signature|AccessKeyId|AccessKeySecret)=)[^&\s"']*/gi, "$1[redacted]");
+    return text.replace(/((?:SecurityToken|Signature|AccessKeyId|AccessKeySecret)(?:=|%3D|%253D))(?:(?!%26|%2526)[^&\s"'])*/gi, "$1[redacted]");
 }
 
 function stringField(value: unknown): string | undefined {

@@ -311,7 +311,7 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
         constructor(readonly status: number, readonly code: string, readonly message: string) {}
     }
 
-    function verifyCsSignature(r: Incoming): { accessKeyId: string; securityToken?: string } {
+    function verifyCsSignature(r: Incoming): { accessKeyId: string } {
         const authorization = header(r.headers, "authorization") ?? "";
         const match = /^ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]+),Signature=([0-9a-f]+)$/.exec(authorization);
         if (!match) throw new CsError(400, "IncompleteSignature", "The request signature does not conform to Aliyun standards: expected an ACS3-HMAC-SHA256 Authorization header.");
@@ -341,7 +341,7 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
         const nonce = header(r.headers, "x-acs-signature-nonce") ?? "";
         if (usedNonces.has(nonce)) throw new CsError(400, "SignatureNonceUsed", "Specified signature nonce was used already.");
         usedNonces.add(nonce);
-        return { accessKeyId: credential, securityToken: header(r.headers, "x-acs-security-token") };
+        return { accessKeyId: credential };
     }
 
     function clusterDetail(c: StandInCluster): Record<string, unknown> {
@@ -436,13 +436,21 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
     async function handleCs(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
         const r = await readRequest(req);
         const action = header(r.headers, "x-acs-action") ?? "";
-        const call: RecordedCall = { service: "cs", action, method: r.method, path: r.path, query: r.query, body: r.body.toString("utf8"), status: 0 };
+        const call: RecordedCall = {
+            service: "cs",
+            action,
+            method: r.method,
+            path: r.path,
+            query: r.query,
+            body: r.body.toString("utf8"),
+            status: 0,
+            securityToken: header(r.headers, "x-acs-security-token"),
+        };
         calls.push(call);
         const rid = requestId();
         try {
             const auth = verifyCsSignature(r);
             call.accessKeyId = auth.accessKeyId;
-            call.securityToken = auth.securityToken;
             for (const route of csRoutes) {
                 const m = route.pattern.exec(r.path);
                 if (m && route.method === r.method && route.action === action) {
@@ -589,13 +597,12 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
         const formBody = /application\/x-www-form-urlencoded/.test(header(r.headers, "content-type") ?? "") ? parseQuery(r.body.toString("utf8")) : {};
         const params = { ...r.query, ...formBody };
         const action = params.Action ?? "";
-        const call: RecordedCall = { service: "kms", action, method: r.method, path: r.path, query: params, body: r.body.toString("utf8"), status: 0 };
+        const call: RecordedCall = { service: "kms", action, method: r.method, path: r.path, query: params, body: r.body.toString("utf8"), status: 0, securityToken: params.SecurityToken };
         calls.push(call);
         const rid = requestId();
         try {
             if (r.path !== "/") throw new RpcError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.");
             call.accessKeyId = verifyRpcSignature(r.method, params);
-            call.securityToken = params.SecurityToken;
             if (params.Version !== "2016-01-20") throw new RpcError(400, "InvalidVersion", `Specified parameter Version ${params.Version} is not valid.`);
             const handler = kmsActions[action];
             if (!handler) throw new RpcError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.");
