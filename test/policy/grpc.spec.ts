@@ -3,6 +3,7 @@
 
 import * as assert from "assert";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { POLICY_PACK_NAME, policies } from "../../policy/policies";
 import {
@@ -26,6 +27,24 @@ function nonCompliantStack(idsKnown: boolean): PlannedResource[] {
         props: { status: "PendingDeletion", deletionProtection: "Disabled", keySpec: "Aliyun_SM4" },
     });
     return [...broken, serverlessCluster("key-removed-from-program")];
+}
+
+/**
+ * A throwaway pack outside the project (so the project's tsc never sees its
+ * deliberate errors), resolving @pulumi/* through a link to our node_modules.
+ */
+function withTempPack(files: Record<string, string>, body: (packDir: string) => Promise<void>): () => Promise<void> {
+    return async () => {
+        const packDir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-pack-test-"));
+        try {
+            fs.symlinkSync(path.resolve(__dirname, "..", "..", "node_modules"), path.join(packDir, "node_modules"), "dir");
+            fs.writeFileSync(path.join(packDir, "PulumiPolicy.yaml"), "runtime: nodejs\n");
+            for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(packDir, name), text);
+            await body(packDir);
+        } finally {
+            fs.rmSync(packDir, { recursive: true, force: true });
+        }
+    };
 }
 
 const verdicts = (violations: PolicyViolation[], level: string) =>
@@ -133,22 +152,29 @@ describe("runPolicyPack (one shot) and start-up failures", function () {
         );
     });
 
+    it("type-checks the pack like the CLI by default, and only transpiles with typeCheck: false", withTempPack({
+        "package.json": JSON.stringify({ name: "typed", version: "0.0.1", main: "index.ts" }),
+        "index.ts": [
+            'import { PolicyPack } from "@pulumi/policy";',
+            'const wrongOnPurpose: number = "not a number";',
+            'new PolicyPack("typed-pack", { policies: [] });',
+        ].join("\n"),
+    }, async (packDir) => {
+        assert.deepStrictEqual(await runPolicyPack([], { packDir, typeCheck: false }), { pack: "typed-pack", violations: [] });
+        await assert.rejects(runPolicyPack([], { packDir }), /failed to start: it exited[\s\S]*TS2322/);
+    }));
+
     it("says clearly when a directory is not a policy pack", async () => {
         await assert.rejects(runPolicyPack([], { packDir: __dirname }), /is not a policy pack: PulumiPolicy.yaml is missing/);
     });
 
-    it("reports a pack that dies before printing its port, with its own error output", async () => {
-        const packDir = fs.mkdtempSync(path.join(__dirname, ".broken-pack-"));
-        try {
-            fs.writeFileSync(path.join(packDir, "PulumiPolicy.yaml"), "runtime: nodejs\n");
-            fs.writeFileSync(path.join(packDir, "package.json"), JSON.stringify({ name: "broken", version: "0.0.1", main: "index.js" }));
-            fs.writeFileSync(path.join(packDir, "index.js"), 'throw new Error("entry exploded on purpose");\n');
-            await assert.rejects(
-                runPolicyPack([], { packDir }),
-                (err: Error) => /failed to start: it exited/.test(err.message) && /entry exploded on purpose/.test(err.message),
-            );
-        } finally {
-            fs.rmSync(packDir, { recursive: true, force: true });
-        }
-    });
+    it("reports a pack that dies before printing its port, with its own error output", withTempPack({
+        "package.json": JSON.stringify({ name: "broken", version: "0.0.1", main: "index.js" }),
+        "index.js": 'throw new Error("entry exploded on purpose");\n',
+    }, async (packDir) => {
+        await assert.rejects(
+            runPolicyPack([], { packDir }),
+            (err: Error) => /failed to start: it exited/.test(err.message) && /entry exploded on purpose/.test(err.message),
+        );
+    }));
 });
