@@ -78,8 +78,9 @@ export interface SecretEncryptionArgs {
     /**
      * Adopt an existing key (then no instance or key is created): it is imported and protected. It must be an enabled
      * User key, Aliyun_AES_256, ENCRYPT/DECRYPT, with automatic rotation and deletion protection on, or the import fails.
+     * A plain string, not an Input: Pulumi needs an import ID before the program's outputs resolve.
      */
-    kmsKeyId?: pulumi.Input<string>;
+    kmsKeyId?: string;
     /** Adopt an existing dedicated KMS instance for the new key. */
     kmsInstanceId?: pulumi.Input<string>;
     /** Create a dedicated KMS instance for the new key. */
