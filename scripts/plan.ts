@@ -93,11 +93,10 @@ export async function main(argv: string[], out: NodeJS.WritableStream, err: Node
             }
         }
         // Through the pack's real gRPC Analyzer server, as `pulumi preview --policy-pack policy` would.
-        // Type-checking the pack is `npm test`'s job; here its compile only has to be quick.
-        process.env.TS_NODE_TRANSPILE_ONLY ??= "true";
+        // Type-checking the pack is `npm test`'s job (tsc); here its compile only has to be quick.
         policy = await runPolicyPack(
             plan.resources.map((r) => ({ ...r, props: r.wireProps })),
-            { config },
+            { config, typeCheck: false },
         );
     }
     if (args.json) {
