@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
+import type { PlannedResource as AnalyzedResource } from "./policyClient";
 
 // Pulumi's wire markers (sdk/nodejs/runtime/rpc.ts).
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -13,12 +14,8 @@ const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-export interface PlannedResource {
-    urn: string;
-    type: string;
-    name: string;
-    parent?: string;
-    protect: boolean;
+/** A planned registration: what analyzers receive (policyClient's shape) plus what only the plan shows. */
+export interface PlannedResource extends AnalyzedResource {
     /** The resource option retainOnDelete: deleting it from the stack leaves the cloud resource alone. */
     retainOnDelete?: boolean;
     /** The ID of an existing cloud resource the stack adopts (resource option `import`). */
