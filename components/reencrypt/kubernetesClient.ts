@@ -1,22 +1,22 @@
 /**
  * The SecretsClient for a real cluster: raw HTTPS with one keep-alive agent,
- * credentials and TLS material from @kubernetes/client-node's KubeConfig
- * (contexts, CA data, client certificates, tokens, exec plugins).
+ * credentials and TLS material from a KubeAccess: the light kubeconfig loader
+ * (./kubeconfig) or @kubernetes/client-node's KubeConfig.
  *
  * Why not the generated API classes: lists must ask for
  * PartialObjectMetadataList so no Secret value ever reaches this process, and
  * a PATCH response (which holds the whole Secret) must be drained unread.
- * The library is required lazily so the CLI starts fast and `--help` or a
- * usage error never pays for loading it.
+ * Nothing of the library is imported here, so the CLI only pays for what the
+ * kubeconfig needs.
  */
-import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
-import * as os from "node:os";
-import * as path from "node:path";
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeAccess } from "./kubeconfig";
 import { KubernetesApiError, parseRetryAfter } from "./errors";
 import { SecretPage, SecretRef, SecretsClient } from "./types";
+
+export { loadKubeConfig } from "./kubeconfig";
+export type { KubeAccess, KubeConfigSource, LoadedKubeConfig } from "./kubeconfig";
 
 const METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 // Servers that cannot transform a PATCH response fall back to plain JSON, which is drained unread anyway.
@@ -26,15 +26,6 @@ const USER_AGENT = "reencrypt-secrets";
 // Exec plugins and token files hand out short-lived tokens; ask the library again this often.
 const CREDENTIAL_REFRESH_MS = 60_000;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
-
-export interface KubeConfigSource {
-  /** A kubeconfig file. Default: $KUBECONFIG (may list several files), then ~/.kube/config, then in-cluster. */
-  kubeconfigPath?: string;
-  /** Context to use instead of current-context. */
-  context?: string;
-  /** Kubeconfig content (e.g. fetched at run time from the CS API); wins over the path. */
-  kubeconfigYaml?: string;
-}
 
 export interface KubernetesClientOptions {
   /** Writes in flight at once; sizes the connection pool. Default 8. */
@@ -52,61 +43,6 @@ export interface KubernetesSecretsClient extends SecretsClient {
   close(): void;
 }
 
-function loadClientLibrary(): typeof import("@kubernetes/client-node") {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require("@kubernetes/client-node");
-}
-
-export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
-  // Decide where the configuration comes from (and fail on a missing file) before paying for loading the library.
-  const files = (source.kubeconfigPath || process.env.KUBECONFIG || "").split(path.delimiter).filter(Boolean);
-  const homeConfig = path.join(os.homedir(), ".kube", "config");
-  if (source.kubeconfigYaml === undefined) {
-    if (files.length === 0 && fs.existsSync(homeConfig)) files.push(homeConfig);
-    for (const file of files) {
-      if (!fs.existsSync(file)) throw new Error(`kubeconfig ${file} does not exist`);
-    }
-    if (files.length === 0 && !process.env.KUBERNETES_SERVICE_HOST) {
-      throw new Error("no kubeconfig found: pass --kubeconfig PATH, set $KUBECONFIG, or create ~/.kube/config");
-    }
-  }
-  const k8s = loadClientLibrary();
-  const kc = new k8s.KubeConfig();
-  if (source.kubeconfigYaml !== undefined) {
-    kc.loadFromString(source.kubeconfigYaml);
-  } else if (files.length > 0) {
-    // Like kubectl, several files (path-delimiter separated) merge; the first file's current-context wins.
-    loadFile(kc, files[0]);
-    for (const file of files.slice(1)) {
-      const extra = new k8s.KubeConfig();
-      loadFile(extra, file);
-      kc.mergeConfig(extra, true);
-    }
-  } else {
-    kc.loadFromCluster();
-  }
-  if (source.context) {
-    if (!kc.getContextObject(source.context)) {
-      const known = kc.getContexts().map((c) => c.name).join(", ") || "none";
-      throw new Error(`context "${source.context}" is not in the kubeconfig (contexts: ${known})`);
-    }
-    kc.setCurrentContext(source.context);
-  }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster || !cluster.server) {
-    throw new Error(`the kubeconfig's current context "${kc.getCurrentContext() ?? ""}" names no cluster with a server URL; pass --context NAME`);
-  }
-  return kc;
-}
-
-function loadFile(kc: KubeConfig, file: string): void {
-  try {
-    kc.loadFromFile(file);
-  } catch (err) {
-    throw new Error(`cannot load kubeconfig ${file}: ${(err as Error).message}`);
-  }
-}
-
 interface Connection {
   agent: http.Agent;
   headers: Record<string, string>;
@@ -120,7 +56,7 @@ interface RawResponse {
   body?: Buffer;
 }
 
-export function createKubernetesSecretsClient(kc: KubeConfig, opts: KubernetesClientOptions = {}): KubernetesSecretsClient {
+export function createKubernetesSecretsClient(kc: KubeAccess, opts: KubernetesClientOptions = {}): KubernetesSecretsClient {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error("the kubeconfig has no current cluster");
   const server = new URL(cluster.server);
