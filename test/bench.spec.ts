@@ -102,6 +102,7 @@ describe("benchmark (smoke)", function () {
         const full = plan(false);
         assert.ok(quick.filter((s) => !s.label).every((s) => s.secrets === 1000));
         assert.ok(full.some((s) => s.tool === "kubectl" && s.secrets === 10_000 && s.writeLatencyMs === 30));
+        assert.ok(full.some((s) => s.label === "memory 2,000") && full.some((s) => s.label === "memory 20,000"));
         for (const specs of [quick, full]) {
             assert.ok(specs.some((s) => s.tool === "reencrypt-secrets" && s.concurrency === 16 && s.writeLatencyMs === 30 && s.secrets === 1000));
             assert.ok(specs.some((s) => s.qps === 40));

@@ -22,7 +22,7 @@ export type WriteOrigin = "api" | "churn" | "seed";
 
 interface StoredSecret {
     object: JsonObject;
-    /** canonical JSON of the object without its resourceVersion: equal means "nothing changed". */
+    /** canonical JSON of everything but data and resourceVersion; with equal data, equal means "nothing changed". */
     canonical: string;
     sealedWith: number;
     apiWrites: number;
@@ -92,11 +92,20 @@ function sortedMap(map: JsonObject): JsonObject {
 }
 
 /**
- * Identity of a normalized object, before its resourceVersion is set: normalize()
- * emits fields in a fixed order with sorted maps, so plain JSON is canonical.
+ * Identity of a normalized object apart from its data, before its resourceVersion
+ * is set: normalize() emits fields in a fixed order with sorted maps, so plain JSON
+ * is canonical. Data is compared on its own (dataEqual): it is the bulk of a Secret.
  */
 function canonicalOfNormalized(object: JsonObject): string {
-    return JSON.stringify(object);
+    return JSON.stringify([object.metadata, object.type, object.immutable ?? null]);
+}
+
+function dataEqual(a: Json | undefined, b: Json | undefined): boolean {
+    const left = isJsonObject(a) ? a : {};
+    const right = isJsonObject(b) ? b : {};
+    const keys = Object.keys(left);
+    if (keys.length !== Object.keys(right).length) return false;
+    return keys.every((key) => left[key] === right[key]);
 }
 
 function hashData(data: Json | undefined): string {
@@ -255,7 +264,12 @@ export class SecretStore {
             if (!isJsonObject(candidate.data)) {
                 throw invalid(name, "data must be a map of base64 strings");
             }
+            const storedData = stored && isJsonObject(stored.data) ? stored.data : {};
             for (const [key, value] of Object.entries(candidate.data)) {
+                if (value === storedData[key]) {
+                    data[key] = value;
+                    continue;
+                }
                 if (typeof value !== "string" || value.length % 4 !== 0 || !BASE64_PATTERN.test(value)) {
                     throw new ApiError(400, "BadRequest", `Secret in version "v1" cannot be handled as a Secret: illegal base64 data in data["${key}"]`);
                 }
@@ -287,7 +301,7 @@ export class SecretStore {
             if (stored.type !== type) {
                 throw invalid(name, "type: Invalid value: field is immutable");
             }
-            if (stored.immutable === true && (JSON.stringify(stored.data ?? {}) !== JSON.stringify(result.data ?? {}) || result.immutable !== true)) {
+            if (stored.immutable === true && (!dataEqual(stored.data, result.data) || result.immutable !== true)) {
                 throw invalid(name, "data: Forbidden: field is immutable when `immutable` is set");
             }
         }
@@ -297,7 +311,7 @@ export class SecretStore {
     private commit(key: string, object: JsonObject, canonical: string, previous: StoredSecret | undefined, origin: WriteOrigin): JsonObject {
         this.revision++;
         (object.metadata as JsonObject).resourceVersion = String(this.revision);
-        const dataHash = previous && JSON.stringify(previous.object.data ?? {}) === JSON.stringify(object.data ?? {}) ? previous.dataHash : hashData(object.data);
+        const dataHash = previous && dataEqual(previous.object.data, object.data) ? previous.dataHash : hashData(object.data);
         const entry: StoredSecret = {
             object,
             canonical,
@@ -354,7 +368,7 @@ export class SecretStore {
         }
         const candidate = this.normalize(updated, namespace, name, stored.object);
         const canonical = canonicalOfNormalized(candidate);
-        return { changed: canonical !== stored.canonical, object: candidate, canonical };
+        return { changed: canonical !== stored.canonical || !dataEqual(stored.object.data, candidate.data), object: candidate, canonical };
     }
 
     /**
