@@ -164,7 +164,7 @@ describe("reencrypt-secrets CLI", () => {
     try {
       await execFileAsync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", path.join(root, "tsconfig.build.json"), "--outDir", outDir], root);
       const entry = path.join(outDir, "components/cli/reencrypt.js");
-      assert.match(await fs.readFile(entry, "utf8"), /^#!\/usr\/bin\/env node\n/);
+      assert.match(await fs.readFile(entry, "utf8"), /^#!\/usr\/bin\/env -S node --max-semi-space-size=4\n/);
       const usage = await execFileAsync(process.execPath, [entry], root).catch((e: { code: number; stderr: string }) => e);
       assert.equal((usage as { code: number }).code, 2);
       assert.match((usage as { stderr: string }).stderr, /--annotation-value is required/);

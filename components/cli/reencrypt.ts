@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * reencrypt-secrets: rewrite every Secret so the API server seals it again
  * with the current KMS key version. A break-glass tool that needs no Pulumi:
@@ -7,6 +7,10 @@
  * Exit codes: 0 every Secret rewritten and verified (or a dry run finished);
  * 1 some Secrets remain (listed) or the run was interrupted; 2 usage,
  * kubeconfig, connection or permission error.
+ *
+ * The shebang caps V8's young generation: a long busy run otherwise keeps
+ * growing it, and peak memory would grow with the number of Secrets
+ * (BENCHMARKS.md). `npm run reencrypt` passes the same flag.
  */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
