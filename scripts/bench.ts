@@ -1,4 +1,5 @@
-// Benchmark: the guide's kubectl pipeline vs reencrypt-secrets, under the same
+// Benchmark: the guide's kubectl pipeline vs reencrypt-secrets (the compiled
+// dist/components/cli/reencrypt.js, run with its shebang's node flags), under the same
 // conditions, against the project's Kubernetes API test server (in this process).
 //
 //   npm run bench                  full matrix (about 20-25 minutes on 2 cores)
@@ -94,6 +95,17 @@ function limitFor(concurrency: number, writeLatencyMs: number, qps: number): num
     return bounds.length > 0 ? Math.min(...bounds) : null;
 }
 
+/**
+ * The node flags the CLI's shebang passes (`#!/usr/bin/env -S node --flag ...`),
+ * so the benchmark runs the same process `reencrypt-secrets` gives a user,
+ * whether or not the built entry is executable.
+ */
+export function nodeFlagsFromShebang(entry: string): string[] {
+    const firstLine = readFileSync(entry, "utf8").split("\n", 1)[0];
+    const match = /^#!\S*env\s+(?:-S\s+)?node((?:\s+--?[\w=.-]+)*)\s*$/.exec(firstLine);
+    return match ? match[1].trim().split(/\s+/).filter((flag) => flag !== "") : [];
+}
+
 function readRssMiB(file: string): number {
     return existsSync(file) ? Number(readFileSync(file, "utf8")) / 1024 : Number.NaN;
 }
@@ -117,7 +129,7 @@ export async function runOnce(spec: RunSpec, context: BenchContext): Promise<Run
         const script =
             spec.tool === "kubectl"
                 ? `set -o pipefail; ${wrap("get")} ${GUIDE_PIPELINE.replace(" | kubectl annotate", ` | ${wrap("annotate")} kubectl annotate`)} > /dev/null`
-                : `${wrap("cli")} ${JSON.stringify(process.execPath)} ${JSON.stringify(context.cliEntry)} --kubeconfig ${JSON.stringify(kubeconfig)} ` +
+                : `${wrap("cli")} ${JSON.stringify(process.execPath)} ${nodeFlagsFromShebang(context.cliEntry).join(" ")} ${JSON.stringify(context.cliEntry)} --kubeconfig ${JSON.stringify(kubeconfig)} ` +
                   `--annotation-value ${ANNOTATION_VALUE} --concurrency ${concurrency} --qps ${qps} --output json > /dev/null`;
         const started = performance.now();
         const result = await runShell(

@@ -6,7 +6,8 @@ import * as assert from "assert";
 import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { BenchContext, RunResult, RunSpec, checkTargets, formatTable, plan, runOnce, summarize } from "../scripts/bench";
+import { writeFileSync } from "fs";
+import { BenchContext, RunResult, RunSpec, checkTargets, formatTable, nodeFlagsFromShebang, plan, runOnce, summarize } from "../scripts/bench";
 import { buildReencryptCli } from "./support/kubeReencryptCli";
 
 function result(spec: RunSpec, overrides: Partial<RunResult>): RunResult {
@@ -95,6 +96,16 @@ describe("benchmark (smoke)", function () {
 
         const summary = summarize([kubectl, fast], checkTargets([kubectl, fast]));
         assert.match(summary, /^SUMMARY: speed-up vs kubectl 15.0x .*all targets met$/);
+    });
+
+    it("runs the CLI with the node flags of its shebang, as the installed bin does", () => {
+        const file = join(context.scratchRoot, "entry.js");
+        writeFileSync(file, "#!/usr/bin/env -S node --max-semi-space-size=4 --stack-size=2000\n'use strict';\n");
+        assert.deepStrictEqual(nodeFlagsFromShebang(file), ["--max-semi-space-size=4", "--stack-size=2000"]);
+        writeFileSync(file, "#!/usr/bin/env node\n");
+        assert.deepStrictEqual(nodeFlagsFromShebang(file), []);
+        writeFileSync(file, "'use strict';\n");
+        assert.deepStrictEqual(nodeFlagsFromShebang(file), []);
     });
 
     it("plans the issue's matrix: quick is 1,000 Secrets only, full adds 10,000", () => {
