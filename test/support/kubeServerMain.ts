@@ -2,7 +2,8 @@
 // (kubectl, the reencrypt CLI) or a benchmark that wants the server in its own
 // process. Prints one JSON status line on stdout when ready; reads commands on
 // stdin: "status" (prints stats as one JSON line), "key N" (sets the key
-// version), "quit".
+// version), "quit". It also ends when stdin closes, so it never outlives the
+// process that started it; to keep it up detached: `sleep infinity | npx ts-node ...`.
 //
 //   npx ts-node --transpile-only test/support/kubeServerMain.ts --secrets 2000 \
 //       --namespaces 20 --write-latency-ms 30 --kubeconfig /tmp/kube-test.yaml
