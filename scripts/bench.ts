@@ -16,7 +16,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, w
 import { cpus, totalmem, tmpdir } from "os";
 import { join, resolve } from "path";
 import { execFile } from "child_process";
-import { ChurnOptions, FaultOptions, KubeTestServer, startKubeServer } from "../test/support/kubeServer";
+import { KubeTestServer, startKubeServer } from "../test/support/kubeServer";
+import { guidePipeline, HOSTILE_CHURN, HOSTILE_FAULTS } from "../test/support/hostileConditions";
 import { runShell } from "../test/support/kubeRequest";
 
 export const REPO_ROOT = resolve(__dirname, "..");
@@ -25,18 +26,8 @@ const NAMESPACES = ["default", "kube-system", "payments", "web", "data", "ops", 
 const OLD_KEY = 1;
 const NEW_KEY = 2;
 const ANNOTATION_VALUE = "20260101-010101";
-const GUIDE_PIPELINE = `kubectl get secrets --all-namespaces -o json | kubectl annotate --overwrite -f - encryption-key-rotation-time=${ANNOTATION_VALUE}`;
+const GUIDE_PIPELINE = guidePipeline(ANNOTATION_VALUE);
 
-/** The hostile run of issue 3: 2% 429, 2% 5xx, resets, lost responses, one expired continue token, churn. */
-export const HOSTILE_FAULTS: FaultOptions = {
-    throttleProbability: 0.02,
-    retryAfterSeconds: 1,
-    serverErrorProbability: 0.02,
-    resetProbability: 0.005,
-    lostResponseProbability: 0.005,
-    expireContinueAfterPages: 1,
-};
-export const HOSTILE_CHURN: ChurnOptions = { everyRequests: 60, edits: 1, deletes: 1, creates: 1 };
 
 // Runs a command, then writes the peak RSS (KiB) of its process tree's largest
 // member and its own exit status. Exact: the kernel's high-water mark, not a sample.

@@ -8,26 +8,17 @@ import * as assert from "assert";
 import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { ChurnOptions, FaultOptions, KubeTestServer, startKubeServer } from "./support/kubeServer";
+import { KubeTestServer, startKubeServer } from "./support/kubeServer";
+import { guidePipeline, HOSTILE_CHURN, HOSTILE_FAULTS } from "./support/hostileConditions";
 import { runShell } from "./support/kubeRequest";
 import { buildReencryptCli, parseSummary, startCli } from "./support/kubeReencryptCli";
 
-const GUIDE_PIPELINE = "kubectl get secrets --all-namespaces -o json | kubectl annotate --overwrite -f - encryption-key-rotation-time=20260101-010101";
+const GUIDE_PIPELINE = guidePipeline("20260101-010101");
 const NAMESPACES = ["default", "kube-system", "payments", "web"];
 const SECRETS = 1200;
 const OLD_KEY = 1;
 const NEW_KEY = 2;
 
-/** The hostile run of issue 3: 2% 429, 2% 5xx, one expired continue token, resets, lost responses, churn. */
-const HOSTILE_FAULTS: FaultOptions = {
-    throttleProbability: 0.02,
-    retryAfterSeconds: 1,
-    serverErrorProbability: 0.02,
-    resetProbability: 0.005,
-    lostResponseProbability: 0.005,
-    expireContinueAfterPages: 1,
-};
-const CHURN: ChurnOptions = { everyRequests: 60, edits: 1, deletes: 1, creates: 1 };
 
 describe("the guide's kubectl pipeline vs reencrypt-secrets", function () {
     this.timeout(180_000);
@@ -77,7 +68,7 @@ describe("the guide's kubectl pipeline vs reencrypt-secrets", function () {
 
     it("through 429s, 5xx, resets, an expired continue token and churn, the guide's pipeline leaves Secrets behind", async () => {
         server.setFaults(HOSTILE_FAULTS);
-        server.setChurn(CHURN);
+        server.setChurn(HOSTILE_CHURN);
         const result = await runShell("set -o pipefail; " + GUIDE_PIPELINE, { kubeconfig, home: scratch });
         assert.notStrictEqual(result.code, 0);
         const left = server.secretsNotOnKeyVersion(NEW_KEY);
@@ -86,7 +77,7 @@ describe("the guide's kubectl pipeline vs reencrypt-secrets", function () {
 
     it("through the same faults, reencrypt-secrets leaves none: 0 on the old key, 0 contents changed, <= 1.05 writes per Secret, exit 0", async () => {
         server.setFaults(HOSTILE_FAULTS);
-        server.setChurn(CHURN);
+        server.setChurn(HOSTILE_CHURN);
         const run = cli(["--concurrency", "8", "--qps", "0"]);
         const result = await run.done;
         assert.strictEqual(result.code, 0, `exit ${result.code}\nstderr:\n${result.stderr.slice(-3000)}`);
