@@ -2,7 +2,15 @@
 // version) and rewrites every Secret so kube-apiserver re-seals it with the new
 // version. The rewrite itself is the engine in ./reencrypt (no Pulumi there);
 // this file only decides WHEN to run it and records the result in state.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+// Static imports on purpose: the dynamic provider is serialized by closure, which
+// captures these local modules by value. A require("./...") inside a method would
+// be resolved at run time against the provider host's directory, where they are not.
+import * as alibaba from "./alibaba";
+import * as engine from "./reencrypt";
 import type { AlibabaContext, KeyInfo } from "./alibaba";
 import type { ReencryptSummary } from "./reencrypt";
 
@@ -41,7 +49,11 @@ export interface SecretRotationOutputs extends SecretRotationInputs {
 export interface RotationRuntime {
     /** Extra environment (endpoint overrides); defaults to process.env. */
     env?: NodeJS.ProcessEnv;
-    /** Where a run keeps its checkpoint so an interrupted `pulumi up` resumes. Default: the OS temp dir. */
+    /**
+     * Where a run keeps its checkpoint so an interrupted `pulumi up` resumes. Default: $ASK_REENCRYPT_STATE_DIR,
+     * else ~/.ask-kms-secret-encryption/reencrypt (private to the user: a checkpoint planted in a shared
+     * temp dir could make a run skip its writes).
+     */
     stateDir?: string;
     log?(line: string): void;
     now?(): Date;
@@ -105,8 +117,6 @@ export function validateRotationInputs(news: Partial<SecretRotationInputs>): str
 
 /** Reads the key's primary version, the signal that KMS rotated it. */
 async function readKey(inputs: SecretRotationInputs, runtime: RotationRuntime): Promise<KeyInfo> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const alibaba = require("./alibaba") as typeof import("./alibaba");
     const ctx: AlibabaContext = { regionId: inputs.regionId, env: runtime.env };
     return alibaba.describeKey(ctx, inputs.kmsKeyId);
 }
@@ -124,8 +134,6 @@ export async function reencryptionKubeConfig(inputs: SecretRotationInputs, runti
     if (inputs.kubeconfigPath) {
         operator.loadFromFile(inputs.kubeconfigPath);
     } else {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const alibaba = require("./alibaba") as typeof import("./alibaba");
         const yaml = await alibaba.describeClusterUserKubeconfig({ regionId: inputs.regionId, env: runtime.env }, inputs.clusterId, 15);
         operator.loadFromString(yaml);
     }
@@ -155,12 +163,6 @@ export async function reencryptionKubeConfig(inputs: SecretRotationInputs, runti
 
 /** One run: re-seal every Secret with the key's current primary version, verify, record. */
 export async function runRotation(inputs: SecretRotationInputs, runtime: RotationRuntime = {}): Promise<SecretRotationOutputs> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const engine = require("./reencrypt") as typeof import("./reencrypt");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const path = require("path") as typeof import("path");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const os = require("os") as typeof import("os");
     const log = runtime.log ?? ((line: string) => process.stderr.write(`${line}\n`));
 
     const key = await readKey(inputs, runtime);
@@ -168,7 +170,7 @@ export async function runRotation(inputs: SecretRotationInputs, runtime: Rotatio
     log(`re-encrypting Secrets of cluster ${inputs.clusterId}: key ${inputs.kmsKeyId} primary version ${key.primaryKeyVersion}, ${inputs.annotationKey}=${annotationValue}`);
     const kubeConfig = await reencryptionKubeConfig(inputs, runtime);
     const client = engine.createKubernetesSecretsClient(kubeConfig, { concurrency: inputs.concurrency });
-    const statePath = path.join(runtime.stateDir ?? os.tmpdir(), `ask-reencrypt-${inputs.clusterId}.json`);
+    const statePath = path.join(checkpointDir(runtime), `${inputs.clusterId}.json`);
     let summary: ReencryptSummary;
     try {
         summary = await engine.reencryptSecrets(client, {
@@ -185,7 +187,10 @@ export async function runRotation(inputs: SecretRotationInputs, runtime: Rotatio
     } finally {
         client.close();
     }
-    if (!summary.verified) {
+    if (summary.verified) {
+        // Done: nothing to resume, and no stale checkpoint to mislead a later run.
+        fs.rmSync(statePath, { force: true });
+    } else {
         const names = summary.remaining.slice(0, 20).map((r) => `${r.namespace}/${r.name}`).join(", ");
         log(
             `WARNING: ${summary.remainingCount} Secrets of cluster ${inputs.clusterId} are not yet re-sealed with key version ${key.primaryKeyVersion}` +
@@ -204,6 +209,17 @@ export async function runRotation(inputs: SecretRotationInputs, runtime: Rotatio
     };
 }
 
+/** The checkpoint directory, created private (0700) to the user. */
+export function checkpointDir(runtime: RotationRuntime): string {
+    const dir =
+        runtime.stateDir ?? process.env.ASK_REENCRYPT_STATE_DIR ?? path.join(os.homedir(), ".ask-kms-secret-encryption", "reencrypt");
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return dir;
+}
+
+/** Inputs that change how a run goes, not whether one is due: a change is recorded without rewriting anything. */
+const TUNING_INPUTS = ["regionId", "concurrency", "qps", "pageSize", "kubeconfigPath", "serviceAccountNamespace", "serviceAccountName"] as const;
+
 function hasUnknown(inputs: object): boolean {
     return Object.values(inputs).some((v) => v === UNKNOWN);
 }
@@ -218,9 +234,11 @@ export const rotationProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id: string, olds: SecretRotationOutputs, news: SecretRotationInputs) {
         if (hasUnknown(news)) return { changes: true };
         const key = await readKey(news, {});
-        const why = rotationDue(olds, news, key.primaryKeyVersion);
-        const replaces = olds.clusterId !== news.clusterId ? ["clusterId"] : [];
-        return why ? { changes: true, replaces, detailedDiff: { keyVersion: { kind: "update" as const } } } : { changes: false };
+        if (rotationDue(olds, news, key.primaryKeyVersion)) {
+            const replaces = olds.clusterId !== news.clusterId ? ["clusterId"] : [];
+            return { changes: true, replaces, detailedDiff: { keyVersion: { kind: "update" as const } } };
+        }
+        return { changes: TUNING_INPUTS.some((name) => olds[name] !== news[name]) };
     },
 
     async create(inputs: SecretRotationInputs) {
@@ -228,7 +246,13 @@ export const rotationProvider: pulumi.dynamic.ResourceProvider = {
         return { id: `${inputs.clusterId}/secret-rotation`, outs };
     },
 
-    async update(_id: string, _olds: SecretRotationOutputs, news: SecretRotationInputs) {
+    async update(_id: string, olds: SecretRotationOutputs, news: SecretRotationInputs) {
+        const key = await readKey(news, {});
+        // Only tuning changed: record it; the Secrets are already sealed with the primary version.
+        if (!rotationDue(olds, news, key.primaryKeyVersion)) {
+            const { keyVersion, annotationValue, listed, rewritten, remainingCount, verified, verifiedAt } = olds;
+            return { outs: { ...news, keyVersion, annotationValue, listed, rewritten, remainingCount, verified, verifiedAt } };
+        }
         return { outs: await runRotation(news) };
     },
 

@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import Module from "module";
 import * as pulumi from "@pulumi/pulumi";
 import {
     annotationValueFor,
@@ -71,8 +72,12 @@ describe("rotation provider against the KMS stand-in and the Kubernetes API test
     let operatorKubeconfig: string;
     const clusterId = "c0123456789abcdef0123456789abcdef";
 
+    let savedStateDir: string | undefined;
+
     before(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotation-"));
+        savedStateDir = process.env.ASK_REENCRYPT_STATE_DIR;
+        process.env.ASK_REENCRYPT_STATE_DIR = path.join(dir, "checkpoints");
         kube = await startKubeServer({ keyVersion: 1 });
         kube.addServiceAccount("kube-system", "ask-secret-reencryptor", [{ verbs: ["get", "list", "patch"], resources: ["secrets"] }]);
         operatorKubeconfig = fs.readFileSync(kube.writeKubeconfig(path.join(dir, "operator.yaml")), "utf8");
@@ -84,6 +89,8 @@ describe("rotation provider against the KMS stand-in and the Kubernetes API test
     });
 
     after(async () => {
+        if (savedStateDir === undefined) delete process.env.ASK_REENCRYPT_STATE_DIR;
+        else process.env.ASK_REENCRYPT_STATE_DIR = savedStateDir;
         restoreEnv?.();
         await standIn?.close();
         await kube?.close();
@@ -104,10 +111,9 @@ describe("rotation provider against the KMS stand-in and the Kubernetes API test
             ...extra,
         };
     }
-    const quiet = { log: () => undefined, stateDir: "" };
+    const quiet = { log: () => undefined };
 
     it("on create, re-seals every Secret written before encryption was on, with a short-lived kubeconfig and the dedicated identity", async () => {
-        quiet.stateDir = dir;
         kube.resetCounters();
         const created = await rotationProvider.create!(inputs({ encryptionEnabledAt: new Date().toISOString() }));
         const outs = created.outs as SecretRotationOutputs;
@@ -121,6 +127,22 @@ describe("rotation provider against the KMS stand-in and the Kubernetes API test
         assert.equal(standIn.callsOf("DescribeClusterUserKubeconfig").length, 1, "the operator kubeconfig comes from the CS API");
         assert.equal(kube.stats().requestsByVerb.createToken, 1, "the run uses a TokenRequest token");
         assert.deepEqual(kube.secretsWithChangedContents(), []);
+        const checkpoints = path.join(dir, "checkpoints");
+        assert.equal((fs.statSync(checkpoints).mode & 0o777).toString(8), "700", "checkpoints must be private to the user");
+        assert.deepEqual(fs.readdirSync(checkpoints), [], "a verified run leaves no checkpoint behind");
+    });
+
+    it("records a tuning change (concurrency, rate cap) without rewriting anything", async () => {
+        const before = (await rotationProvider.create!(inputs())).outs as SecretRotationOutputs;
+        const tuned = inputs({ concurrency: 2, qps: 50 });
+        assert.equal((await rotationProvider.diff!("id", before, tuned)).changes, true);
+        kube.resetCounters();
+        const after = (await rotationProvider.update!("id", before, tuned)).outs as SecretRotationOutputs;
+        assert.equal(kube.stats().apiUpdates, 0, "a tuning change must not rewrite Secrets");
+        assert.equal(after.concurrency, 2);
+        assert.equal(after.qps, 50);
+        assert.equal(after.keyVersion, before.keyVersion);
+        assert.equal(after.verifiedAt, before.verifiedAt);
     });
 
     it("diff reports nothing while the key keeps its primary version", async () => {
@@ -172,11 +194,28 @@ describe("rotation provider against the KMS stand-in and the Kubernetes API test
         assert.equal(standIn.callsOf("DescribeKey").length, calls);
     });
 
-    it("serializes by closure without any credential, loading SDKs by name", async () => {
+    it("serializes by closure without any credential, and the serialized provider runs as the provider host loads it", async () => {
         const serialized = await pulumi.runtime.serializeFunction(() => rotationProvider, { allowSecrets: true });
         assert.equal(serialized.containsSecrets, false);
         assert.ok(!serialized.text.includes(standIn.accessKeySecret));
         assert.ok(!serialized.text.includes(kube.token));
         assert.match(serialized.text, /require\("@kubernetes\/client-node"\)/);
+        // Local modules must travel by value: the host resolves require() against its own directory.
+        assert.doesNotMatch(serialized.text, /require\("\.\.?\//);
+
+        // Load the text in a directory that has node_modules but none of this project's sources,
+        // the way @pulumi/pulumi's dynamic provider host does, and drive it.
+        const filename = path.join(process.cwd(), "node_modules", "__serialized_rotation_provider__.js");
+        const loaded = new Module(filename) as Module & { _compile(code: string, file: string): void };
+        loaded.filename = filename;
+        loaded.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(filename));
+        loaded._compile(serialized.text, filename);
+        const provider = (loaded.exports as Record<string, () => pulumi.dynamic.ResourceProvider>)[serialized.exportName]();
+        standIn.rotateKey(key.keyId, new Date("2032-02-02T02:02:02Z"));
+        kube.setKeyVersion(9);
+        const created = await provider.create!(inputs());
+        assert.equal((created.outs as SecretRotationOutputs).annotationValue, "20320202-020202");
+        assert.deepEqual(kube.secretsNotOnKeyVersion(9), []);
+        assert.equal((await provider.diff!("id", created.outs, inputs())).changes, false);
     });
 });

@@ -109,19 +109,6 @@ export function createKubernetesSecretsClient(kc: KubeAccess, opts: KubernetesCl
     return connection;
   };
 
-  const send = async (
-    method: string,
-    pathAndQuery: string,
-    init: { accept: string; body?: string; contentType?: string; timeoutMs: number; keepBody: boolean },
-  ): Promise<RawResponse> => {
-    let response = await sendOnce(await currentConnection(false), method, pathAndQuery, init);
-    if (response.status === 401) {
-      // The token may just have expired: ask the kubeconfig (exec plugin, token file) once more before giving up.
-      response = await sendOnce(await currentConnection(true), method, pathAndQuery, init);
-    }
-    return response;
-  };
-
   const sendOnce = (
     conn: Connection,
     method: string,
@@ -172,6 +159,19 @@ export function createKubernetesSecretsClient(kc: KubeAccess, opts: KubernetesCl
       req.on("error", reject);
       req.end(init.body);
     });
+
+  const send = async (
+    method: string,
+    pathAndQuery: string,
+    init: { accept: string; body?: string; contentType?: string; timeoutMs: number; keepBody: boolean },
+  ): Promise<RawResponse> => {
+    let response = await sendOnce(await currentConnection(false), method, pathAndQuery, init);
+    if (response.status === 401) {
+      // The token may just have expired: ask the kubeconfig (exec plugin, token file) once more before giving up.
+      response = await sendOnce(await currentConnection(true), method, pathAndQuery, init);
+    }
+    return response;
+  };
 
   const apiError = (operation: string, response: RawResponse): KubernetesApiError => {
     const status = parseStatusBody(response.body);
