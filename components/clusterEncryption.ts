@@ -230,7 +230,7 @@ function problemsError(problems: Problem[]): Error {
 // ---- check / diff ---------------------------------------------------------------------------
 
 export async function checkInputs(
-    _olds: Partial<ClusterEncryptionInputs>,
+    olds: Partial<ClusterEncryptionInputs>,
     news: Partial<ClusterEncryptionInputs>,
     deps: ProviderDeps,
 ): Promise<pulumi.dynamic.CheckResult<ClusterEncryptionInputs>> {
@@ -238,6 +238,11 @@ export async function checkInputs(
     if (inputProblems.length > 0) return { inputs: news as ClusterEncryptionInputs, failures: inputProblems };
     // During preview some inputs may not be known yet (e.g. a key created in the same run); the real check happens in `up`.
     if (anyUnknown(news)) return { inputs: news as ClusterEncryptionInputs };
+    // Unchanged target: diff compares with the live cluster and runs the preflight only when something must change,
+    // so an unrelated `pulumi up` does not fail while the cluster is, say, upgrading.
+    if (olds.clusterId === news.clusterId && olds.kmsKeyId === news.kmsKeyId && olds.regionId === news.regionId) {
+        return { inputs: news as ClusterEncryptionInputs };
+    }
     const { problems } = await inspect(news as ClusterEncryptionInputs, deps);
     return { inputs: news as ClusterEncryptionInputs, failures: problems };
 }

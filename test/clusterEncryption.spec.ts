@@ -87,6 +87,21 @@ describe("ClusterEncryption provider against the Alibaba stand-in", () => {
             assert.equal(standIn.calls.length, 0);
         });
 
+        it("leaves an unchanged target to diff, so an unrelated update does not fail while the cluster is busy", async () => {
+            const { deps } = fakeDeps();
+            standIn.clusters.get(inputs().clusterId)!.state = "updating";
+            try {
+                const result = await checkInputs(inputs(), inputs({ timeoutMinutes: 45 }), deps);
+                assert.equal(result.failures, undefined);
+                assert.equal(standIn.calls.length, 0);
+                // A new target is still checked, and the busy cluster is reported.
+                const retargeted = await checkInputs(inputs({ kmsKeyId: "key-other" }), inputs(), deps);
+                assert.match(retargeted.failures?.map((f) => f.reason).join("\n") ?? "", /updating/);
+            } finally {
+                standIn.clusters.get(inputs().clusterId)!.state = "running";
+            }
+        });
+
         it("rejects malformed inputs without calling any API", async () => {
             const { deps } = fakeDeps();
             const result = await checkInputs({}, { clusterId: "", kmsKeyId: key.keyId, regionId: REGION, pollIntervalSeconds: -1 }, deps);
