@@ -10,6 +10,12 @@
  * told (see the engine); pausing everyone on each 429 would stall the run for
  * a second per throttled request, while halving the shared rate already
  * relieves the server.
+ *
+ * With no cap (qps 0) there is no shared slowdown either: the user asked for
+ * none, and each throttled write still waits out its own Retry-After. Tried
+ * and measured: learning a ceiling from the observed rate and halving it on
+ * every 429 made a 1,200-Secret run under 2% random 429s take 89 s instead of
+ * 9 s, since random throttling keeps halving a rate that was never the cause.
  */
 
 export interface Clock {
