@@ -99,6 +99,15 @@ describe("reencrypt-secrets CLI", () => {
     assert.equal(summary.annotationValue, "v1");
   });
 
+  it("warns when every Secret already carried the value, since then nothing was re-sealed", async () => {
+    const fake = FakeSecretsClient.withSecrets(6);
+    const first = await run(["--annotation-value", "v1", "--qps", "0"], fake);
+    assert.doesNotMatch(first.stderr, /nothing was rewritten/);
+    const again = await run(["--annotation-value", "v1", "--qps", "0"], fake);
+    assert.equal(again.code, EXIT_OK);
+    assert.match(again.stderr, /warning: every Secret already carried encryption-key-rotation-time=v1, so nothing was rewritten/);
+  });
+
   it("exits 1 and lists the Secrets that remain", async () => {
     const fake = FakeSecretsClient.withSecrets(8, {
       patchFault: (ref) => (ref.name === "secret-000003" ? apiError(422, "Invalid", "admission webhook denied the request") : undefined),

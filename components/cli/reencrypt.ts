@@ -208,6 +208,13 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       log,
     });
     io.stdout.write(args.output === "json" ? `${JSON.stringify(summary)}\n` : `${formatSummaryText(summary)}\n`);
+    if (!summary.resumed && summary.listed > 0 && summary.alreadyCurrent === summary.listed) {
+      // The guide's pitfall: an old TIME value makes every write a no-op, and nothing is re-sealed.
+      log(
+        `warning: every Secret already carried ${summary.annotationKey}=${summary.annotationValue}, so nothing was rewritten; ` +
+          `if the key rotated since that value was written, run again with a new value (e.g. the rotation time)`,
+      );
+    }
     if (summary.dryRun) return EXIT_OK;
     return summary.verified && summary.remainingCount === 0 && !summary.aborted ? EXIT_OK : EXIT_SECRETS_REMAIN;
   } catch (err) {
