@@ -484,6 +484,11 @@ export async function removeEncryption(id: string, props: ClusterEncryptionOutpu
     deps.progress(`cluster ${id}: switching Secret encryption off (was ${describeSetting(current)})`);
     await updateWithRetry(ctx, id, { disableEncryption: true }, timing, deps);
     await waitForCluster(ctx, id, "encryption off", (c) => c.encryptionDisabled, timing, deps);
+    // Switching off does not unseal what is stored: keep the key until every Secret has been written again.
+    deps.progress(
+        `cluster ${id}: encryption is off, but Secrets written while it was on are still sealed by key ${props.kmsKeyId}. ` +
+            `Keep that key enabled until they are rewritten (reencrypt-secrets --annotation-value <new value>); only then retire it.`,
+    );
 }
 
 // ---- The provider and the resource ------------------------------------------------------------

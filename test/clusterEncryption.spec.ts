@@ -406,6 +406,7 @@ describe("ClusterEncryption provider against the Alibaba stand-in", () => {
             assert.deepEqual(JSON.parse(update.body), { disable_encryption: true });
             assert.deepEqual([cluster.state, cluster.encryptionDisabled], ["running", true]);
             assert.ok(progress.some((l) => /switching Secret encryption off/.test(l)));
+            assert.match(progress[progress.length - 1], new RegExp(`still sealed by key ${key.keyId}.*Keep that key enabled until they are rewritten`));
         });
 
         it("retries a 409 while switching off", async () => {
