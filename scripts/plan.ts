@@ -7,7 +7,7 @@ import { parseArgs } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import { planProgram, readProjectName, readStackConfig, StackFileError, Plan, PlannedResource } from "./planner";
-import { runPolicyPack, PolicyVerdicts } from "./policyClient";
+import { formatVerdicts, mandatoryViolations, runPolicyPack, PolicyVerdicts } from "./policyClient";
 
 const USAGE =
     "usage: npm run plan -- --stack <name> [--json] [--config-file PATH] [--policy-config PATH.json] [--no-policy]\n" +
@@ -105,20 +105,12 @@ export async function main(argv: string[], out: NodeJS.WritableStream, err: Node
         out.write(`${formatTable(plan)}\n`);
         if (policy) out.write(`\n${formatVerdicts(policy)}\n`);
     }
-    const mandatory = policy?.violations.filter((v) => v.level === "mandatory").length ?? 0;
+    const mandatory = policy ? mandatoryViolations(policy).length : 0;
     if (mandatory > 0) {
         err.write(`plan: ${mandatory} mandatory policy violation(s) in stack ${plan.stack}: \`pulumi up\` with the pack would be refused\n`);
         return 1;
     }
     return 0;
-}
-
-export function formatVerdicts(policy: PolicyVerdicts): string {
-    if (policy.violations.length === 0) return `Policy pack ${policy.pack}: no violations`;
-    return [
-        `Policy pack ${policy.pack}: ${policy.violations.length} violation(s)`,
-        ...policy.violations.map((v) => `  [${v.level}] ${v.policy}${v.urn ? ` (${v.urn.split("::").pop()})` : ""}: ${v.message}`),
-    ].join("\n");
 }
 
 /** The documented JSON shape of a planned resource. */
