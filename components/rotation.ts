@@ -13,9 +13,8 @@ import * as alibaba from "./alibaba";
 import * as engine from "./reencrypt";
 import type { AlibabaContext, KeyInfo } from "./alibaba";
 import type { ReencryptSummary } from "./reencrypt";
+import { UNKNOWN_INPUT as UNKNOWN } from "./clusterEncryption";
 
-/** The sentinel Pulumi passes for inputs not known yet (preview). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 export interface SecretRotationInputs {
     clusterId: string;

@@ -6,13 +6,11 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
+import { SECRET_SIG, SPECIAL_SIG_KEY as SIG_KEY, UNKNOWN_VALUE as UNKNOWN } from "./policyClient";
 import type { PlannedResource as AnalyzedResource } from "./policyClient";
 
-// Pulumi's wire markers (sdk/nodejs/runtime/rpc.ts).
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+// The marker of a resource reference, the one wire marker the policy client does not need (sdk/nodejs/runtime/rpc.ts).
 const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** A planned registration: what analyzers receive (policyClient's shape) plus what only the plan shows. */
 export interface PlannedResource extends AnalyzedResource {

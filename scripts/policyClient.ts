@@ -64,8 +64,9 @@ export interface PolicyPackOptions {
 
 /** The engine's wire form of a value not known until the update runs. */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-const SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+/** Pulumi's marker key for special values (sdk/nodejs/runtime/rpc.ts), and the marker of a secret. */
+export const SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 /** The engine's wire form of a secret; @pulumi/policy hands policies the plain value. */
 export function secretValue(value: unknown): Record<string, unknown> {
