@@ -14,10 +14,9 @@
 //   program therefore turns Secret encryption off for the cluster; the KMS key
 //   itself is untouched.
 //
-// Credentials come from the Alibaba Cloud default credential chain at run time
-// (components/alibaba), never from inputs or state. Providers are serialized by
-// closure: nothing here holds an SDK object at module level, and the provider
-// methods only capture plain functions.
+// Pulumi stores only a shim of this provider (./providers/shim.ts); the host runs
+// the compiled copy of this file (dist/components/clusterEncryption.js). The
+// Alibaba identity is the stack's own (configure hook, ./alibaba/identity.ts).
 
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -30,24 +29,34 @@ import {
     KeyInfo,
     updateKmsEncryption,
 } from "./alibaba";
+import { configureStackIdentity } from "./alibaba/identity";
+import {
+    anyUnknown,
+    CheckFailure,
+    Deadline,
+    deadlineAfter,
+    defaultRuntime,
+    failuresError,
+    isUnknown,
+    pollUntil,
+    PollVerdict,
+    ProviderRuntime,
+    UNKNOWN_INPUT,
+} from "./providers/kit";
+import { hostShim, isShimText } from "./providers/shim";
+import { ENCRYPTION_TIMING, EncryptionTiming, numberOrDefault, numberProblem } from "./settings";
 
-export const UNKNOWN_INPUT = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-export const PRO_CLUSTER_SPEC = "ack.pro.small";
+export { UNKNOWN_INPUT };
+/** Every Pro tier reports a cluster_spec of this form: ack.pro.small, ack.pro.xlarge, ack.pro.2xlarge, ack.pro.4xlarge (FACTS.md). */
+export const PRO_CLUSTER_SPEC = /^ack\.pro\./;
 export const REQUIRED_KEY_SPEC = "Aliyun_AES_256";
 export const REQUIRED_KEY_USAGE = "ENCRYPT/DECRYPT";
 
-export const DEFAULT_POLL_INTERVAL_SECONDS = 10;
-export const DEFAULT_TIMEOUT_MINUTES = 30;
-const MAX_TIMEOUT_MINUTES = 24 * 60;
-const MAX_POLL_INTERVAL_SECONDS = 600;
-
-export interface ClusterEncryptionInputs {
+export interface ClusterEncryptionInputs extends Partial<EncryptionTiming> {
     clusterId: string;
     kmsKeyId: string;
     /** The stack's region (alicloud:region). */
     regionId: string;
-    pollIntervalSeconds?: number;
-    timeoutMinutes?: number;
 }
 
 export interface ClusterEncryptionOutputs extends ClusterEncryptionInputs {
@@ -57,48 +66,9 @@ export interface ClusterEncryptionOutputs extends ClusterEncryptionInputs {
     enabledAt: string;
 }
 
-/** Everything time- and environment-dependent, injectable so tests run fast and deterministic. */
-export interface ProviderDeps {
-    /** Builds the Alibaba context for a region (endpoint overrides come from its env). */
-    alibaba(regionId: string): AlibabaContext;
-    sleep(ms: number): Promise<void>;
-    now(): number;
-    progress(line: string): void;
-    /** Overrides inputs' pollIntervalSeconds (tests). */
-    pollIntervalMs?: number;
-    /** Overrides inputs' timeoutMinutes (tests). */
-    timeoutMs?: number;
-    /** First wait after a 409/throttle; doubles up to conflictMaxBackoffMs. */
-    conflictInitialBackoffMs: number;
-    conflictMaxBackoffMs: number;
-}
-
-export function defaultDeps(): ProviderDeps {
-    return {
-        alibaba: (regionId) => ({ regionId }),
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-        now: () => Date.now(),
-        // The dynamic provider host owns stdout (gRPC handshake); stderr reaches the engine's log.
-        progress: (line) => void process.stderr.write(`[ClusterEncryption] ${line}\n`),
-        conflictInitialBackoffMs: 15_000,
-        conflictMaxBackoffMs: 60_000,
-    };
-}
-
-function isUnknown(value: unknown): boolean {
-    return value === UNKNOWN_INPUT;
-}
-
-function anyUnknown(inputs: Partial<ClusterEncryptionInputs>): boolean {
-    return Object.values(inputs).some(isUnknown);
-}
-
 // ---- Input validation -----------------------------------------------------------------------
 
-export interface Problem {
-    property: keyof ClusterEncryptionInputs;
-    reason: string;
-}
+export type Problem = CheckFailure & { property: keyof ClusterEncryptionInputs };
 
 export function validateInputs(news: Partial<ClusterEncryptionInputs>): Problem[] {
     const problems: Problem[] = [];
@@ -109,26 +79,32 @@ export function validateInputs(news: Partial<ClusterEncryptionInputs>): Problem[
             problems.push({ property, reason: `${property} is required and must be a non-empty string (got ${JSON.stringify(value)}).` });
         }
     }
-    const poll = news.pollIntervalSeconds;
-    if (poll !== undefined && !isUnknown(poll) && !(typeof poll === "number" && poll > 0 && poll <= MAX_POLL_INTERVAL_SECONDS)) {
-        problems.push({ property: "pollIntervalSeconds", reason: `pollIntervalSeconds must be a number above 0 and at most ${MAX_POLL_INTERVAL_SECONDS} (got ${JSON.stringify(poll)}).` });
-    }
-    const timeout = news.timeoutMinutes;
-    if (timeout !== undefined && !isUnknown(timeout) && !(typeof timeout === "number" && timeout > 0 && timeout <= MAX_TIMEOUT_MINUTES)) {
-        problems.push({ property: "timeoutMinutes", reason: `timeoutMinutes must be a number above 0 and at most ${MAX_TIMEOUT_MINUTES} (got ${JSON.stringify(timeout)}).` });
+    for (const property of Object.keys(ENCRYPTION_TIMING) as (keyof EncryptionTiming)[]) {
+        const value = news[property];
+        if (value === undefined || isUnknown(value)) continue;
+        const problem = numberProblem(ENCRYPTION_TIMING[property], value);
+        if (problem) problems.push({ property, reason: `${property}: ${problem}` });
     }
     return problems;
 }
 
+function timingOf(inputs: Partial<ClusterEncryptionInputs>): EncryptionTiming {
+    return {
+        pollIntervalSeconds: numberOrDefault(ENCRYPTION_TIMING.pollIntervalSeconds, inputs.pollIntervalSeconds),
+        timeoutMinutes: numberOrDefault(ENCRYPTION_TIMING.timeoutMinutes, inputs.timeoutMinutes),
+        conflictBackoffSeconds: numberOrDefault(ENCRYPTION_TIMING.conflictBackoffSeconds, inputs.conflictBackoffSeconds),
+    };
+}
+
 // ---- Preflight ------------------------------------------------------------------------------
 
-export interface Inspection {
+export interface Preflight {
     cluster?: ClusterInfo;
     key?: KeyInfo;
     problems: Problem[];
 }
 
-function notFound(e: unknown): e is AlibabaApiError {
+function isNotFound(e: unknown): e is AlibabaApiError {
     return e instanceof AlibabaApiError && e.kind === "notFound";
 }
 
@@ -136,13 +112,16 @@ function requestNote(e: AlibabaApiError): string {
     return `${e.code}${e.httpStatus ? `, HTTP ${e.httpStatus}` : ""}${e.requestId ? `, request ID ${e.requestId}` : ""}`;
 }
 
+// States a cluster does not leave by waiting: fail fast instead of waiting out the timeout.
+const STUCK_STATES = ["failed", "updating_failed", "unavailable", "inactive", "stopped", "deleting", "deleted", "delete_failed"];
+
 /**
  * Checks that the cluster and key can take part in Secret encryption.
  * Returns one problem per failed requirement; API failures that are not about
  * the inputs (credentials, permissions, network) are thrown as they are.
  */
-export async function inspect(inputs: ClusterEncryptionInputs, deps: ProviderDeps): Promise<Inspection> {
-    const ctx = deps.alibaba(inputs.regionId);
+export async function preflight(inputs: ClusterEncryptionInputs, runtime: ProviderRuntime): Promise<Preflight> {
+    const ctx = runtime.alibaba(inputs.regionId);
     const problems: Problem[] = [];
     const { clusterId, kmsKeyId, regionId } = inputs;
 
@@ -150,17 +129,17 @@ export async function inspect(inputs: ClusterEncryptionInputs, deps: ProviderDep
     try {
         cluster = await describeCluster(ctx, clusterId);
     } catch (e) {
-        if (!notFound(e)) throw e;
+        if (!isNotFound(e)) throw e;
         problems.push({
             property: "clusterId",
             reason: `Cluster "${clusterId}" was not found in region ${regionId} (${requestNote(e)}). Check the clusterId in the stack config and that alicloud:region is the cluster's region.`,
         });
     }
     if (cluster) {
-        if (cluster.clusterSpec !== PRO_CLUSTER_SPEC) {
+        if (!PRO_CLUSTER_SPEC.test(cluster.clusterSpec)) {
             problems.push({
                 property: "clusterId",
-                reason: `Cluster "${clusterId}" has cluster spec "${cluster.clusterSpec || "(none)"}", not "${PRO_CLUSTER_SPEC}": Secret encryption with a KMS key needs an ACK/ASK Pro cluster. Migrate the cluster to Pro (Container Service console > the cluster > Basic Information) or point clusterId at a Pro cluster.`,
+                reason: `Cluster "${clusterId}" has cluster spec "${cluster.clusterSpec || "(none)"}", not a Pro spec (ack.pro.*): Secret encryption with a KMS key needs an ACK/ASK Pro cluster. Migrate the cluster to Pro (Container Service console > the cluster > Basic Information) or point clusterId at a Pro cluster.`,
             });
         }
         if (cluster.state !== "running") {
@@ -181,7 +160,7 @@ export async function inspect(inputs: ClusterEncryptionInputs, deps: ProviderDep
     try {
         key = await describeKey(ctx, kmsKeyId);
     } catch (e) {
-        if (!notFound(e)) throw e;
+        if (!isNotFound(e)) throw e;
         problems.push({
             property: "kmsKeyId",
             reason: `KMS key "${kmsKeyId}" was not found in region ${regionId} (${requestNote(e)}). Check the key ID and that the key lives in the stack's region.`,
@@ -222,9 +201,8 @@ export async function inspect(inputs: ClusterEncryptionInputs, deps: ProviderDep
     return { cluster, key, problems };
 }
 
-function problemsError(problems: Problem[]): Error {
-    const lines = problems.map((p) => `- ${p.property}: ${p.reason}`);
-    return new Error(`Cannot enable Secret encryption; preflight found ${problems.length} problem(s):\n${lines.join("\n")}`);
+function preflightError(problems: Problem[]): Error {
+    return failuresError("Cannot enable Secret encryption; the preflight found problems", problems);
 }
 
 // ---- check / diff ---------------------------------------------------------------------------
@@ -232,7 +210,7 @@ function problemsError(problems: Problem[]): Error {
 export async function checkInputs(
     olds: Partial<ClusterEncryptionInputs>,
     news: Partial<ClusterEncryptionInputs>,
-    deps: ProviderDeps,
+    runtime: ProviderRuntime,
 ): Promise<pulumi.dynamic.CheckResult<ClusterEncryptionInputs>> {
     const inputProblems = validateInputs(news);
     if (inputProblems.length > 0) return { inputs: news as ClusterEncryptionInputs, failures: inputProblems };
@@ -243,7 +221,7 @@ export async function checkInputs(
     if (olds.clusterId === news.clusterId && olds.kmsKeyId === news.kmsKeyId && olds.regionId === news.regionId) {
         return { inputs: news as ClusterEncryptionInputs };
     }
-    const { problems } = await inspect(news as ClusterEncryptionInputs, deps);
+    const { problems } = await preflight(news as ClusterEncryptionInputs, runtime);
     return { inputs: news as ClusterEncryptionInputs, failures: problems };
 }
 
@@ -262,9 +240,9 @@ function describeSetting(cluster: ClusterInfo): string {
 
 export async function diffEncryption(
     _id: string,
-    olds: ClusterEncryptionOutputs,
+    olds: ClusterEncryptionOutputs & { __provider?: string },
     news: ClusterEncryptionInputs,
-    deps: ProviderDeps,
+    runtime: ProviderRuntime,
 ): Promise<EncryptionDiff> {
     const replaces: string[] = [];
     const reasons: string[] = [];
@@ -277,18 +255,21 @@ export async function diffEncryption(
     if (isUnknown(news.kmsKeyId) || news.kmsKeyId !== olds.kmsKeyId) {
         reasons.push(`kmsKeyId changes from ${olds.kmsKeyId || "(none)"} to ${isUnknown(news.kmsKeyId) ? "(known after apply)" : news.kmsKeyId}`);
     }
-    for (const property of ["pollIntervalSeconds", "timeoutMinutes"] as const) {
+    for (const property of Object.keys(ENCRYPTION_TIMING) as (keyof EncryptionTiming)[]) {
         if (news[property] !== olds[property]) reasons.push(`${property} changes`);
     }
+    // State written before the shim carries fully serialized code that refresh and delete would run:
+    // one update stores the shim, and from then on fixes reach this resource with `npm ci`.
+    if (olds.__provider !== undefined && !isShimText(olds.__provider)) reasons.push("the stored provider code predates the shim; storing the shim");
     if (anyUnknown(news)) return { changes: true, replaces, reasons };
 
     // Drift: compare the live cluster with what the program asks for.
     if (replaces.length === 0) {
         let live: ClusterInfo;
         try {
-            live = await describeCluster(deps.alibaba(news.regionId), news.clusterId);
+            live = await describeCluster(runtime.alibaba(news.regionId), news.clusterId);
         } catch (e) {
-            if (!notFound(e)) throw e;
+            if (!isNotFound(e)) throw e;
             throw new Error(
                 `Cluster "${news.clusterId}" no longer exists (${requestNote(e)}). Run \`pulumi refresh\` to drop this ClusterEncryption from the stack's state, or fix clusterId.`,
             );
@@ -299,26 +280,14 @@ export async function diffEncryption(
     }
     if (reasons.length === 0) return { changes: false, replaces: [], reasons };
 
-    const { problems } = await inspect(news, deps);
-    if (problems.length > 0) throw problemsError(problems);
+    const { problems } = await preflight(news, runtime);
+    if (problems.length > 0) throw preflightError(problems);
     return { changes: true, replaces, reasons };
 }
 
 // ---- Apply and wait -------------------------------------------------------------------------
 
-interface Timing {
-    pollIntervalMs: number;
-    deadline: number;
-    timeoutMinutes: number;
-}
-
-function timingFor(inputs: Partial<ClusterEncryptionInputs>, deps: ProviderDeps): Timing {
-    const pollIntervalMs = deps.pollIntervalMs ?? (inputs.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS) * 1000;
-    const timeoutMs = deps.timeoutMs ?? (inputs.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES) * 60_000;
-    return { pollIntervalMs, deadline: deps.now() + timeoutMs, timeoutMinutes: timeoutMs / 60_000 };
-}
-
-function retryable(e: unknown): e is AlibabaApiError {
+function isRetryable(e: unknown): e is AlibabaApiError {
     return e instanceof AlibabaApiError && (e.kind === "conflict" || e.kind === "throttled" || e.kind === "transient");
 }
 
@@ -327,76 +296,81 @@ export async function updateWithRetry(
     ctx: AlibabaContext,
     clusterId: string,
     change: { kmsKeyId?: string; disableEncryption: boolean },
-    timing: Timing,
-    deps: ProviderDeps,
+    timing: EncryptionTiming,
+    deadline: Deadline,
+    runtime: ProviderRuntime,
 ): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+    const firstBackoffMs = timing.conflictBackoffSeconds * 1000;
+    // The deadline ends the loop; the attempt cap only guards against a clock that stands still.
+    for (let attempt = 1; attempt <= 1000; attempt++) {
         try {
             await updateKmsEncryption(ctx, clusterId, change);
             return;
         } catch (e) {
-            if (!retryable(e)) throw e;
-            const backoff = Math.min(deps.conflictInitialBackoffMs * 2 ** (attempt - 1), deps.conflictMaxBackoffMs);
-            if (deps.now() + backoff > timing.deadline) {
+            if (!isRetryable(e)) throw e;
+            const backoff = Math.min(firstBackoffMs * 2 ** (attempt - 1), firstBackoffMs * 4);
+            if (runtime.now() + backoff > deadline.at) {
                 throw new Error(
-                    `UpdateKMSEncryption for cluster "${clusterId}" kept failing for ${timing.timeoutMinutes} minute(s) (${attempt} attempts); last answer: ${e.message}`,
+                    `UpdateKMSEncryption for cluster "${clusterId}" kept failing for ${deadline.describe} (${attempt} attempts); last answer: ${e.message} ` +
+                        "If the cluster is busy with another change, wait for it and run `pulumi up` again, or raise encryption.timeoutMinutes.",
                 );
             }
-            deps.progress(`UpdateKMSEncryption for cluster ${clusterId} answered ${e.code}${e.httpStatus ? ` (HTTP ${e.httpStatus})` : ""}; retrying in ${Math.round(backoff / 1000)}s (attempt ${attempt})`);
-            await deps.sleep(backoff);
+            runtime.log(`UpdateKMSEncryption for cluster ${clusterId} answered ${e.code}${e.httpStatus ? ` (HTTP ${e.httpStatus})` : ""}; retrying in ${Math.round(backoff / 1000)}s (attempt ${attempt})`);
+            await runtime.sleep(backoff);
         }
     }
+    throw new Error(`UpdateKMSEncryption for cluster "${clusterId}": too many attempts; run \`pulumi up\` again.`);
 }
 
-const FAILED_STATES = new Set(["failed", "updating_failed", "deleting", "deleted", "delete_failed"]);
-
-/** Polls DescribeClusterDetail until `done` holds for a running cluster, or fails on a failed state or the deadline. */
+/** Polls DescribeClusterDetail until `done` holds for a running cluster, or fails on a stuck state or the deadline. */
 export async function waitForCluster(
     ctx: AlibabaContext,
     clusterId: string,
     goal: string,
     done: (c: ClusterInfo) => boolean,
-    timing: Timing,
-    deps: ProviderDeps,
+    deadline: Deadline,
+    runtime: ProviderRuntime,
 ): Promise<ClusterInfo> {
-    const started = deps.now();
+    const started = runtime.now();
     let lastReported = "";
     let lastReportAt = 0;
-    let last: ClusterInfo | undefined;
-    for (;;) {
-        try {
-            last = await describeCluster(ctx, clusterId);
-        } catch (e) {
-            if (!retryable(e)) throw e;
-            deps.progress(`DescribeClusterDetail for cluster ${clusterId} answered ${e.code}; polling again`);
-        }
-        if (last) {
-            if (last.state === "running" && done(last)) {
-                deps.progress(`cluster ${clusterId} is running with ${describeSetting(last)} after ${Math.round((deps.now() - started) / 1000)}s`);
-                return last;
+    const elapsed = () => `${Math.round((runtime.now() - started) / 1000)}s`;
+    return pollUntil<ClusterInfo>(
+        runtime,
+        deadline,
+        async (): Promise<PollVerdict<ClusterInfo>> => {
+            let seen: ClusterInfo;
+            try {
+                seen = await describeCluster(ctx, clusterId);
+            } catch (e) {
+                if (!isRetryable(e)) throw e;
+                runtime.log(`DescribeClusterDetail for cluster ${clusterId} answered ${e.code}; polling again`);
+                return { waiting: "no successful read" };
             }
-            if (FAILED_STATES.has(last.state)) {
-                throw new Error(
-                    `Cluster "${clusterId}" went to state "${last.state}" while waiting for ${goal}. Check the cluster's event log in the Container Service console, fix the cause, then run \`pulumi up\` again.`,
-                );
+            const observed = `state=${seen.state}, ${describeSetting(seen)}`;
+            if (seen.state === "running" && done(seen)) {
+                runtime.log(`cluster ${clusterId} is running with ${describeSetting(seen)} after ${elapsed()}`);
+                return { done: seen };
             }
-            const observed = `state=${last.state}, ${describeSetting(last)}`;
-            if (observed !== lastReported || deps.now() - lastReportAt >= 60_000) {
-                deps.progress(`cluster ${clusterId}: ${observed}; waiting for ${goal} (${Math.round((deps.now() - started) / 1000)}s elapsed)`);
+            if (STUCK_STATES.includes(seen.state)) {
+                return {
+                    failed: `Cluster "${clusterId}" went to state "${seen.state}" while waiting for ${goal}. Check the cluster's event log in the Container Service console, fix the cause, then run \`pulumi up\` again.`,
+                };
+            }
+            if (observed !== lastReported || runtime.now() - lastReportAt >= 60_000) {
+                runtime.log(`cluster ${clusterId}: ${observed}; waiting for ${goal} (${elapsed()} elapsed)`);
                 lastReported = observed;
-                lastReportAt = deps.now();
+                lastReportAt = runtime.now();
             }
-        }
-        if (deps.now() + timing.pollIntervalMs > timing.deadline) {
-            const seen = last ? `state=${last.state}, ${describeSetting(last)}` : "no successful read";
-            throw new Error(
-                `Timed out after ${timing.timeoutMinutes} minute(s) waiting for cluster "${clusterId}" to reach ${goal} (last seen: ${seen}). ` +
+            return { waiting: observed };
+        },
+        (seen) =>
+            new Error(
+                `Timed out after ${deadline.describe} waiting for cluster "${clusterId}" to reach ${goal} (last seen: ${seen ?? "nothing"}). ` +
                     "The change may still complete: check the cluster's event log in the Container Service console, then run `pulumi refresh` and `pulumi up`. " +
-                    "If your clusters need longer, raise timeoutMinutes.",
-            );
-        }
-        await deps.sleep(timing.pollIntervalMs);
-    }
+                    "If your clusters need longer, raise encryption.timeoutMinutes.",
+            ),
+    );
 }
 
 function outputsFrom(inputs: ClusterEncryptionInputs, cluster: ClusterInfo, enabledAt: string): ClusterEncryptionOutputs {
@@ -408,47 +382,49 @@ function outputsFrom(inputs: ClusterEncryptionInputs, cluster: ClusterInfo, enab
         clusterName: cluster.name,
         enabledAt,
     };
-    if (inputs.pollIntervalSeconds !== undefined) outs.pollIntervalSeconds = inputs.pollIntervalSeconds;
-    if (inputs.timeoutMinutes !== undefined) outs.timeoutMinutes = inputs.timeoutMinutes;
+    for (const property of Object.keys(ENCRYPTION_TIMING) as (keyof EncryptionTiming)[]) {
+        if (inputs[property] !== undefined) outs[property] = inputs[property];
+    }
     return outs;
 }
 
 /** create and update: make the cluster encrypt Secrets with inputs.kmsKeyId and wait for it. */
 export async function applyEncryption(
     inputs: ClusterEncryptionInputs,
-    deps: ProviderDeps,
+    runtime: ProviderRuntime,
     previous?: ClusterEncryptionOutputs,
 ): Promise<ClusterEncryptionOutputs> {
-    const ctx = deps.alibaba(inputs.regionId);
-    const timing = timingFor(inputs, deps);
+    const ctx = runtime.alibaba(inputs.regionId);
+    const timing = timingOf(inputs);
+    const deadline = deadlineAfter(runtime, timing.pollIntervalSeconds, timing.timeoutMinutes);
     const current = await describeCluster(ctx, inputs.clusterId);
     if (current.state === "running" && encryptedWith(current, inputs.kmsKeyId)) {
-        deps.progress(`cluster ${inputs.clusterId} already encrypts Secrets with key ${inputs.kmsKeyId}; nothing to change`);
-        const keptAt = previous && previous.kmsKeyId === inputs.kmsKeyId && previous.encryptionEnabled ? previous.enabledAt : new Date(deps.now()).toISOString();
+        runtime.log(`cluster ${inputs.clusterId} already encrypts Secrets with key ${inputs.kmsKeyId}; nothing to change`);
+        const keptAt = previous && previous.kmsKeyId === inputs.kmsKeyId && previous.encryptionEnabled ? previous.enabledAt : new Date(runtime.now()).toISOString();
         return outputsFrom(inputs, current, keptAt);
     }
     if (encryptedWith(current, inputs.kmsKeyId)) {
         // Already set (e.g. a previous run timed out while the cluster was still updating): only wait.
-        deps.progress(`cluster ${inputs.clusterId} is ${current.state} with key ${inputs.kmsKeyId} already set; waiting for it to run`);
+        runtime.log(`cluster ${inputs.clusterId} is ${current.state} with key ${inputs.kmsKeyId} already set; waiting for it to run`);
     } else {
-        deps.progress(`cluster ${inputs.clusterId}: switching from ${describeSetting(current)} to encryption with key ${inputs.kmsKeyId}`);
-        await updateWithRetry(ctx, inputs.clusterId, { kmsKeyId: inputs.kmsKeyId, disableEncryption: false }, timing, deps);
+        runtime.log(`cluster ${inputs.clusterId}: switching from ${describeSetting(current)} to encryption with key ${inputs.kmsKeyId}`);
+        await updateWithRetry(ctx, inputs.clusterId, { kmsKeyId: inputs.kmsKeyId, disableEncryption: false }, timing, deadline, runtime);
     }
-    const done = await waitForCluster(ctx, inputs.clusterId, `encryption with key ${inputs.kmsKeyId}`, (c) => encryptedWith(c, inputs.kmsKeyId), timing, deps);
-    return outputsFrom(inputs, done, new Date(deps.now()).toISOString());
+    const done = await waitForCluster(ctx, inputs.clusterId, `encryption with key ${inputs.kmsKeyId}`, (c) => encryptedWith(c, inputs.kmsKeyId), deadline, runtime);
+    return outputsFrom(inputs, done, new Date(runtime.now()).toISOString());
 }
 
 /** read (refresh): the cluster's actual setting; an empty result means the cluster is gone. */
 export async function readEncryption(
     id: string,
     props: ClusterEncryptionOutputs,
-    deps: ProviderDeps,
+    runtime: ProviderRuntime,
 ): Promise<pulumi.dynamic.ReadResult<ClusterEncryptionOutputs>> {
     let live: ClusterInfo;
     try {
-        live = await describeCluster(deps.alibaba(props.regionId), id);
+        live = await describeCluster(runtime.alibaba(props.regionId), id);
     } catch (e) {
-        if (notFound(e)) return {};
+        if (isNotFound(e)) return {};
         throw e;
     }
     return {
@@ -464,28 +440,29 @@ export async function readEncryption(
 }
 
 /** delete: switch encryption off and wait until the cluster is running with encryption disabled. */
-export async function removeEncryption(id: string, props: ClusterEncryptionOutputs, deps: ProviderDeps): Promise<void> {
-    const ctx = deps.alibaba(props.regionId);
-    const timing = timingFor(props, deps);
+export async function removeEncryption(id: string, props: ClusterEncryptionOutputs, runtime: ProviderRuntime): Promise<void> {
+    const ctx = runtime.alibaba(props.regionId);
+    const timing = timingOf(props);
+    const deadline = deadlineAfter(runtime, timing.pollIntervalSeconds, timing.timeoutMinutes);
     let current: ClusterInfo;
     try {
         current = await describeCluster(ctx, id);
     } catch (e) {
-        if (notFound(e)) {
-            deps.progress(`cluster ${id} no longer exists; nothing to switch off`);
+        if (isNotFound(e)) {
+            runtime.log(`cluster ${id} no longer exists; nothing to switch off`);
             return;
         }
         throw e;
     }
     if (current.state === "running" && current.encryptionDisabled) {
-        deps.progress(`cluster ${id} already has encryption off; nothing to change`);
+        runtime.log(`cluster ${id} already has encryption off; nothing to change`);
         return;
     }
-    deps.progress(`cluster ${id}: switching Secret encryption off (was ${describeSetting(current)})`);
-    await updateWithRetry(ctx, id, { disableEncryption: true }, timing, deps);
-    await waitForCluster(ctx, id, "encryption off", (c) => c.encryptionDisabled, timing, deps);
+    runtime.log(`cluster ${id}: switching Secret encryption off (was ${describeSetting(current)})`);
+    await updateWithRetry(ctx, id, { disableEncryption: true }, timing, deadline, runtime);
+    await waitForCluster(ctx, id, "encryption off", (c) => c.encryptionDisabled, deadline, runtime);
     // Switching off does not unseal what is stored: keep the key until every Secret has been written again.
-    deps.progress(
+    runtime.log(
         `cluster ${id}: encryption is off, but Secrets written while it was on are still sealed by key ${props.kmsKeyId}. ` +
             `Keep that key enabled until they are rewritten (reencrypt-secrets --annotation-value <new value>); only then retire it.`,
     );
@@ -493,28 +470,34 @@ export async function removeEncryption(id: string, props: ClusterEncryptionOutpu
 
 // ---- The provider and the resource ------------------------------------------------------------
 
-/** The one provider object (closure serialization is cached per object). */
+/** The implementation the host runs (loaded from dist/ by the shim below). */
 export const clusterEncryptionProvider: pulumi.dynamic.ResourceProvider<ClusterEncryptionInputs, ClusterEncryptionOutputs> = {
-    check: (olds, news) => checkInputs(olds, news, defaultDeps()),
-    diff: (id, olds, news) => diffEncryption(id, olds, news, defaultDeps()),
+    configure: async (req) => configureStackIdentity(req.config),
+    check: (olds, news) => checkInputs(olds, news, defaultRuntime("ClusterEncryption")),
+    diff: (id, olds, news) => diffEncryption(id, olds, news, defaultRuntime("ClusterEncryption")),
     create: async (inputs) => {
-        const outs = await applyEncryption(inputs, defaultDeps());
+        const outs = await applyEncryption(inputs, defaultRuntime("ClusterEncryption"));
         return { id: inputs.clusterId, outs };
     },
-    read: (id, props) => readEncryption(id, props as ClusterEncryptionOutputs, defaultDeps()),
-    update: async (_id, olds, news) => ({ outs: await applyEncryption(news, defaultDeps(), olds) }),
-    delete: (id, props) => removeEncryption(id, props, defaultDeps()),
+    read: (id, props) => readEncryption(id, props as ClusterEncryptionOutputs, defaultRuntime("ClusterEncryption")),
+    update: async (_id, olds, news) => ({ outs: await applyEncryption(news, defaultRuntime("ClusterEncryption"), olds) }),
+    delete: (id, props) => removeEncryption(id, props, defaultRuntime("ClusterEncryption")),
 };
+
+/** What Pulumi stores in state and the host rebuilds: one module-level object (serialization is cached per object). */
+const clusterEncryptionShim = hostShim("dist/components/clusterEncryption.js", "clusterEncryptionProvider", "ClusterEncryption");
 
 export interface ClusterEncryptionArgs {
     clusterId: pulumi.Input<string>;
     kmsKeyId: pulumi.Input<string>;
     /** The stack's region (alicloud:region). */
     regionId: pulumi.Input<string>;
-    /** How often to poll the cluster while it updates; default 10. */
+    /** See ENCRYPTION_TIMING.pollIntervalSeconds in ./settings.ts. */
     pollIntervalSeconds?: pulumi.Input<number>;
-    /** How long to wait for the cluster to finish; default 30. */
+    /** See ENCRYPTION_TIMING.timeoutMinutes in ./settings.ts. */
     timeoutMinutes?: pulumi.Input<number>;
+    /** See ENCRYPTION_TIMING.conflictBackoffSeconds in ./settings.ts. */
+    conflictBackoffSeconds?: pulumi.Input<number>;
 }
 
 /** Type token: pulumi-nodejs:dynamic/ask:ClusterEncryption. Deleting it switches the cluster's Secret encryption off. */
@@ -528,7 +511,7 @@ export class ClusterEncryption extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: ClusterEncryptionArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            clusterEncryptionProvider,
+            clusterEncryptionShim,
             name,
             { ...args, encryptionEnabled: undefined, clusterName: undefined, enabledAt: undefined },
             opts,

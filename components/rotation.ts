@@ -2,19 +2,21 @@
 // version) and rewrites every Secret so kube-apiserver re-seals it with the new
 // version. The rewrite itself is the engine in ./reencrypt (no Pulumi there);
 // this file only decides WHEN to run it and records the result in state.
+//
+// Pulumi stores only a shim of this provider (./providers/shim.ts); the host runs
+// the compiled copy of this file (dist/components/rotation.js), acting as the
+// stack's Alibaba identity (configure hook, ./alibaba/identity.ts).
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-// Static imports on purpose: the dynamic provider is serialized by closure, which
-// captures these local modules by value. A require("./...") inside a method would
-// be resolved at run time against the provider host's directory, where they are not.
 import * as alibaba from "./alibaba";
+import { configureStackIdentity } from "./alibaba/identity";
 import * as engine from "./reencrypt";
-import type { AlibabaContext, KeyInfo } from "./alibaba";
+import type { KeyInfo } from "./alibaba";
 import type { ReencryptSummary } from "./reencrypt";
-import { UNKNOWN_INPUT as UNKNOWN } from "./clusterEncryption";
-
+import { anyUnknown, CheckFailure, defaultRuntime, isUnknown, ProviderRuntime } from "./providers/kit";
+import { hostShim, isShimText } from "./providers/shim";
 
 export interface SecretRotationInputs {
     clusterId: string;
@@ -44,18 +46,14 @@ export interface SecretRotationOutputs extends SecretRotationInputs {
     verifiedAt?: string;
 }
 
-/** What the provider needs from the outside; tests inject endpoints through the environment and these. */
-export interface RotationRuntime {
-    /** Extra environment (endpoint overrides); defaults to process.env. */
-    env?: NodeJS.ProcessEnv;
+/** Where a run keeps its checkpoint, and how it reaches Alibaba Cloud and logs. */
+export interface RotationRuntime extends ProviderRuntime {
     /**
      * Where a run keeps its checkpoint so an interrupted `pulumi up` resumes. Default: $ASK_REENCRYPT_STATE_DIR,
      * else ~/.ask-kms-secret-encryption/reencrypt (private to the user: a checkpoint planted in a shared
      * temp dir could make a run skip its writes).
      */
     stateDir?: string;
-    log?(line: string): void;
-    now?(): Date;
 }
 
 /** The guide's TIME form, in UTC: 20220101-010101. */
@@ -100,7 +98,7 @@ export function validateRotationInputs(news: Partial<SecretRotationInputs>): str
     const failures: string[] = [];
     const wholeIn = (name: keyof SecretRotationInputs, min: number, max: number) => {
         const v = news[name];
-        if (v === undefined || (v as unknown) === UNKNOWN) return;
+        if (v === undefined || isUnknown(v)) return;
         if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
             failures.push(`${name}: ${JSON.stringify(v)} must be a whole number from ${min} to ${max}`);
         }
@@ -115,9 +113,8 @@ export function validateRotationInputs(news: Partial<SecretRotationInputs>): str
 }
 
 /** Reads the key's primary version, the signal that KMS rotated it. */
-async function readKey(inputs: SecretRotationInputs, runtime: RotationRuntime): Promise<KeyInfo> {
-    const ctx: AlibabaContext = { regionId: inputs.regionId, env: runtime.env };
-    return alibaba.describeKey(ctx, inputs.kmsKeyId);
+async function readKey(inputs: SecretRotationInputs, runtime: ProviderRuntime): Promise<KeyInfo> {
+    return alibaba.describeKey(runtime.alibaba(inputs.regionId), inputs.kmsKeyId);
 }
 
 /**
@@ -126,14 +123,14 @@ async function readKey(inputs: SecretRotationInputs, runtime: RotationRuntime): 
  * call, a TokenRequest for the dedicated ServiceAccount; the run itself uses
  * that token, which may only get, list and patch Secrets and expires in an hour.
  */
-export async function reencryptionKubeConfig(inputs: SecretRotationInputs, runtime: RotationRuntime) {
+export async function reencryptionKubeConfig(inputs: SecretRotationInputs, runtime: ProviderRuntime) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const k8s = require("@kubernetes/client-node") as typeof import("@kubernetes/client-node");
     const operator = new k8s.KubeConfig();
     if (inputs.kubeconfigPath) {
         operator.loadFromFile(inputs.kubeconfigPath);
     } else {
-        const yaml = await alibaba.describeClusterUserKubeconfig({ regionId: inputs.regionId, env: runtime.env }, inputs.clusterId, 15);
+        const yaml = await alibaba.describeClusterUserKubeconfig(runtime.alibaba(inputs.regionId), inputs.clusterId, 15);
         operator.loadFromString(yaml);
     }
     const cluster = operator.getCurrentCluster();
@@ -161,8 +158,8 @@ export async function reencryptionKubeConfig(inputs: SecretRotationInputs, runti
 }
 
 /** One run: re-seal every Secret with the key's current primary version, verify, record. */
-export async function runRotation(inputs: SecretRotationInputs, runtime: RotationRuntime = {}): Promise<SecretRotationOutputs> {
-    const log = runtime.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+export async function runRotation(inputs: SecretRotationInputs, runtime: RotationRuntime): Promise<SecretRotationOutputs> {
+    const log = (line: string) => runtime.log(line);
 
     const key = await readKey(inputs, runtime);
     const annotationValue = annotationValueFor(key, inputs.encryptionEnabledAt);
@@ -209,7 +206,7 @@ export async function runRotation(inputs: SecretRotationInputs, runtime: Rotatio
 }
 
 /** The checkpoint directory, created private (0700) to the user. */
-export function checkpointDir(runtime: RotationRuntime): string {
+export function checkpointDir(runtime: Pick<RotationRuntime, "stateDir">): string {
     const dir =
         runtime.stateDir ?? process.env.ASK_REENCRYPT_STATE_DIR ?? path.join(os.homedir(), ".ask-kms-secret-encryption", "reencrypt");
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -219,40 +216,45 @@ export function checkpointDir(runtime: RotationRuntime): string {
 /** Inputs that change how a run goes, not whether one is due: a change is recorded without rewriting anything. */
 const TUNING_INPUTS = ["regionId", "concurrency", "qps", "pageSize", "kubeconfigPath", "serviceAccountNamespace", "serviceAccountName"] as const;
 
-function hasUnknown(inputs: object): boolean {
-    return Object.values(inputs).some((v) => v === UNKNOWN);
+function rotationRuntime(): RotationRuntime {
+    return defaultRuntime("SecretRotation");
 }
 
-/** The provider: thin, builds every client inside its methods (closure serialization). */
+/** The implementation the host runs (loaded from dist/ by the shim below). */
 export const rotationProvider: pulumi.dynamic.ResourceProvider = {
+    configure: async (req) => configureStackIdentity(req.config),
+
     async check(_olds: SecretRotationInputs, news: SecretRotationInputs) {
-        const failures = validateRotationInputs(news).map((reason) => ({ property: reason.split(":")[0], reason }));
+        const failures: CheckFailure[] = validateRotationInputs(news).map((reason) => ({ property: reason.split(":")[0], reason }));
         return { inputs: news, failures };
     },
 
-    async diff(_id: string, olds: SecretRotationOutputs, news: SecretRotationInputs) {
-        if (hasUnknown(news)) return { changes: true };
-        const key = await readKey(news, {});
+    async diff(_id: string, olds: SecretRotationOutputs & { __provider?: string }, news: SecretRotationInputs) {
+        if (anyUnknown(news)) return { changes: true };
+        const key = await readKey(news, rotationRuntime());
         if (rotationDue(olds, news, key.primaryKeyVersion)) {
             const replaces = olds.clusterId !== news.clusterId ? ["clusterId"] : [];
             return { changes: true, replaces, detailedDiff: { keyVersion: { kind: "update" as const } } };
         }
-        return { changes: TUNING_INPUTS.some((name) => olds[name] !== news[name]) };
+        // State written before the shim carries fully serialized code: one update stores the shim.
+        const oldCode = olds.__provider !== undefined && !isShimText(olds.__provider);
+        return { changes: oldCode || TUNING_INPUTS.some((name) => olds[name] !== news[name]) };
     },
 
     async create(inputs: SecretRotationInputs) {
-        const outs = await runRotation(inputs);
+        const outs = await runRotation(inputs, rotationRuntime());
         return { id: `${inputs.clusterId}/secret-rotation`, outs };
     },
 
     async update(_id: string, olds: SecretRotationOutputs, news: SecretRotationInputs) {
-        const key = await readKey(news, {});
+        const runtime = rotationRuntime();
+        const key = await readKey(news, runtime);
         // Only tuning changed: record it; the Secrets are already sealed with the primary version.
         if (!rotationDue(olds, news, key.primaryKeyVersion)) {
             const { keyVersion, annotationValue, listed, rewritten, remainingCount, verified, verifiedAt } = olds;
             return { outs: { ...news, keyVersion, annotationValue, listed, rewritten, remainingCount, verified, verifiedAt } };
         }
-        return { outs: await runRotation(news) };
+        return { outs: await runRotation(news, runtime) };
     },
 
     async read(id: string, props: SecretRotationOutputs) {
@@ -262,6 +264,9 @@ export const rotationProvider: pulumi.dynamic.ResourceProvider = {
     // Deleting this resource leaves Secrets as they are: they stay sealed with the versions they have.
     async delete() {},
 };
+
+/** What Pulumi stores in state and the host rebuilds: one module-level object (serialization is cached per object). */
+const rotationShim = hostShim("dist/components/rotation.js", "rotationProvider", "SecretRotation");
 
 export interface SecretRotationArgs {
     /** The cluster whose Secrets are re-encrypted. */
@@ -297,7 +302,7 @@ export class SecretRotation extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: SecretRotationArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            rotationProvider,
+            rotationShim,
             name,
             {
                 ...args,

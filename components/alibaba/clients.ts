@@ -3,11 +3,12 @@
 // The SDKs are require()d inside the functions, not imported at module top:
 // dynamic providers are serialized by closure, and a module-level SDK object
 // would be serialized by value (and has broken that before). Credentials are
-// resolved by @alicloud/credentials' default chain each time a client is made,
+// the stack's identity (./identity.ts), or @alicloud/credentials' default chain,
 // so no credential ever passes through resource inputs, outputs or state.
 
 import type CsClient from "@alicloud/cs20151215";
 import { resolveEndpoint, ResolvedEndpoint } from "./endpoints";
+import { credentialFor, StackIdentity } from "./identity";
 
 export interface AlibabaContext {
     /** The stack's region (alicloud:region); picks the regional endpoints. */
@@ -18,6 +19,8 @@ export interface AlibabaContext {
     readTimeoutMs?: number;
     /** Per-request connect timeout; defaults to 10 s. */
     connectTimeoutMs?: number;
+    /** Who to act as (the stack's identity, see ./identity.ts); undefined: the default credential chain. */
+    identity?: StackIdentity;
 }
 
 const DEFAULT_READ_TIMEOUT_MS = 30_000;
@@ -48,12 +51,6 @@ export interface KmsHandle {
     runtime: { readTimeout: number; connectTimeout: number; autoretry: boolean };
 }
 
-function defaultCredential(): unknown {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const credentials = require("@alicloud/credentials") as typeof import("@alicloud/credentials");
-    return new credentials.default();
-}
-
 export function createCsClient(ctx: AlibabaContext): CsHandle {
     const endpoint = resolveEndpoint("cs", ctx.regionId, ctx.env);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -61,7 +58,7 @@ export function createCsClient(ctx: AlibabaContext): CsHandle {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const openapi = require("@alicloud/openapi-core/dist/utils") as typeof import("@alicloud/openapi-core/dist/utils");
     const config = new openapi.Config({
-        credential: defaultCredential(),
+        credential: credentialFor(ctx.identity),
         regionId: ctx.regionId,
         endpoint: endpoint.endpoint,
         protocol: endpoint.protocol,
@@ -76,7 +73,7 @@ export function createKmsClient(ctx: AlibabaContext): KmsHandle {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const kms = require("@alicloud/kms20160120") as typeof import("@alicloud/kms20160120");
     const client = new kms.default({
-        credential: defaultCredential() as never,
+        credential: credentialFor(ctx.identity) as never,
         regionId: ctx.regionId,
         endpoint: endpoint.endpoint,
         protocol: endpoint.protocol,
