@@ -1,121 +1,116 @@
+// ClusterEncryption as `pulumi up` runs it: the `__provider` text the program
+// registers, rebuilt and called by Pulumi's own provider host over gRPC, against
+// the Alibaba stand-in. Errors are asserted as the engine receives them (gRPC details).
+
 import * as assert from "node:assert/strict";
-import Module from "node:module";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
+import { UNKNOWN_INPUT } from "../components/providers/kit";
 import {
-    applyEncryption,
-    checkInputs,
-    ClusterEncryption,
-    ClusterEncryptionInputs,
-    ClusterEncryptionOutputs,
-    clusterEncryptionProvider,
-    diffEncryption,
-    ProviderDeps,
-    readEncryption,
-    removeEncryption,
-    UNKNOWN_INPUT,
-} from "../components/clusterEncryption";
-import { AlibabaStandIn, StandInCluster, StandInKey, startAlibabaStandIn, useAlibabaStandInEnv } from "./support/alibabaStandIn";
+    AlibabaStandIn,
+    standInHostEnv,
+    standInStackConfig,
+    StandInCluster,
+    StandInKey,
+    startAlibabaStandIn,
+} from "./support/alibabaStandIn";
+import { Props, ProviderHost, startProviderHost } from "./support/providerHost";
+import { CLUSTER_ENCRYPTION_TYPE, RegisteredDynamicResource, registeredDynamicResources } from "./support/registered";
 
 const REGION = "cn-hangzhou";
+/** Real settings at their floors: the host runs real timers, so tests stay in seconds. */
+const FAST = { pollIntervalSeconds: 1, conflictBackoffSeconds: 1, timeoutMinutes: 0.5 };
 
-/** Deterministic deps: a fake clock that sleeping advances, and captured progress lines. */
-function fakeDeps(overrides: Partial<ProviderDeps> = {}) {
-    let clock = Date.UTC(2026, 5, 1, 12, 0, 0);
-    const sleeps: number[] = [];
-    const progress: string[] = [];
-    const deps: ProviderDeps = {
-        alibaba: (regionId) => ({ regionId }),
-        sleep: async (ms) => {
-            sleeps.push(ms);
-            clock += ms;
-        },
-        now: () => clock,
-        progress: (line) => progress.push(line),
-        pollIntervalMs: 10_000,
-        timeoutMs: 5 * 60_000,
-        conflictInitialBackoffMs: 15_000,
-        conflictMaxBackoffMs: 60_000,
-        ...overrides,
-    };
-    return { deps, sleeps, progress, now: () => clock };
-}
-
-describe("ClusterEncryption provider against the Alibaba stand-in", () => {
+describe("ClusterEncryption through Pulumi's provider host", function () {
+    this.timeout(60_000);
+    let registered: RegisteredDynamicResource;
     let standIn: AlibabaStandIn;
-    let restoreEnv: () => void;
+    let host: ProviderHost;
+    let home: string;
     let cluster: StandInCluster;
     let key: StandInKey;
 
-    function inputs(extra: Partial<ClusterEncryptionInputs> = {}): ClusterEncryptionInputs {
-        return { clusterId: cluster.clusterId, kmsKeyId: key.keyId, regionId: REGION, ...extra };
-    }
+    before(async () => {
+        registered = (await registeredDynamicResources())[CLUSTER_ENCRYPTION_TYPE];
+        standIn = await startAlibabaStandIn({ regionId: REGION });
+        home = fs.mkdtempSync(path.join(os.tmpdir(), "host-home-"));
+        host = await startProviderHost({ env: standInHostEnv(standIn, home) });
+        const { config, secretKeys } = standInStackConfig(standIn);
+        await host.configure(config, secretKeys);
+    });
+    after(async () => {
+        await host?.close();
+        await standIn?.close();
+        fs.rmSync(home, { recursive: true, force: true });
+    });
+    beforeEach(() => {
+        Object.assign(standIn.knobs, { updatingPolls: 0, conflictsBeforeAccept: 0, forbidUpdate: false, failUpdate: false });
+        cluster = standIn.addCluster({ name: "payments-ask" });
+        key = standIn.addKey();
+        standIn.calls.length = 0;
+    });
 
-    function outputsFor(c: StandInCluster, k: StandInKey, enabledAt = "2026-01-01T00:00:00.000Z"): ClusterEncryptionOutputs {
-        return { clusterId: c.clusterId, kmsKeyId: k.keyId, regionId: REGION, encryptionEnabled: true, clusterName: c.name, enabledAt };
+    /** The registered inputs (with `__provider`), aimed at this test's cluster and key. */
+    function news(extra: Props = {}): Props {
+        return { ...registered.inputs, clusterId: cluster.clusterId, kmsKeyId: key.keyId, regionId: REGION, ...FAST, ...extra };
     }
-
+    function outputsFor(c: StandInCluster, k: StandInKey, enabledAt = "2026-01-01T00:00:00.000Z"): Props {
+        return { ...news({ clusterId: c.clusterId, kmsKeyId: k.keyId }), encryptionEnabled: true, clusterName: c.name, enabledAt };
+    }
     function encryptWith(c: StandInCluster, k: StandInKey) {
         c.encryptionKeyId = k.keyId;
         c.encryptionDisabled = false;
     }
-
-    beforeEach(async () => {
-        standIn = await startAlibabaStandIn({ regionId: REGION });
-        restoreEnv = useAlibabaStandInEnv(standIn);
-        cluster = standIn.addCluster({ name: "payments-ask" });
-        key = standIn.addKey();
-    });
-    afterEach(async () => {
-        restoreEnv();
-        await standIn.close();
-    });
+    const urn = () => registered.urn;
+    const actions = () => standIn.calls.map((c) => c.action);
 
     describe("check (preflight, runs in preview)", () => {
         it("passes a Pro, running cluster in the stack's region with an enabled AES-256 User key", async () => {
-            const { deps } = fakeDeps();
-            const result = await checkInputs({}, inputs(), deps);
+            const result = await host.check(urn(), {}, news());
             assert.deepEqual(result.failures, []);
-            assert.deepEqual(result.inputs, inputs());
-            assert.deepEqual(standIn.calls.map((c) => c.action), ["DescribeClusterDetail", "DescribeKey", "ListKeys"]);
+            assert.equal(result.inputs.kmsKeyId, key.keyId);
+            assert.equal(result.inputs.__provider, registered.providerText, "the host keeps the registered provider text");
+            assert.deepEqual(actions(), ["DescribeClusterDetail", "DescribeKey", "ListKeys"]);
         });
 
-        it("skips preflight while an input is unknown (preview before the key exists)", async () => {
-            const { deps } = fakeDeps();
-            const result = await checkInputs({}, inputs({ kmsKeyId: UNKNOWN_INPUT }), deps);
-            assert.equal(result.failures, undefined);
+        it("accepts every Pro tier", async () => {
+            for (const spec of ["ack.pro.xlarge", "ack.pro.2xlarge", "ack.pro.4xlarge"]) {
+                cluster.clusterSpec = spec;
+                assert.deepEqual((await host.check(urn(), {}, news())).failures, [], spec);
+            }
+        });
+
+        it("skips the preflight while an input is unknown (preview before the key exists)", async () => {
+            const result = await host.check(urn(), {}, news({ kmsKeyId: UNKNOWN_INPUT }));
+            assert.deepEqual(result.failures, []);
             assert.equal(standIn.calls.length, 0);
         });
 
         it("leaves an unchanged target to diff, so an unrelated update does not fail while the cluster is busy", async () => {
-            const { deps } = fakeDeps();
-            standIn.clusters.get(inputs().clusterId)!.state = "updating";
-            try {
-                const result = await checkInputs(inputs(), inputs({ timeoutMinutes: 45 }), deps);
-                assert.equal(result.failures, undefined);
-                assert.equal(standIn.calls.length, 0);
-                // A new target is still checked, and the busy cluster is reported.
-                const retargeted = await checkInputs(inputs({ kmsKeyId: "key-other" }), inputs(), deps);
-                assert.match(retargeted.failures?.map((f) => f.reason).join("\n") ?? "", /updating/);
-            } finally {
-                standIn.clusters.get(inputs().clusterId)!.state = "running";
-            }
+            cluster.state = "updating";
+            const unchanged = await host.check(urn(), news(), news({ timeoutMinutes: 45 }));
+            assert.deepEqual(unchanged.failures, []);
+            assert.equal(standIn.calls.length, 0);
+            const retargeted = await host.check(urn(), news({ kmsKeyId: "key-other" }), news());
+            assert.match(retargeted.failures.map((f) => f.reason).join("\n"), /"updating", not "running"/);
         });
 
-        it("rejects malformed inputs without calling any API", async () => {
-            const { deps } = fakeDeps();
-            const result = await checkInputs({}, { clusterId: "", kmsKeyId: key.keyId, regionId: REGION, pollIntervalSeconds: -1 }, deps);
-            assert.deepEqual(result.failures?.map((f) => f.property), ["clusterId", "pollIntervalSeconds"]);
-            assert.match(result.failures?.[0].reason ?? "", /clusterId is required/);
+        it("rejects malformed inputs and timing below its floor without calling any API, naming the limits", async () => {
+            const result = await host.check(urn(), {}, news({ clusterId: "", pollIntervalSeconds: 0, timeoutMinutes: 0.01 }));
+            assert.deepEqual(result.failures.map((f) => f.property), ["clusterId", "pollIntervalSeconds", "timeoutMinutes"]);
+            assert.match(result.failures[0].reason, /clusterId is required/);
+            assert.match(result.failures[1].reason, /must be a whole number from 1 to 300 \(default 10\)/);
+            assert.match(result.failures[2].reason, /must be a number from 0\.1 to 240 \(default 30\)/);
             assert.equal(standIn.calls.length, 0);
         });
 
-        const scenarios: { name: string; arrange: () => Partial<ClusterEncryptionInputs> | void; property: string; reason: RegExp }[] = [
+        const scenarios: { name: string; arrange: () => Props | void; property: string; reason: RegExp }[] = [
             {
                 name: "a cluster that is not Pro",
                 arrange: () => standIn.scenario.notProCluster(cluster.clusterId),
                 property: "clusterId",
-                reason: /cluster spec "ack\.standard", not "ack\.pro\.small".*Migrate the cluster to Pro/,
+                reason: /cluster spec "ack\.standard", not a Pro spec.*Migrate the cluster to Pro/,
             },
             {
                 name: "a missing cluster",
@@ -174,162 +169,125 @@ describe("ClusterEncryption provider against the Alibaba stand-in", () => {
         ];
         for (const s of scenarios) {
             it(`fails with one clear error for ${s.name}`, async () => {
-                const { deps } = fakeDeps();
                 const extra = s.arrange() ?? {};
-                const result = await checkInputs({}, inputs(extra), deps);
-                assert.equal(result.failures?.length, 1, JSON.stringify(result.failures));
-                assert.equal(result.failures?.[0].property, s.property);
-                assert.match(result.failures?.[0].reason ?? "", s.reason);
+                const result = await host.check(urn(), {}, news(extra));
+                assert.equal(result.failures.length, 1, JSON.stringify(result.failures));
+                assert.equal(result.failures[0].property, s.property);
+                assert.match(result.failures[0].reason, s.reason);
             });
         }
 
         it("reports every problem at once", async () => {
-            const { deps } = fakeDeps();
             standIn.scenario.notProCluster(cluster.clusterId);
             standIn.scenario.disableKey(key.keyId);
             standIn.scenario.makeServiceKey(key.keyId);
-            const result = await checkInputs({}, inputs(), deps);
-            assert.equal(result.failures?.length, 3);
-        });
-
-        it("throws, rather than blaming the inputs, when the credentials are wrong", async () => {
-            const { deps } = fakeDeps();
-            restoreEnv();
-            restoreEnv = useAlibabaStandInEnv(standIn, { accessKeySecret: "wrong-secret-000" });
-            await assert.rejects(checkInputs({}, inputs(), deps), /DescribeClusterDetail .* failed: SignatureDoesNotMatch, HTTP 400/);
+            assert.equal((await host.check(urn(), {}, news())).failures.length, 3);
         });
     });
 
     describe("diff", () => {
         it("reports no change when the cluster already encrypts with the key, reading only the cluster", async () => {
-            const { deps } = fakeDeps();
             encryptWith(cluster, key);
-            const result = await diffEncryption(cluster.clusterId, outputsFor(cluster, key), inputs(), deps);
-            assert.equal(result.changes, false);
-            assert.deepEqual(standIn.calls.map((c) => c.action), ["DescribeClusterDetail"]);
+            const result = await host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), news());
+            assert.deepEqual(result, { changes: "none", replaces: [] });
+            assert.deepEqual(actions(), ["DescribeClusterDetail"]);
         });
 
-        it("notices drift when someone switched the cluster to another key", async () => {
-            const { deps } = fakeDeps();
-            const other = standIn.addKey();
-            encryptWith(cluster, other);
-            const result = await diffEncryption(cluster.clusterId, outputsFor(cluster, key), inputs(), deps);
-            assert.equal(result.changes, true);
-            assert.deepEqual(result.replaces, []);
-            assert.match(result.reasons.join("\n"), new RegExp(`drifted: it has encryption with key ${other.keyId}`));
-        });
-
-        it("notices drift when encryption was switched off outside Pulumi", async () => {
-            const { deps } = fakeDeps();
-            const result = await diffEncryption(cluster.clusterId, outputsFor(cluster, key), inputs(), deps);
-            assert.equal(result.changes, true);
-            assert.match(result.reasons.join("\n"), /drifted: it has encryption off/);
+        it("notices drift when someone switched the cluster to another key, or switched encryption off", async () => {
+            encryptWith(cluster, standIn.addKey());
+            assert.deepEqual(await host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), news()), { changes: "some", replaces: [] });
+            cluster.encryptionDisabled = true;
+            assert.equal((await host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), news())).changes, "some");
         });
 
         it("updates in place for a new key and replaces for a new cluster", async () => {
-            const { deps } = fakeDeps();
             encryptWith(cluster, key);
             const newKey = standIn.addKey();
-            const keyChange = await diffEncryption(cluster.clusterId, outputsFor(cluster, key), inputs({ kmsKeyId: newKey.keyId }), deps);
-            assert.deepEqual([keyChange.changes, keyChange.replaces], [true, []]);
+            assert.deepEqual(await host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), news({ kmsKeyId: newKey.keyId })), { changes: "some", replaces: [] });
             const other = standIn.addCluster();
-            const clusterChange = await diffEncryption(cluster.clusterId, outputsFor(cluster, key), inputs({ clusterId: other.clusterId }), deps);
-            assert.deepEqual([clusterChange.changes, clusterChange.replaces], [true, ["clusterId"]]);
+            const clusterChange = await host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), news({ clusterId: other.clusterId }));
+            assert.deepEqual(clusterChange, { changes: "some", replaces: ["clusterId"] });
         });
 
         it("reports a change without calling any API while the new key is unknown", async () => {
-            const { deps } = fakeDeps();
-            const result = await diffEncryption(cluster.clusterId, outputsFor(cluster, key), inputs({ kmsKeyId: UNKNOWN_INPUT }), deps);
-            assert.equal(result.changes, true);
+            const result = await host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), news({ kmsKeyId: UNKNOWN_INPUT }));
+            assert.equal(result.changes, "some");
             assert.equal(standIn.calls.length, 0);
         });
 
-        it("fails the preview when a change is due and the preflight fails", async () => {
-            const { deps } = fakeDeps();
+        it("fails the preview with the preflight's words when a change is due and the key is unusable", async () => {
             encryptWith(cluster, key);
             const disabled = standIn.addKey({ keyState: "Disabled" });
             await assert.rejects(
-                diffEncryption(cluster.clusterId, outputsFor(cluster, key), inputs({ kmsKeyId: disabled.keyId }), deps),
-                /preflight found 1 problem\(s\):\n- kmsKeyId: KMS key "[^"]+" is "Disabled", not "Enabled": enable it/,
+                host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), news({ kmsKeyId: disabled.keyId })),
+                /the preflight found problems; 1 problem\(s\):\n- kmsKeyId: KMS key "[^"]+" is "Disabled", not "Enabled": enable it/,
             );
         });
 
         it("tells the user to refresh when the cluster is gone", async () => {
-            const { deps } = fakeDeps();
             standIn.scenario.removeCluster(cluster.clusterId);
-            await assert.rejects(diffEncryption(cluster.clusterId, outputsFor(cluster, key), inputs(), deps), /no longer exists .*Run `pulumi refresh`/);
+            await assert.rejects(host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), news()), /no longer exists \(ErrorClusterNotFound.*Run `pulumi refresh`/);
+        });
+
+        it("asks for one update when the stored provider predates the shim, so fixed code reaches the resource", async () => {
+            encryptWith(cluster, key);
+            const old = { ...outputsFor(cluster, key), __provider: "exports.handler = __f0; /* fully serialized, pre-shim */" };
+            assert.equal((await host.diff(cluster.clusterId, urn(), old, news())).changes, "some");
+            const updated = await host.update(cluster.clusterId, urn(), old, news());
+            assert.equal(updated.outs.__provider, registered.providerText, "the update stores the shim");
+            assert.equal(standIn.callsOf("UpdateKMSEncryption").length, 0, "the cluster already has the key: nothing is changed");
+            assert.equal((await host.diff(cluster.clusterId, urn(), updated.outs, news())).changes, "none");
         });
     });
 
     describe("create / update", () => {
         it("enables encryption, polls while the cluster updates, and returns the outputs", async () => {
-            const { deps, progress, sleeps, now } = fakeDeps();
-            standIn.scenario.stillUpdatingFor(3);
-            const outs = await applyEncryption(inputs(), deps);
-            assert.deepEqual(outs, {
-                clusterId: cluster.clusterId,
-                kmsKeyId: key.keyId,
-                regionId: REGION,
-                encryptionEnabled: true,
-                clusterName: "payments-ask",
-                enabledAt: new Date(now()).toISOString(),
-            });
+            standIn.scenario.stillUpdatingFor(2);
+            const before = Date.now();
+            const { id, outs } = await host.create(urn(), news());
+            assert.equal(id, cluster.clusterId);
+            assert.equal(outs.encryptionEnabled, true);
+            assert.equal(outs.kmsKeyId, key.keyId);
+            assert.equal(outs.clusterName, "payments-ask");
+            assert.ok(Date.parse(String(outs.enabledAt)) >= before - 1000);
+            assert.equal(outs.__provider, registered.providerText);
             assert.deepEqual([cluster.state, cluster.encryptionKeyId, cluster.encryptionDisabled], ["running", key.keyId, false]);
             const updates = standIn.callsOf("UpdateKMSEncryption");
             assert.equal(updates.length, 1);
             assert.deepEqual(JSON.parse(updates[0].body), { disable_encryption: false, kms_key_id: key.keyId });
-            // One read before the change, then 3 polls still "updating" and the one that sees it done.
-            assert.equal(standIn.callsOf("DescribeClusterDetail").length, 5);
-            assert.deepEqual(sleeps, [10_000, 10_000, 10_000]);
-            assert.ok(progress.some((l) => /state=updating.*waiting for encryption with key/.test(l)), progress.join("\n"));
-            assert.ok(progress.some((l) => /is running with encryption with key/.test(l)));
+            // One read before the change, then 2 polls still "updating" and the one that sees it done.
+            assert.equal(standIn.callsOf("DescribeClusterDetail").length, 4);
+            assert.match(host.stderr(), /state=updating, encryption off; waiting for encryption with key/);
+            assert.match(host.stderr(), /is running with encryption with key/);
         });
 
         it("does not call UpdateKMSEncryption when the cluster already encrypts with the key", async () => {
-            const { deps } = fakeDeps();
             encryptWith(cluster, key);
-            const outs = await applyEncryption(inputs(), deps);
+            const { outs } = await host.create(urn(), news());
             assert.equal(outs.encryptionEnabled, true);
             assert.equal(standIn.callsOf("UpdateKMSEncryption").length, 0);
         });
 
-        it("only waits when the key is already set but the cluster is still updating (a re-run after a timeout)", async () => {
-            const { deps } = fakeDeps({
-                sleep: async () => {
-                    cluster.state = "running";
-                },
-            });
-            encryptWith(cluster, key);
-            cluster.state = "updating";
-            const outs = await applyEncryption(inputs(), deps);
-            assert.equal(outs.encryptionEnabled, true);
-            assert.equal(standIn.callsOf("UpdateKMSEncryption").length, 0);
-            assert.equal(standIn.callsOf("DescribeClusterDetail").length, 3);
-        });
-
-        it("retries the 409 'changed within 5 minutes' answer with backoff", async () => {
-            const { deps, progress, sleeps } = fakeDeps();
+        it("retries the 409 'changed within 5 minutes' answer after the configured back-off", async () => {
             standIn.scenario.conflictOnce();
-            await applyEncryption(inputs(), deps);
+            await host.create(urn(), news());
             assert.deepEqual(standIn.callsOf("UpdateKMSEncryption").map((c) => c.status), [409, 200]);
-            assert.equal(sleeps[0], 15_000);
-            assert.ok(progress.some((l) => /answered Conflict \(HTTP 409\); retrying in 15s \(attempt 1\)/.test(l)), progress.join("\n"));
+            assert.match(host.stderr(), /answered Conflict \(HTTP 409\); retrying in 1s \(attempt 1\)/);
             assert.equal(cluster.encryptionKeyId, key.keyId);
         });
 
-        it("caps the backoff and gives up at the deadline when the 409 persists", async () => {
-            const { deps, sleeps } = fakeDeps({ timeoutMs: 4 * 60_000 });
+        it("gives up at the deadline when the 409 persists, saying what to do", async () => {
             standIn.knobs.conflictsBeforeAccept = 1000;
-            await assert.rejects(applyEncryption(inputs(), deps), /UpdateKMSEncryption for cluster "[^"]+" kept failing for 4 minute\(s\) \(\d+ attempts\); last answer: .*Conflict, HTTP 409/);
-            assert.deepEqual(sleeps.slice(0, 4), [15_000, 30_000, 60_000, 60_000]);
-            assert.ok(sleeps.reduce((a, b) => a + b, 0) <= 4 * 60_000);
+            await assert.rejects(
+                host.create(urn(), news({ timeoutMinutes: 0.1 })),
+                /UpdateKMSEncryption for cluster "[^"]+" kept failing for 0\.1 minute\(s\) \(3 attempts\); last answer: CS UpdateKMSEncryption .*Conflict, HTTP 409.*raise encryption\.timeoutMinutes/s,
+            );
         });
 
         it("explains ForbiddenUpdateKMSState and does not retry it", async () => {
-            const { deps } = fakeDeps();
             standIn.scenario.forbidUpdates();
-            await assert.rejects(applyEncryption(inputs(), deps), (e: Error) => {
-                assert.match(e.message, /ForbiddenUpdateKMSState, HTTP 403/);
+            await assert.rejects(host.create(urn(), news()), (e: Error) => {
+                assert.match(e.message, /CS UpdateKMSEncryption for cluster "[^"]+" failed: ForbiddenUpdateKMSState, HTTP 403/);
                 assert.match(e.message, /RBAC role admin or ops/);
                 assert.match(e.message, /AliyunKMSCryptoAdminAccess/);
                 return true;
@@ -337,163 +295,152 @@ describe("ClusterEncryption provider against the Alibaba stand-in", () => {
             assert.equal(standIn.callsOf("UpdateKMSEncryption").length, 1);
         });
 
-        it("times out with the last seen state when the cluster never finishes", async () => {
-            const { deps } = fakeDeps({ timeoutMs: 60_000 });
-            standIn.scenario.stillUpdatingFor(Infinity);
-            await assert.rejects(
-                applyEncryption(inputs(), deps),
-                /Timed out after 1 minute\(s\) waiting for cluster "[^"]+" to reach encryption with key .* \(last seen: state=updating, encryption off\).*raise timeoutMinutes/s,
-            );
-            // Bounded: about one poll per interval within the timeout.
-            const polls = standIn.callsOf("DescribeClusterDetail").length;
-            assert.ok(polls >= 6 && polls <= 8, `polls=${polls}`);
+        it("names the cluster when it disappeared before create", async () => {
+            standIn.scenario.removeCluster(cluster.clusterId);
+            await assert.rejects(host.create(urn(), news()), /CS DescribeClusterDetail for cluster "[^"]+" failed: ErrorClusterNotFound, HTTP 404.*check the clusterId/);
         });
 
-        it("fails fast when the cluster update fails", async () => {
-            const { deps } = fakeDeps();
+        it("times out with the last seen state when the cluster never finishes", async () => {
+            standIn.scenario.stillUpdatingFor(Infinity);
+            await assert.rejects(
+                host.create(urn(), news({ timeoutMinutes: 0.1 })),
+                /Timed out after 0\.1 minute\(s\) waiting for cluster "[^"]+" to reach encryption with key .* \(last seen: state=updating, encryption off\).*raise encryption\.timeoutMinutes/s,
+            );
+            // Bounded: about one poll per second within the 6 s timeout, plus the first read.
+            const polls = standIn.callsOf("DescribeClusterDetail").length;
+            assert.ok(polls >= 5 && polls <= 9, `polls=${polls}`);
+        });
+
+        it("fails fast when the cluster update fails, or the cluster is unavailable", async () => {
             standIn.knobs.failUpdate = true;
             standIn.scenario.stillUpdatingFor(1);
-            await assert.rejects(applyEncryption(inputs(), deps), /went to state "updating_failed" while waiting.*event log/);
+            await assert.rejects(host.create(urn(), news()), /went to state "updating_failed" while waiting.*event log/);
+            const stuck = standIn.addCluster();
+            encryptWith(stuck, key);
+            stuck.state = "unavailable";
+            const started = Date.now();
+            await assert.rejects(host.create(urn(), news({ clusterId: stuck.clusterId })), /went to state "unavailable"/);
+            assert.ok(Date.now() - started < 10_000, "must not wait out the timeout");
         });
 
         it("update switches to a new key and stamps a new enabledAt; an unchanged re-apply keeps it", async () => {
-            const { deps, now } = fakeDeps();
             encryptWith(cluster, key);
             const previous = outputsFor(cluster, key, "2026-01-01T00:00:00.000Z");
-            const kept = await applyEncryption(inputs(), deps, previous);
-            assert.equal(kept.enabledAt, "2026-01-01T00:00:00.000Z");
+            const kept = await host.update(cluster.clusterId, urn(), previous, news());
+            assert.equal(kept.outs.enabledAt, "2026-01-01T00:00:00.000Z");
             const newKey = standIn.addKey();
             standIn.scenario.stillUpdatingFor(1);
-            const outs = await applyEncryption(inputs({ kmsKeyId: newKey.keyId }), deps, previous);
+            const { outs } = await host.update(cluster.clusterId, urn(), previous, news({ kmsKeyId: newKey.keyId }));
             assert.equal(outs.kmsKeyId, newKey.keyId);
-            assert.equal(outs.enabledAt, new Date(now()).toISOString());
+            assert.notEqual(outs.enabledAt, "2026-01-01T00:00:00.000Z");
             assert.equal(cluster.encryptionKeyId, newKey.keyId);
         });
     });
 
     describe("read (refresh)", () => {
-        it("reports the cluster's actual key, so drift shows", async () => {
-            const { deps } = fakeDeps();
+        it("reports the cluster's actual key, or encryption off, so drift shows", async () => {
             const other = standIn.addKey();
             encryptWith(cluster, other);
-            const result = await readEncryption(cluster.clusterId, outputsFor(cluster, key), deps);
+            const result = await host.read(cluster.clusterId, urn(), outputsFor(cluster, key));
             assert.equal(result.id, cluster.clusterId);
-            assert.equal(result.props?.kmsKeyId, other.keyId);
-            assert.equal(result.props?.encryptionEnabled, true);
+            assert.deepEqual([result.props.kmsKeyId, result.props.encryptionEnabled], [other.keyId, true]);
+            cluster.encryptionDisabled = true;
+            const off = await host.read(cluster.clusterId, urn(), outputsFor(cluster, key));
+            assert.deepEqual([off.props.kmsKeyId, off.props.encryptionEnabled], ["", false]);
         });
 
-        it("reports encryption off", async () => {
-            const { deps } = fakeDeps();
-            const result = await readEncryption(cluster.clusterId, outputsFor(cluster, key), deps);
-            assert.deepEqual([result.props?.kmsKeyId, result.props?.encryptionEnabled], ["", false]);
-        });
-
-        it("returns no ID when the cluster is gone, so refresh drops the resource", async () => {
-            const { deps } = fakeDeps();
+        it("returns an empty ID when the cluster is gone, so refresh drops the resource", async () => {
             standIn.scenario.removeCluster(cluster.clusterId);
-            const result = await readEncryption(cluster.clusterId, outputsFor(cluster, key), deps);
-            assert.equal(result.id, undefined);
+            const result = await host.read(cluster.clusterId, urn(), outputsFor(cluster, key));
+            assert.equal(result.id, "");
         });
     });
 
     describe("delete", () => {
         it("switches encryption off and waits until the cluster is running with encryption disabled", async () => {
-            const { deps, progress } = fakeDeps();
             encryptWith(cluster, key);
             standIn.scenario.stillUpdatingFor(2);
-            await removeEncryption(cluster.clusterId, outputsFor(cluster, key), deps);
+            await host.delete(cluster.clusterId, urn(), outputsFor(cluster, key));
             const [update] = standIn.callsOf("UpdateKMSEncryption");
             assert.deepEqual(JSON.parse(update.body), { disable_encryption: true });
             assert.deepEqual([cluster.state, cluster.encryptionDisabled], ["running", true]);
-            assert.ok(progress.some((l) => /switching Secret encryption off/.test(l)));
-            assert.match(progress[progress.length - 1], new RegExp(`still sealed by key ${key.keyId}.*Keep that key enabled until they are rewritten`));
+            assert.match(host.stderr(), /switching Secret encryption off/);
+            assert.match(host.stderr(), new RegExp(`still sealed by key ${key.keyId}.*Keep that key enabled until they are rewritten`));
         });
 
         it("retries a 409 while switching off", async () => {
-            const { deps } = fakeDeps();
             encryptWith(cluster, key);
             standIn.scenario.conflictOnce();
-            await removeEncryption(cluster.clusterId, outputsFor(cluster, key), deps);
+            await host.delete(cluster.clusterId, urn(), outputsFor(cluster, key));
             assert.deepEqual(standIn.callsOf("UpdateKMSEncryption").map((c) => c.status), [409, 200]);
             assert.equal(cluster.encryptionDisabled, true);
         });
 
         it("does nothing when the cluster is gone or already unencrypted", async () => {
-            const { deps } = fakeDeps();
-            await removeEncryption(cluster.clusterId, outputsFor(cluster, key), deps);
+            await host.delete(cluster.clusterId, urn(), outputsFor(cluster, key));
             standIn.scenario.removeCluster(cluster.clusterId);
-            await removeEncryption(cluster.clusterId, outputsFor(cluster, key), deps);
+            await host.delete(cluster.clusterId, urn(), outputsFor(cluster, key));
             assert.equal(standIn.callsOf("UpdateKMSEncryption").length, 0);
-        });
-    });
-
-    describe("the provider object (what the engine calls)", () => {
-        it("runs check, create, read and delete with production wiring and real timers", async () => {
-            standIn.scenario.stillUpdatingFor(1);
-            const news = inputs({ pollIntervalSeconds: 0.05, timeoutMinutes: 1 });
-            const checked = await clusterEncryptionProvider.check!({} as ClusterEncryptionInputs, news);
-            assert.deepEqual(checked.failures, []);
-            const created = await clusterEncryptionProvider.create(news);
-            assert.equal(created.id, cluster.clusterId);
-            assert.equal(created.outs?.encryptionEnabled, true);
-            assert.equal(created.outs?.pollIntervalSeconds, 0.05);
-            const read = await clusterEncryptionProvider.read!(created.id, created.outs);
-            assert.equal(read.props?.kmsKeyId, key.keyId);
-            await clusterEncryptionProvider.delete!(created.id, created.outs!);
-            assert.equal(cluster.encryptionDisabled, true);
-        });
-
-        it("serializes by closure without capturing any credential, and the serialized provider works", async () => {
-            const serialized = await pulumi.runtime.serializeFunction(() => clusterEncryptionProvider, { allowSecrets: true });
-            assert.equal(serialized.containsSecrets, false);
-            assert.doesNotMatch(serialized.text, new RegExp(standIn.accessKeySecret));
-            assert.doesNotMatch(serialized.text, new RegExp(standIn.accessKeyId));
-            // Endpoint overrides are read from the environment at run time, not frozen into the provider.
-            for (const endpoint of [standIn.csEndpoint, standIn.kmsEndpoint]) assert.ok(!serialized.text.includes(new URL(endpoint).host));
-            // SDKs are loaded by name at run time, never serialized by value.
-            assert.match(serialized.text, /require\("@alicloud\/cs20151215"\)/);
-
-            // Load the text the way the dynamic provider host does and drive it.
-            const filename = path.join(process.cwd(), "__serialized_cluster_encryption_provider__.js");
-            const loaded = new Module(filename) as Module & { _compile(code: string, file: string): void };
-            loaded.filename = filename;
-            loaded.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(process.cwd());
-            loaded._compile(serialized.text, filename);
-            const provider = (loaded.exports as Record<string, () => pulumi.dynamic.ResourceProvider>)[serialized.exportName]();
-            const checked = await provider.check!({}, inputs());
-            assert.deepEqual(checked.failures, []);
-            standIn.scenario.disableKey(key.keyId);
-            const failing = await provider.check!({}, inputs());
-            assert.match(failing.failures?.[0].reason ?? "", /is "Disabled", not "Enabled"/);
         });
     });
 });
 
-describe("ClusterEncryption resource registration", () => {
-    it("registers as pulumi-nodejs:dynamic/ask:ClusterEncryption with its inputs and no credential", async () => {
-        const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
-        await pulumi.runtime.setMocks(
-            {
-                newResource: (args) => {
-                    registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-                    return { id: `${args.name}-id`, state: args.inputs };
-                },
-                call: (args) => args.inputs,
-            },
-            "project",
-            "stack",
-            false,
+describe("ClusterEncryption errors that are not about the inputs, through the host", function () {
+    this.timeout(60_000);
+    let registered: RegisteredDynamicResource;
+    let standIn: AlibabaStandIn;
+    let home: string;
+    const hosts: ProviderHost[] = [];
+
+    before(async () => {
+        registered = (await registeredDynamicResources())[CLUSTER_ENCRYPTION_TYPE];
+        standIn = await startAlibabaStandIn({ regionId: REGION });
+        home = fs.mkdtempSync(path.join(os.tmpdir(), "host-home-"));
+    });
+    after(async () => {
+        await Promise.all(hosts.map((h) => h.close()));
+        await standIn?.close();
+        fs.rmSync(home, { recursive: true, force: true });
+    });
+    async function hostWith(env: NodeJS.ProcessEnv, config: Record<string, string>, secretKeys: string[] = []) {
+        const host = await startProviderHost({ env });
+        hosts.push(host);
+        await host.configure(config, secretKeys);
+        return host;
+    }
+    function news(): Props {
+        const cluster = standIn.addCluster();
+        const key = standIn.addKey();
+        return { ...registered.inputs, clusterId: cluster.clusterId, kmsKeyId: key.keyId, regionId: REGION, ...FAST };
+    }
+
+    it("missing credentials: names the call and every way to provide them", async () => {
+        const host = await hostWith(standInHostEnv(standIn, home), { "alicloud:region": REGION });
+        await assert.rejects(host.create(registered.urn, news()), (e: Error) => {
+            assert.match(e.message, /CS DescribeClusterDetail for cluster "[^"]+" failed: CredentialsNotFound/);
+            assert.match(e.message, /alicloud:accessKey/);
+            assert.match(e.message, /alicloud:profile/);
+            return true;
+        });
+    });
+
+    it("a wrong secret: the service's code and what to check, never the secret", async () => {
+        const config = { "alicloud:region": REGION, "alicloud:accessKey": standIn.accessKeyId, "alicloud:secretKey": "wrong-secret-000" };
+        const host = await hostWith(standInHostEnv(standIn, home), config, ["alicloud:secretKey"]);
+        await assert.rejects(host.check(registered.urn, {}, news()), (e: Error) => {
+            assert.match(e.message, /CS DescribeClusterDetail .* failed: SignatureDoesNotMatch, HTTP 400/);
+            assert.doesNotMatch(e.message, /wrong-secret-000/);
+            return true;
+        });
+    });
+
+    it("an unreachable endpoint: names it and what to check", async () => {
+        const env = standInHostEnv(standIn, home, { ALIBABA_CLOUD_CS_ENDPOINT: "http://127.0.0.1:1" });
+        const { config, secretKeys } = standInStackConfig(standIn);
+        const host = await hostWith(env, config, secretKeys);
+        await assert.rejects(
+            host.create(registered.urn, news()),
+            /CS DescribeClusterDetail for cluster "[^"]+" failed: ECONNREFUSED\. Could not reach the CS endpoint 127\.0\.0\.1:1.*ALIBABA_CLOUD_CS_ENDPOINT/,
         );
-        const resource = new ClusterEncryption("enc", { clusterId: "c-1", kmsKeyId: "key-1", regionId: REGION, timeoutMinutes: 45 });
-        const clusterId = await new Promise<string>((resolve) => resource.clusterId.apply(resolve));
-        assert.equal(clusterId, "c-1");
-        const entry = registered.find((r) => r.name === "enc");
-        assert.ok(entry, JSON.stringify(registered.map((r) => r.name)));
-        assert.equal(entry.type, "pulumi-nodejs:dynamic/ask:ClusterEncryption");
-        assert.equal(entry.inputs.clusterId, "c-1");
-        assert.equal(entry.inputs.kmsKeyId, "key-1");
-        assert.equal(entry.inputs.timeoutMinutes, 45);
-        const inputKeys = Object.keys(entry.inputs).filter((k) => k !== "__provider");
-        assert.ok(!inputKeys.some((k) => /secret|accesskey|token/i.test(k)), inputKeys.join(","));
     });
 });

@@ -1,21 +1,16 @@
+// SecretRotation: its pure rules in-process, and its behaviour as `pulumi up` runs
+// it: the registered `__provider` text in Pulumi's provider host over gRPC, against
+// the KMS/CS stand-in and the Kubernetes API test server.
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import Module from "module";
-import * as pulumi from "@pulumi/pulumi";
-import {
-    annotationValueFor,
-    guideTime,
-    rotationDue,
-    rotationProvider,
-    runRotation,
-    SecretRotationInputs,
-    SecretRotationOutputs,
-    validateRotationInputs,
-} from "../components/rotation";
-import { AlibabaStandIn, StandInKey, startAlibabaStandIn, useAlibabaStandInEnv } from "./support/alibabaStandIn";
+import { UNKNOWN_INPUT } from "../components/providers/kit";
+import { annotationValueFor, guideTime, rotationDue, SecretRotationInputs, validateRotationInputs } from "../components/rotation";
+import { AlibabaStandIn, StandInKey, standInHostEnv, standInStackConfig, startAlibabaStandIn } from "./support/alibabaStandIn";
 import { KubeTestServer, startKubeServer } from "./support/kubeServer";
+import { Props, ProviderHost, startProviderHost } from "./support/providerHost";
+import { RegisteredDynamicResource, registeredDynamicResources, SECRET_ROTATION_TYPE } from "./support/registered";
 
 const REGION = "cn-hangzhou";
 const SECRETS = 60;
@@ -62,47 +57,53 @@ describe("rotation: pure rules", () => {
     });
 });
 
-describe("rotation provider against the KMS stand-in and the Kubernetes API test server", function () {
+describe("SecretRotation through Pulumi's provider host, against the KMS stand-in and the Kubernetes API test server", function () {
     this.timeout(120_000);
+    let registered: RegisteredDynamicResource;
     let standIn: AlibabaStandIn;
     let kube: KubeTestServer;
-    let restoreEnv: () => void;
+    let host: ProviderHost;
     let key: StandInKey;
     let dir: string;
     let operatorKubeconfig: string;
     const clusterId = "c0123456789abcdef0123456789abcdef";
-
-    let savedStateDir: string | undefined;
+    const hostEnv = () => standInHostEnv(standIn, path.join(dir, "home"), { ASK_REENCRYPT_STATE_DIR: path.join(dir, "checkpoints") });
+    async function newHost(): Promise<ProviderHost> {
+        const started = await startProviderHost({ env: hostEnv() });
+        const { config, secretKeys } = standInStackConfig(standIn);
+        await started.configure(config, secretKeys);
+        return started;
+    }
 
     before(async () => {
+        registered = (await registeredDynamicResources())[SECRET_ROTATION_TYPE];
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotation-"));
-        savedStateDir = process.env.ASK_REENCRYPT_STATE_DIR;
-        process.env.ASK_REENCRYPT_STATE_DIR = path.join(dir, "checkpoints");
+        fs.mkdirSync(path.join(dir, "home"));
         kube = await startKubeServer({ keyVersion: 1 });
         kube.addServiceAccount("kube-system", "ask-secret-reencryptor", [{ verbs: ["get", "list", "patch"], resources: ["secrets"] }]);
         operatorKubeconfig = fs.readFileSync(kube.writeKubeconfig(path.join(dir, "operator.yaml")), "utf8");
         standIn = await startAlibabaStandIn({ regionId: REGION, kubeconfig: () => operatorKubeconfig });
-        restoreEnv = useAlibabaStandInEnv(standIn);
         standIn.addCluster({ clusterId, regionId: REGION });
         key = standIn.addKey();
         kube.seed(SECRETS, { namespaces: ["default", "kube-system", "apps"] });
+        host = await newHost();
     });
 
     after(async () => {
-        if (savedStateDir === undefined) delete process.env.ASK_REENCRYPT_STATE_DIR;
-        else process.env.ASK_REENCRYPT_STATE_DIR = savedStateDir;
-        restoreEnv?.();
+        await host?.close();
         await standIn?.close();
         await kube?.close();
         fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    function inputs(extra: Partial<SecretRotationInputs> = {}): SecretRotationInputs {
+    /** The registered inputs (with `__provider`), aimed at the test cluster and key. */
+    function inputs(extra: Props = {}): Props {
         return {
+            ...registered.inputs,
             clusterId,
             regionId: REGION,
             kmsKeyId: key.keyId,
-            annotationKey: "encryption-key-rotation-time",
+            encryptionEnabledAt: undefined,
             concurrency: 4,
             qps: 0,
             pageSize: 25,
@@ -111,68 +112,99 @@ describe("rotation provider against the KMS stand-in and the Kubernetes API test
             ...extra,
         };
     }
-    const quiet = { log: () => undefined };
+    const urn = () => registered.urn;
+    const id = `${clusterId}/secret-rotation`;
 
     it("on create, re-seals every Secret written before encryption was on, with a short-lived kubeconfig and the dedicated identity", async () => {
         kube.resetCounters();
-        const created = await rotationProvider.create!(inputs({ encryptionEnabledAt: new Date().toISOString() }));
-        const outs = created.outs as SecretRotationOutputs;
+        const calls = standIn.callsOf("DescribeClusterUserKubeconfig").length;
+        const created = await host.create(urn(), inputs({ encryptionEnabledAt: new Date().toISOString() }));
+        const outs = created.outs;
+        assert.equal(created.id, id);
         assert.equal(outs.keyVersion, key.primaryKeyVersion);
         assert.equal(outs.verified, true);
-        assert.ok(outs.verifiedAt && !isNaN(Date.parse(outs.verifiedAt)));
+        assert.ok(typeof outs.verifiedAt === "string" && !isNaN(Date.parse(outs.verifiedAt)));
         assert.equal(outs.listed, SECRETS);
         assert.equal(outs.rewritten, SECRETS);
-        assert.match(outs.annotationValue, /^\d{8}-\d{6}$/);
+        assert.match(String(outs.annotationValue), /^\d{8}-\d{6}$/);
+        assert.equal(outs.__provider, registered.providerText);
         assert.deepEqual(kube.secretsNotOnKeyVersion(1), []);
-        assert.equal(standIn.callsOf("DescribeClusterUserKubeconfig").length, 1, "the operator kubeconfig comes from the CS API");
+        assert.equal(standIn.callsOf("DescribeClusterUserKubeconfig").length, calls + 1, "the operator kubeconfig comes from the CS API");
         assert.equal(kube.stats().requestsByVerb.createToken, 1, "the run uses a TokenRequest token");
         assert.deepEqual(kube.secretsWithChangedContents(), []);
         const checkpoints = path.join(dir, "checkpoints");
         assert.equal((fs.statSync(checkpoints).mode & 0o777).toString(8), "700", "checkpoints must be private to the user");
         assert.deepEqual(fs.readdirSync(checkpoints), [], "a verified run leaves no checkpoint behind");
+        assert.match(host.stderr(), /re-encrypting Secrets of cluster c0123456789abcdef0123456789abcdef/);
     });
 
     it("records a tuning change (concurrency, rate cap) without rewriting anything", async () => {
-        const before = (await rotationProvider.create!(inputs())).outs as SecretRotationOutputs;
+        const before = (await host.create(urn(), inputs())).outs;
         const tuned = inputs({ concurrency: 2, qps: 50 });
-        assert.equal((await rotationProvider.diff!("id", before, tuned)).changes, true);
+        assert.equal((await host.diff(id, urn(), before, tuned)).changes, "some");
         kube.resetCounters();
-        const after = (await rotationProvider.update!("id", before, tuned)).outs as SecretRotationOutputs;
+        const after = (await host.update(id, urn(), before, tuned)).outs;
         assert.equal(kube.stats().apiUpdates, 0, "a tuning change must not rewrite Secrets");
-        assert.equal(after.concurrency, 2);
-        assert.equal(after.qps, 50);
+        assert.deepEqual([after.concurrency, after.qps], [2, 50]);
         assert.equal(after.keyVersion, before.keyVersion);
         assert.equal(after.verifiedAt, before.verifiedAt);
     });
 
-    it("diff reports nothing while the key keeps its primary version", async () => {
-        const outs = (await rotationProvider.create!(inputs())).outs as SecretRotationOutputs;
-        const diff = await rotationProvider.diff!("id", outs, inputs());
-        assert.equal(diff.changes, false);
+    it("diff reports nothing while the key keeps its primary version (a quiet preview)", async () => {
+        const outs = (await host.create(urn(), inputs())).outs;
+        assert.deepEqual(await host.diff(id, urn(), outs, inputs()), { changes: "none", replaces: [] });
     });
 
-    it("after KMS rotates the key: diff reports it, update re-seals every Secret with the new version, once each", async () => {
-        const before = (await rotationProvider.create!(inputs())).outs as SecretRotationOutputs;
+    it("after KMS rotates the key: diff reports it, update re-seals every Secret with the new version, once each, then diff is quiet", async () => {
+        const before = (await host.create(urn(), inputs())).outs;
         standIn.rotateKey(key.keyId, new Date("2030-06-07T08:09:10Z"));
         kube.setKeyVersion(2); // kube-apiserver's KMS plugin now encrypts with the new primary version
-        const diff = await rotationProvider.diff!("id", before, inputs());
-        assert.equal(diff.changes, true);
+        assert.equal((await host.diff(id, urn(), before, inputs())).changes, "some");
         kube.resetCounters();
-        const { outs } = await rotationProvider.update!("id", before, inputs());
-        const after = outs as SecretRotationOutputs;
+        const after = (await host.update(id, urn(), before, inputs())).outs;
         assert.equal(after.keyVersion, standIn.keys.get(key.keyId)!.primaryKeyVersion);
         assert.notEqual(after.keyVersion, before.keyVersion);
         assert.equal(after.annotationValue, "20300607-080910");
         assert.equal(after.verified, true);
         assert.deepEqual(kube.secretsNotOnKeyVersion(2), []);
         assert.ok(kube.stats().maxWritesPerSecret <= 1, `a Secret was written ${kube.stats().maxWritesPerSecret} times`);
-        assert.equal((await rotationProvider.diff!("id", after, inputs())).changes, false);
+        assert.equal((await host.diff(id, urn(), after, inputs())).changes, "none");
+    });
+
+    it("a killed rotation resumes from its checkpoint in a new host: every Secret re-sealed, each written once", async () => {
+        const before = (await host.create(urn(), inputs())).outs;
+        kube.seed(340, { namespaces: ["bulk"] });
+        standIn.rotateKey(key.keyId, new Date("2031-03-03T03:03:03Z"));
+        kube.setKeyVersion(3);
+        kube.resetCounters();
+        kube.setLatency({ writeLatencyMs: 25 });
+        const dying = await newHost();
+        const interrupted = dying.update(id, urn(), before, inputs({ concurrency: 2, pageSize: 20 })).then(
+            () => "finished",
+            (e: Error) => e.message,
+        );
+        const checkpoint = path.join(dir, "checkpoints", `${clusterId}.json`);
+        for (let i = 0; i < 400 && !(fs.existsSync(checkpoint) && kube.stats().apiUpdates >= 100); i++) await new Promise((r) => setTimeout(r, 25));
+        assert.ok(fs.existsSync(checkpoint), "the run checkpoints while it goes");
+        await dying.close(); // SIGKILL, as a crashed `pulumi up` would leave it
+        assert.notEqual(await interrupted, "finished", "the host was killed mid-run");
+        const writtenBeforeKill = kube.stats().apiUpdates;
+        assert.ok(kube.secretsNotOnKeyVersion(3).length > 0, "the kill left Secrets on the old version");
+
+        kube.setLatency({ writeLatencyMs: 0 });
+        const after = (await host.update(id, urn(), before, inputs({ concurrency: 2, pageSize: 20 }))).outs;
+        assert.equal(after.verified, true);
+        assert.deepEqual(kube.secretsNotOnKeyVersion(3), []);
+        assert.ok(kube.stats().maxWritesPerSecret <= 1, `a Secret was written ${kube.stats().maxWritesPerSecret} times`);
+        assert.ok(kube.stats().apiUpdates < writtenBeforeKill + kube.stats().secrets, "the resumed run skipped what the killed one had done");
+        assert.ok(!fs.existsSync(checkpoint), "a verified run removes its checkpoint");
     });
 
     it("uses a configured kubeconfig file instead of the CS API", async () => {
         const file = kube.writeKubeconfig(path.join(dir, "given.yaml"));
+        standIn.rotateKey(key.keyId, new Date("2031-05-05T05:05:05Z"));
         const calls = standIn.callsOf("DescribeClusterUserKubeconfig").length;
-        const outs = await runRotation(inputs({ kubeconfigPath: file }), quiet);
+        const { outs } = await host.create(urn(), inputs({ kubeconfigPath: file }));
         assert.equal(outs.verified, true);
         assert.equal(standIn.callsOf("DescribeClusterUserKubeconfig").length, calls);
     });
@@ -180,42 +212,31 @@ describe("rotation provider against the KMS stand-in and the Kubernetes API test
     it("stops with the missing permission when the identity may not patch Secrets", async () => {
         kube.addServiceAccount("kube-system", "read-only", [{ verbs: ["get", "list"], resources: ["secrets"] }]);
         standIn.rotateKey(key.keyId, new Date("2031-01-01T00:00:00Z"));
-        await assert.rejects(runRotation(inputs({ serviceAccountName: "read-only" }), quiet), /patch/);
+        await assert.rejects(host.create(urn(), inputs({ serviceAccountName: "read-only" })), /patch/);
     });
 
     it("explains a missing ServiceAccount", async () => {
-        await assert.rejects(runRotation(inputs({ serviceAccountName: "nobody" }), quiet), /could not get a token for ServiceAccount kube-system\/nobody/);
+        await assert.rejects(host.create(urn(), inputs({ serviceAccountName: "nobody" })), /could not get a token for ServiceAccount kube-system\/nobody/);
+    });
+
+    it("explains a key that is gone, naming the call and the key", async () => {
+        await assert.rejects(host.create(urn(), inputs({ kmsKeyId: "key-gone" })), /KMS DescribeKey for key "key-gone" failed: Forbidden\.KeyNotFound/);
+    });
+
+    it("check refuses out-of-range settings, naming each", async () => {
+        const { failures } = await host.check(urn(), {}, inputs({ concurrency: 0, pageSize: 5 }));
+        assert.deepEqual(failures.map((f) => f.property), ["concurrency", "pageSize"]);
     });
 
     it("diff on unknown inputs (preview of a new key) reports a change without calling KMS", async () => {
         const calls = standIn.callsOf("DescribeKey").length;
-        const diff = await rotationProvider.diff!("id", {} as SecretRotationOutputs, inputs({ kmsKeyId: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }));
-        assert.equal(diff.changes, true);
+        const diff = await host.diff(id, urn(), {}, inputs({ kmsKeyId: UNKNOWN_INPUT }));
+        assert.equal(diff.changes, "some");
         assert.equal(standIn.callsOf("DescribeKey").length, calls);
     });
 
-    it("serializes by closure without any credential, and the serialized provider runs as the provider host loads it", async () => {
-        const serialized = await pulumi.runtime.serializeFunction(() => rotationProvider, { allowSecrets: true });
-        assert.equal(serialized.containsSecrets, false);
-        assert.ok(!serialized.text.includes(standIn.accessKeySecret));
-        assert.ok(!serialized.text.includes(kube.token));
-        assert.match(serialized.text, /require\("@kubernetes\/client-node"\)/);
-        // Local modules must travel by value: the host resolves require() against its own directory.
-        assert.doesNotMatch(serialized.text, /require\("\.\.?\//);
-
-        // Load the text in a directory that has node_modules but none of this project's sources,
-        // the way @pulumi/pulumi's dynamic provider host does, and drive it.
-        const filename = path.join(process.cwd(), "node_modules", "__serialized_rotation_provider__.js");
-        const loaded = new Module(filename) as Module & { _compile(code: string, file: string): void };
-        loaded.filename = filename;
-        loaded.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(filename));
-        loaded._compile(serialized.text, filename);
-        const provider = (loaded.exports as Record<string, () => pulumi.dynamic.ResourceProvider>)[serialized.exportName]();
-        standIn.rotateKey(key.keyId, new Date("2032-02-02T02:02:02Z"));
-        kube.setKeyVersion(9);
-        const created = await provider.create!(inputs());
-        assert.equal((created.outs as SecretRotationOutputs).annotationValue, "20320202-020202");
-        assert.deepEqual(kube.secretsNotOnKeyVersion(9), []);
-        assert.equal((await provider.diff!("id", created.outs, inputs())).changes, false);
+    it("asks for one update when the stored provider predates the shim", async () => {
+        const outs = (await host.create(urn(), inputs())).outs;
+        assert.equal((await host.diff(id, urn(), { ...outs, __provider: "exports.handler = __f0; /* pre-shim */" }, inputs())).changes, "some");
     });
 });

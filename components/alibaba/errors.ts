@@ -64,9 +64,10 @@ export class AlibabaApiError extends Error {
 }
 
 const CREDENTIAL_HELP =
-    "provide credentials through the Alibaba Cloud default credential chain: the environment variables " +
-    "ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (plus ALIBABA_CLOUD_SECURITY_TOKEN for STS), " +
-    "a profile in ~/.alibabacloud/credentials.ini or ~/.aliyun/config.json, an ECS RAM role, or OIDC (RRSA)";
+    "give the stack an Alibaba Cloud identity the way its alicloud provider takes one: alicloud:accessKey and " +
+    "alicloud:secretKey (`pulumi config set --secret alicloud:secretKey ...`), alicloud:profile (a profile in ~/.aliyun/config.json), " +
+    "optionally alicloud:assumeRole on top, or the environment variables ALICLOUD_ACCESS_KEY/ALICLOUD_SECRET_KEY " +
+    "(ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET), or an ECS RAM role or OIDC (RRSA)";
 
 interface CodeAdvice {
     kind: AlibabaErrorKind;

@@ -7,8 +7,13 @@
 // ALIBABA_CLOUD_KMS_ENDPOINT at it (see useAlibabaStandInEnv).
 
 import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as http from "node:http";
+import * as https from "node:https";
 import type { AddressInfo } from "node:net";
+import { serverCertificate } from "./kubeServer";
 
 export interface StandInCluster {
     clusterId: string;
@@ -62,7 +67,7 @@ export interface StandInKnobs {
 }
 
 export interface RecordedCall {
-    service: "cs" | "kms";
+    service: "cs" | "kms" | "sts";
     action: string;
     method: string;
     path: string;
@@ -79,6 +84,15 @@ export interface StandInOptions {
     regionId?: string;
     /** Builds the kubeconfig DescribeClusterUserKubeconfig returns (the rotation provider's tests point it at a test API server). */
     kubeconfig?: (clusterId: string, temporaryDurationMinutes: number) => string;
+    /** Also serve STS AssumeRole over TLS (127.0.0.1, self-signed: pass `stsCaFile` as NODE_EXTRA_CA_CERTS). */
+    sts?: boolean;
+}
+
+/** An RAM role STS may hand out: AssumeRole with its ARN returns a temporary key (STS.*) and a token. */
+export interface StandInRole {
+    roleArn: string;
+    /** Access key IDs allowed to assume it. */
+    trustedAccessKeyIds: string[];
 }
 
 export interface AlibabaStandIn {
@@ -89,6 +103,13 @@ export interface AlibabaStandIn {
     accessKeyId: string;
     accessKeySecret: string;
     regionId: string;
+    /** "127.0.0.1:PORT" of the STS endpoint (https) when started with `sts: true`. */
+    stsEndpoint?: string;
+    /** PEM file of the STS endpoint's self-signed certificate, for NODE_EXTRA_CA_CERTS. */
+    stsCaFile?: string;
+    /** Accept another access key (optionally only with a security token), e.g. a profile's or a config's. */
+    addAccessKey(accessKeyId: string, accessKeySecret: string, securityToken?: string): void;
+    addRole(role: StandInRole): void;
     clusters: Map<string, StandInCluster>;
     keys: Map<string, StandInKey>;
     knobs: StandInKnobs;
@@ -159,6 +180,9 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
     const knobs: StandInKnobs = { updatingPolls: 0, conflictsBeforeAccept: 0, forbidUpdate: false, failUpdate: false };
     const calls: RecordedCall[] = [];
     const usedNonces = new Set<string>();
+    // Every key the stand-in accepts, with the token a temporary (STS) key must come with.
+    const accessKeys = new Map<string, { secret: string; securityToken?: string }>([[accessKeyId, { secret: accessKeySecret }]]);
+    const roles = new Map<string, StandInRole>();
     let keyCounter = 0;
     let clusterCounter = 0;
 
@@ -316,7 +340,11 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
         const match = /^ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]+),Signature=([0-9a-f]+)$/.exec(authorization);
         if (!match) throw new CsError(400, "IncompleteSignature", "The request signature does not conform to Aliyun standards: expected an ACS3-HMAC-SHA256 Authorization header.");
         const [, credential, signedHeaderList, signature] = match;
-        if (credential !== accessKeyId) throw new CsError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
+        const known = accessKeys.get(credential);
+        if (!known) throw new CsError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
+        if (known.securityToken !== undefined && header(r.headers, "x-acs-security-token") !== known.securityToken) {
+            throw new CsError(400, "InvalidSecurityToken.Mismatch", "Specified SecurityToken mismatch with the AccessKey.");
+        }
         const signedHeaders = signedHeaderList.split(";");
         for (const required of ["host", "x-acs-action", "x-acs-content-sha256", "x-acs-date", "x-acs-signature-nonce", "x-acs-version"]) {
             if (!signedHeaders.includes(required)) throw new CsError(400, "IncompleteSignature", `The request signature does not sign the required header ${required}.`);
@@ -334,7 +362,7 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
         const canonicalHeaders = signedHeaders.map((h) => `${h}:${(header(r.headers, h) ?? "").trim()}\n`).join("");
         const canonicalRequest = [r.method, r.path, canonicalQuery, canonicalHeaders, signedHeaders.join(";"), payloadHash].join("\n");
         const stringToSign = "ACS3-HMAC-SHA256\n" + crypto.createHash("sha256").update(canonicalRequest).digest("hex");
-        const expected = crypto.createHmac("sha256", accessKeySecret).update(stringToSign).digest("hex");
+        const expected = crypto.createHmac("sha256", known.secret).update(stringToSign).digest("hex");
         if (expected.length !== signature.length || !crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
             throw new CsError(400, "SignatureDoesNotMatch", `The request signature does not match. Server string to sign is: ${JSON.stringify(stringToSign)}`);
         }
@@ -484,7 +512,11 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
         if (params.SignatureMethod !== "HMAC-SHA1" || params.SignatureVersion !== "1.0") {
             throw new RpcError(400, "IncompleteSignature", "The request signature does not conform to Aliyun standards: use HMAC-SHA1 with SignatureVersion 1.0.");
         }
-        if (params.AccessKeyId !== accessKeyId) throw new RpcError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
+        const known = accessKeys.get(params.AccessKeyId);
+        if (!known) throw new RpcError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
+        if (known.securityToken !== undefined && params.SecurityToken !== known.securityToken) {
+            throw new RpcError(400, "InvalidSecurityToken.Mismatch", "Specified SecurityToken mismatch with the AccessKey.");
+        }
         const problem = timestampProblem(params.Timestamp);
         if (problem) throw new RpcError(400, `InvalidTimeStamp.${problem === "expired" ? "Expired" : "Format"}`, `Specified time stamp or date value is ${problem}.`);
         const canonicalized = Object.keys(params)
@@ -493,7 +525,7 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
             .map((k) => `${popEncode(k)}=${popEncode(params[k])}`)
             .join("&");
         const stringToSign = `${method}&${popEncode("/")}&${popEncode(canonicalized)}`;
-        const expected = crypto.createHmac("sha1", accessKeySecret + "&").update(stringToSign).digest("base64");
+        const expected = crypto.createHmac("sha1", known.secret + "&").update(stringToSign).digest("base64");
         if (expected.length !== params.Signature.length || !crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(params.Signature))) {
             throw new RpcError(400, "SignatureDoesNotMatch", `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`);
         }
@@ -619,6 +651,41 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
         }
     }
 
+    // ---- STS (RPC, HMAC-SHA1 signature v1, https only) ---------------------------------------
+
+    function assumeRole(params: Record<string, string>, caller: string): Record<string, unknown> {
+        const role = roles.get(params.RoleArn ?? "");
+        if (!role) throw new RpcError(404, "EntityNotExist.Role", `The role ${params.RoleArn} does not exist.`);
+        if (!role.trustedAccessKeyIds.includes(caller)) {
+            throw new RpcError(403, "NoPermission", `You are not authorized to assume ${role.roleArn}.`);
+        }
+        const duration = Number(params.DurationSeconds ?? 3600);
+        if (!(duration >= 900 && duration <= 43200)) throw new RpcError(400, "InvalidParameter.DurationSeconds", "DurationSeconds must be 900-43200.");
+        const issued = { id: `STS.${crypto.randomBytes(8).toString("hex")}`, secret: crypto.randomBytes(16).toString("hex"), token: `CAIS${crypto.randomBytes(24).toString("base64url")}` };
+        accessKeys.set(issued.id, { secret: issued.secret, securityToken: issued.token });
+        return {
+            AssumedRoleUser: { Arn: `${role.roleArn.replace(":role/", ":assumed-role/")}/${params.RoleSessionName}`, AssumedRoleId: `3${crypto.randomBytes(8).toString("hex")}:${params.RoleSessionName}` },
+            Credentials: { AccessKeyId: issued.id, AccessKeySecret: issued.secret, SecurityToken: issued.token, Expiration: isoSeconds(new Date(Date.now() + duration * 1000)) },
+        };
+    }
+
+    async function handleSts(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+        const r = await readRequest(req);
+        const formBody = /application\/x-www-form-urlencoded/.test(header(r.headers, "content-type") ?? "") ? parseQuery(r.body.toString("utf8")) : {};
+        const params = { ...r.query, ...formBody };
+        const call: RecordedCall = { service: "sts", action: params.Action ?? "", method: r.method, path: r.path, query: params, body: r.body.toString("utf8"), status: 0, securityToken: params.SecurityToken };
+        calls.push(call);
+        const rid = requestId();
+        try {
+            call.accessKeyId = verifyRpcSignature(r.method, params);
+            if (params.Action !== "AssumeRole" || params.Version !== "2015-04-01") throw new RpcError(404, "InvalidAction.NotFound", "Specified api is not found.");
+            call.status = send(res, 200, { ...assumeRole(params, call.accessKeyId), RequestId: rid });
+        } catch (e) {
+            if (!(e instanceof RpcError)) throw e;
+            call.status = send(res, e.status, { RequestId: rid, HostId: "sts.aliyuncs.com", Code: e.code, Message: e.message });
+        }
+    }
+
     // ---- Servers ---------------------------------------------------------------------------
 
     function serve(handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>): http.Server {
@@ -639,6 +706,17 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
     const csServer = serve(handleCs);
     const kmsServer = serve(handleKms);
     const [csPort, kmsPort] = await Promise.all([listen(csServer), listen(kmsServer)]);
+    let stsServer: https.Server | undefined;
+    let stsCaFile: string | undefined;
+    if (options.sts) {
+        const { cert, key } = await serverCertificate();
+        stsServer = https.createServer({ cert, key }, (req, res) => {
+            handleSts(req, res).catch(() => res.destroy());
+        });
+        stsCaFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sts-ca-")), "ca.pem");
+        fs.writeFileSync(stsCaFile, cert);
+    }
+    const stsPort = stsServer ? await listen(stsServer as unknown as http.Server) : undefined;
 
     const stop = (server: http.Server) =>
         new Promise<void>((resolve) => {
@@ -649,6 +727,10 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
     return {
         csEndpoint: `http://127.0.0.1:${csPort}`,
         kmsEndpoint: `http://127.0.0.1:${kmsPort}`,
+        stsEndpoint: stsPort ? `127.0.0.1:${stsPort}` : undefined,
+        stsCaFile,
+        addAccessKey: (id, secret, securityToken) => void accessKeys.set(id, { secret, securityToken }),
+        addRole: (role) => void roles.set(role.roleArn, role),
         accessKeyId,
         accessKeySecret,
         regionId,
@@ -671,7 +753,8 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
         },
         callsOf: (action) => calls.filter((c) => c.action === action),
         close: async () => {
-            await Promise.all([stop(csServer), stop(kmsServer)]);
+            await Promise.all([stop(csServer), stop(kmsServer), ...(stsServer ? [stop(stsServer as unknown as http.Server)] : [])]);
+            if (stsCaFile) fs.rmSync(path.dirname(stsCaFile), { recursive: true, force: true });
         },
     };
 }
@@ -708,5 +791,28 @@ export function useAlibabaStandInEnv(
             if (value === undefined) delete process.env[name];
             else process.env[name] = value;
         }
+    };
+}
+
+/**
+ * The environment for a provider host that talks to the stand-in: endpoint
+ * overrides, no ECS metadata fallback, and an empty HOME so no real profile
+ * or credential file of this machine can be picked up.
+ */
+export function standInHostEnv(standIn: Pick<AlibabaStandIn, "csEndpoint" | "kmsEndpoint">, home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return {
+        HOME: home,
+        ALIBABA_CLOUD_CS_ENDPOINT: standIn.csEndpoint,
+        ALIBABA_CLOUD_KMS_ENDPOINT: standIn.kmsEndpoint,
+        ALIBABA_CLOUD_ECS_METADATA_DISABLED: "true",
+        ...extra,
+    };
+}
+
+/** The stack config `pulumi up` sends the dynamic providers (CLI >= 3.139): region and the stand-in's key as explicit alicloud config. */
+export function standInStackConfig(standIn: Pick<AlibabaStandIn, "accessKeyId" | "accessKeySecret" | "regionId">): { config: Record<string, string>; secretKeys: string[] } {
+    return {
+        config: { "alicloud:region": standIn.regionId, "alicloud:accessKey": standIn.accessKeyId, "alicloud:secretKey": standIn.accessKeySecret },
+        secretKeys: ["alicloud:secretKey"],
     };
 }

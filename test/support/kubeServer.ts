@@ -171,7 +171,7 @@ const TOKEN_REQUEST_MIN_SECONDS = 600;
 let certificatePromise: Promise<{ cert: string; key: string }> | undefined;
 
 /** One self-signed certificate per process: SAN IP 127.0.0.1 (and localhost), usable as its own CA. */
-function serverCertificate(): Promise<{ cert: string; key: string }> {
+export function serverCertificate(): Promise<{ cert: string; key: string }> {
     if (!certificatePromise) {
         certificatePromise = new Promise((resolve, reject) => {
             // eslint-disable-next-line @typescript-eslint/no-var-requires
