@@ -215,7 +215,7 @@ export function resolveStackIdentity(config: ConfigReader, env: NodeJS.ProcessEn
 // ---- The host process's identity -----------------------------------------------------------
 // Set once per host process by the providers' `configure`; read by every Alibaba call.
 
-let current: { identity?: StackIdentity; credential?: unknown; warned: boolean } = { warned: false };
+let current: { identity?: StackIdentity; credential?: unknown; problem?: Error; warned: boolean } = { warned: false };
 
 /**
  * The providers' `configure` hook. The engine sends the whole stack config since
@@ -232,11 +232,23 @@ export function configureStackIdentity(config: ConfigReader, log: (line: string)
                 `ECS role), which may not be the identity of the stack's alicloud provider. Upgrade the CLI to ${MIN_CLI_FOR_STACK_IDENTITY} or later.`,
         );
     }
-    current = { ...current, identity: resolveStackIdentity(config), credential: undefined };
+    let identity: StackIdentity | undefined;
+    try {
+        identity = resolveStackIdentity(config);
+    } catch (e) {
+        // The host caches the provider even when configure fails: every later call must fail the same way,
+        // never fall back to another identity.
+        current = { ...current, identity: undefined, credential: undefined, problem: e as Error };
+        throw e;
+    }
+    // Both providers configure the same process with the same stack config: keep the credential (and its STS token).
+    if (!current.problem && JSON.stringify(identity) === JSON.stringify(current.identity)) return;
+    current = { ...current, identity, credential: undefined, problem: undefined };
 }
 
 /** The identity the providers act as; undefined means the default credential chain. */
 export function stackIdentity(): StackIdentity | undefined {
+    if (current.problem) throw current.problem;
     return current.identity;
 }
 
