@@ -2,7 +2,9 @@
 // is parsed and validated here, before any resource is registered, so a typo
 // or a bad value fails the whole program with one message and creates nothing.
 
-/** The Pulumi project name, which is also the config namespace of our keys. */
+import { ENCRYPTION_TIMING, EncryptionTiming, NumberSetting, numberOrDefault, numberProblem } from "./settings";
+
+/** The Pulumi project name in Pulumi.yaml; the config namespace of our keys unless the program is run under another name. */
 export const PROJECT = "ask-kms-secret-encryption";
 
 export const SECURITY_ROLE_NAME = "AliyunCSManagedSecurityRole";
@@ -62,7 +64,8 @@ export interface StackSettings {
     /** auto: adopt AliyunCSManagedSecurityRole when it exists, create it otherwise. */
     securityRole: "auto" | "create" | "adopt";
     operator?: { ramUserName: string } | { ramRoleName: string };
-    encryption: { pollIntervalSeconds: number; timeoutMinutes: number };
+    /** How ClusterEncryption waits for Container Service: see ENCRYPTION_TIMING in ./settings.ts. */
+    encryption: EncryptionTiming;
     rotation: RotationSettings;
     tags: Record<string, string>;
 }
@@ -98,8 +101,9 @@ const SECONDS_PER_DAY = 86400;
  * "namespace:key" to a string (objects and lists arrive as JSON text).
  * Throws one ConfigError listing every problem.
  */
-export function parseStackConfig(raw: Record<string, string>): StackSettings {
+export function parseStackConfig(raw: Record<string, string>, project: string = PROJECT): StackSettings {
     const problems: string[] = [];
+    const PROJECT = project;
     const ours: Record<string, unknown> = {};
     for (const [fullKey, text] of Object.entries(raw)) {
         const [namespace, key] = splitKey(fullKey);
@@ -114,7 +118,7 @@ export function parseStackConfig(raw: Record<string, string>): StackSettings {
         }
         ours[key] = decode(text);
     }
-    const v = new Validator(problems);
+    const v = new Validator(problems, project);
 
     const region = raw["alicloud:region"];
     if (region === undefined || region === "") {
@@ -153,8 +157,9 @@ export function parseStackConfig(raw: Record<string, string>): StackSettings {
         v.oneOf(ours, "securityRole", ["auto", "create", "adopt"] as const, "auto") ?? "auto";
     const operator = parseOperator(v, ours["operator"]);
     const encryption = v.object(ours, "encryption", (o) => ({
-        pollIntervalSeconds: v.int(o, "encryption.pollIntervalSeconds", 1, 300, 10),
-        timeoutMinutes: v.int(o, "encryption.timeoutMinutes", 1, 240, 30),
+        pollIntervalSeconds: v.setting(o, ENCRYPTION_TIMING.pollIntervalSeconds),
+        timeoutMinutes: v.setting(o, ENCRYPTION_TIMING.timeoutMinutes),
+        conflictBackoffSeconds: v.setting(o, ENCRYPTION_TIMING.conflictBackoffSeconds),
     }));
     const rotation = v.object(ours, "rotation", (o) => ({
         enabled: v.bool(o, "rotation.enabled", true),
@@ -209,13 +214,13 @@ function parseKmsInstance(v: Validator, value: unknown): KmsInstanceSettings | u
         const paymentType = v.oneOf(o, "kmsInstance.paymentType", ["PayAsYouGo", "Subscription"] as const, "PayAsYouGo") ?? "PayAsYouGo";
         const subscriptionOnly = (name: string, parsed: number | undefined) => {
             if (parsed !== undefined && paymentType !== "Subscription") {
-                v.problems.push(`${PROJECT}:kmsInstance.${name}: only applies to paymentType Subscription; remove it or set kmsInstance.paymentType: Subscription`);
+                v.problems.push(`${v.project}:kmsInstance.${name}: only applies to paymentType Subscription; remove it or set kmsInstance.paymentType: Subscription`);
             }
             return parsed;
         };
         const spec = subscriptionOnly("spec", v.intIn(o, "kmsInstance.spec", [200, 1000, 2000, 4000]));
         if (paymentType === "Subscription" && o["spec"] === undefined) {
-            v.problems.push(`${PROJECT}:kmsInstance.spec: required for a Subscription instance; one of 200, 1000, 2000, 4000 (computation performance)`);
+            v.problems.push(`${v.project}:kmsInstance.spec: required for a Subscription instance; one of 200, 1000, 2000, 4000 (computation performance)`);
         }
         return {
             vpcId: v.string(o, "kmsInstance.vpcId", { required: true, pattern: /^vpc-[0-9a-z]+$/, patternHelp: "a VPC ID like vpc-bp1..." })!,
@@ -241,7 +246,7 @@ function parseKey(v: Validator, value: unknown, clusterId: string): KmsKeySettin
         const seconds = rotationIntervalSeconds(intervalText);
         if (seconds === undefined || seconds < 7 * SECONDS_PER_DAY || seconds > 365 * SECONDS_PER_DAY) {
             v.problems.push(
-                `${PROJECT}:key.rotationInterval: "${intervalText}" must be between 7d and 365d (write it like "90d" or "7776000s")`,
+                `${v.project}:key.rotationInterval: "${intervalText}" must be between 7d and 365d (write it like "90d" or "7776000s")`,
             );
         }
         return {
@@ -262,7 +267,7 @@ function parseOperator(v: Validator, value: unknown): StackSettings["operator"] 
         const role = v.string(o, "operator.ramRoleName", {});
         if ((user === undefined) === (role === undefined)) {
             v.problems.push(
-                `${PROJECT}:operator: set exactly one of ramUserName or ramRoleName (the RAM identity that runs pulumi up and needs ${OPERATOR_POLICY})`,
+                `${v.project}:operator: set exactly one of ramUserName or ramRoleName (the RAM identity that runs pulumi up and needs ${OPERATOR_POLICY})`,
             );
             return undefined;
         }
@@ -316,7 +321,10 @@ function editDistance(a: string, b: string): number {
 
 /** Field readers that record a problem instead of throwing, so one run reports them all. */
 class Validator {
-    constructor(readonly problems: string[]) {}
+    constructor(
+        readonly problems: string[],
+        readonly project: string,
+    ) {}
 
     private leaf(path: string): string {
         return path.split(".").pop()!;
@@ -329,15 +337,15 @@ class Validator {
     ): string | undefined {
         const value = o[this.leaf(path)];
         if (value === undefined || value === "") {
-            if (rule.required) this.problems.push(`${PROJECT}:${path}: required; ${rule.patternHelp ?? "set it in the stack file"}`);
+            if (rule.required) this.problems.push(`${this.project}:${path}: required; ${rule.patternHelp ?? "set it in the stack file"}`);
             return undefined;
         }
         if (typeof value !== "string") {
-            this.problems.push(`${PROJECT}:${path}: must be a string, got ${JSON.stringify(value)}`);
+            this.problems.push(`${this.project}:${path}: must be a string, got ${JSON.stringify(value)}`);
             return undefined;
         }
         if (rule.pattern && !rule.pattern.test(value)) {
-            this.problems.push(`${PROJECT}:${path}: "${value}" is not valid; expected ${rule.patternHelp}`);
+            this.problems.push(`${this.project}:${path}: "${value}" is not valid; expected ${rule.patternHelp}`);
             return undefined;
         }
         return value;
@@ -346,12 +354,12 @@ class Validator {
     stringList(o: Record<string, unknown>, path: string, pattern: RegExp, help: string): string[] | undefined {
         const value = o[this.leaf(path)];
         if (!Array.isArray(value) || value.length === 0) {
-            this.problems.push(`${PROJECT}:${path}: required, a non-empty list of ${help}`);
+            this.problems.push(`${this.project}:${path}: required, a non-empty list of ${help}`);
             return undefined;
         }
         const bad = value.filter((x) => typeof x !== "string" || !pattern.test(x));
         if (bad.length > 0) {
-            this.problems.push(`${PROJECT}:${path}: ${bad.map((x) => JSON.stringify(x)).join(", ")} not valid; expected ${help}`);
+            this.problems.push(`${this.project}:${path}: ${bad.map((x) => JSON.stringify(x)).join(", ")} not valid; expected ${help}`);
             return undefined;
         }
         return value as string[];
@@ -364,7 +372,7 @@ class Validator {
         if (value === undefined || value === "") return fallback;
         const n = typeof value === "string" && /^-?\d+$/.test(value) ? Number(value) : value;
         if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
-            this.problems.push(`${PROJECT}:${path}: ${JSON.stringify(value)} must be a whole number from ${min} to ${max}`);
+            this.problems.push(`${this.project}:${path}: ${JSON.stringify(value)} must be a whole number from ${min} to ${max}`);
             return fallback;
         }
         return n;
@@ -373,10 +381,22 @@ class Validator {
     intIn(o: Record<string, unknown>, path: string, allowed: number[]): number | undefined {
         const n = this.int(o, path, Math.min(...allowed), Math.max(...allowed));
         if (n !== undefined && !allowed.includes(n)) {
-            this.problems.push(`${PROJECT}:${path}: ${n} must be one of ${allowed.join(", ")}`);
+            this.problems.push(`${this.project}:${path}: ${n} must be one of ${allowed.join(", ")}`);
             return undefined;
         }
         return n;
+    }
+
+    /** A numeric setting from ./settings.ts: its limits and default, one message format everywhere. */
+    setting(o: Record<string, unknown>, setting: NumberSetting): number {
+        const value = o[this.leaf(setting.configPath)];
+        if (value === undefined || value === "") return setting.default;
+        const problem = numberProblem(setting, value);
+        if (problem) {
+            this.problems.push(`${this.project}:${setting.configPath}: ${problem}`);
+            return setting.default;
+        }
+        return numberOrDefault(setting, value);
     }
 
     bool(o: Record<string, unknown>, path: string, fallback: boolean): boolean {
@@ -384,7 +404,7 @@ class Validator {
         if (value === undefined) return fallback;
         if (value === true || value === "true") return true;
         if (value === false || value === "false") return false;
-        this.problems.push(`${PROJECT}:${path}: ${JSON.stringify(value)} must be true or false`);
+        this.problems.push(`${this.project}:${path}: ${JSON.stringify(value)} must be true or false`);
         return fallback;
     }
 
@@ -392,7 +412,7 @@ class Validator {
         const value = o[this.leaf(path)];
         if (value === undefined) return fallback;
         if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
-            this.problems.push(`${PROJECT}:${path}: ${JSON.stringify(value)} must be one of ${allowed.join(", ")}`);
+            this.problems.push(`${this.project}:${path}: ${JSON.stringify(value)} must be one of ${allowed.join(", ")}`);
             return fallback;
         }
         return value as T;
@@ -401,7 +421,7 @@ class Validator {
     object<T>(o: Record<string, unknown>, path: string, read: (obj: Record<string, unknown>, path: string) => T): T | undefined {
         const value = o[this.leaf(path)] ?? {};
         if (typeof value !== "object" || value === null || Array.isArray(value)) {
-            this.problems.push(`${PROJECT}:${path}: must be a map of settings (YAML object), got ${JSON.stringify(value)}`);
+            this.problems.push(`${this.project}:${path}: must be a map of settings (YAML object), got ${JSON.stringify(value)}`);
             return undefined;
         }
         // Reads go through a proxy so that keys nobody asked for (typos) are reported.
@@ -416,7 +436,7 @@ class Validator {
         for (const key of Object.keys(value)) {
             if (!asked.has(key)) {
                 const hint = closest(key, [...asked]);
-                this.problems.push(`${PROJECT}:${path}.${key}: unknown setting${hint ? `; did you mean ${path}.${hint}?` : ""}`);
+                this.problems.push(`${this.project}:${path}.${key}: unknown setting${hint ? `; did you mean ${path}.${hint}?` : ""}`);
             }
         }
         return result;

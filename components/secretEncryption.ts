@@ -4,11 +4,13 @@ import * as k8s from "@pulumi/kubernetes";
 import { ClusterEncryption } from "./clusterEncryption";
 import { SecretRotation } from "./rotation";
 import {
+    ConfigError,
     DEFAULT_ANNOTATION_KEY,
     OPERATOR_POLICY,
     SECURITY_ROLE_NAME,
     SECURITY_ROLE_POLICY,
 } from "./config";
+import type { EncryptionTiming } from "./settings";
 
 /** A dedicated KMS instance to create. See https://www.alibabacloud.com/help/en/kms/key-management-service/user-guide/purchase-and-enable-a-kms-instance */
 export interface KmsInstanceArgs {
@@ -76,8 +78,10 @@ export interface SecretEncryptionArgs {
     /** The cluster's region, e.g. cn-hangzhou; the preflight checks the cluster is there. */
     region: pulumi.Input<string>;
     /**
-     * Adopt an existing key (then no instance or key is created): it is imported and protected. It must be an enabled
-     * User key, Aliyun_AES_256, ENCRYPT/DECRYPT, with automatic rotation and deletion protection on, or the import fails.
+     * Adopt an existing key (then no instance or key is created): it is imported and protected. Since Pulumi CLI 3.174
+     * an import is followed by an update to match the program, so the key gets automatic rotation, deletion protection
+     * and status Enabled (ADOPTED_KEY_SETTINGS); `reviewAdoptedKey` names what would change and refuses a key whose
+     * spec or usage differs (that would need a replacement, which `protect` blocks).
      * A plain string, not an Input: Pulumi needs an import ID before the program's outputs resolve.
      */
     kmsKeyId?: string;
@@ -94,10 +98,8 @@ export interface SecretEncryptionArgs {
     securityRole?: "create" | "adopt";
     /** The RAM user or role that runs `pulumi up`; it gets AliyunKMSCryptoAdminAccess. Optional. */
     operator?: { ramUserName: pulumi.Input<string> } | { ramRoleName: pulumi.Input<string> };
-    /** Seconds between cluster status polls while encryption changes; default 10. */
-    pollIntervalSeconds?: pulumi.Input<number>;
-    /** Minutes to wait for the cluster to be running again; default 30. */
-    timeoutMinutes?: pulumi.Input<number>;
+    /** How ClusterEncryption waits for Container Service (defaults and limits: ENCRYPTION_TIMING in ./settings.ts). */
+    encryption?: { [K in keyof EncryptionTiming]?: pulumi.Input<number> };
     /** Re-encryption after rotation; on by default. */
     rotation?: RotationArgs;
     /** Extra tags for the KMS instance and key. */
@@ -105,6 +107,27 @@ export interface SecretEncryptionArgs {
 }
 
 const SECONDS_365_DAYS = `${365 * 86400}s`;
+
+/**
+ * What the component applies to an adopted key. `pulumi import` is followed by an update to these values
+ * (Pulumi CLI 3.174+, pulumi/pulumi PR 19339); keySpec and keyUsage force a replacement, which `protect` blocks,
+ * so a key that differs there is refused instead (reviewAdoptedKey).
+ */
+export const ADOPTED_KEY_SETTINGS = {
+    keySpec: "Aliyun_AES_256",
+    keyUsage: "ENCRYPT/DECRYPT",
+    automaticRotation: "Enabled",
+    deletionProtection: "Enabled",
+    status: "Enabled",
+} as const;
+const REPLACING_KEY_SETTINGS = ["keySpec", "keyUsage"] as const;
+
+/** Tag on the security role this stack creates: "auto" keeps managing a role that carries this stack's name. */
+export const ROLE_MANAGED_BY_TAG = "ask-kms-secret-encryption-stack";
+
+export function managingStackName(): string {
+    return `${pulumi.getProject()}/${pulumi.getStack()}`;
+}
 
 /** The IAM trust policy that lets Container Service assume the security role. */
 export const SECURITY_ROLE_TRUST_POLICY = JSON.stringify({
@@ -139,18 +162,12 @@ export class SecretEncryption extends pulumi.ComponentResource {
         let instanceId: pulumi.Output<string> | undefined;
         if (args.kmsKeyId !== undefined) {
             // Adopted by import, so the stack manages and protects it like a key it created: the engine
-            // refuses to delete it and the policy pack sees it. The import fails with a diff (and changes
-            // nothing) unless the key is already an enabled Aliyun_AES_256 ENCRYPT/DECRYPT key with automatic
-            // rotation and deletion protection on; settings that do not matter for safety are taken as they are.
+            // refuses to delete it and the policy pack sees it. The import is followed by an update to
+            // ADOPTED_KEY_SETTINGS (reviewAdoptedKey names what changes); settings that do not matter for
+            // safety are taken as they are.
             this.keyResource = new alicloud.kms.Key(
                 `${name}-key`,
-                {
-                    keySpec: "Aliyun_AES_256",
-                    keyUsage: "ENCRYPT/DECRYPT",
-                    automaticRotation: "Enabled",
-                    deletionProtection: "Enabled",
-                    status: "Enabled",
-                },
+                { ...ADOPTED_KEY_SETTINGS },
                 {
                     ...parent,
                     import: args.kmsKeyId,
@@ -234,8 +251,7 @@ export class SecretEncryption extends pulumi.ComponentResource {
                 clusterId: args.clusterId,
                 kmsKeyId: key.id,
                 regionId: args.region,
-                pollIntervalSeconds: args.pollIntervalSeconds,
-                timeoutMinutes: args.timeoutMinutes,
+                ...args.encryption,
             },
             { ...parent, dependsOn: [key, ...securityRole.resources, ...operatorGrant] },
         );
@@ -290,6 +306,8 @@ export class SecretEncryption extends pulumi.ComponentResource {
                 roleName: SECURITY_ROLE_NAME,
                 assumeRolePolicyDocument: SECURITY_ROLE_TRUST_POLICY,
                 description: "Container Service uses this role to call KMS for Secret encryption at rest.",
+                // Lets "auto" tell the role this stack created from one another stack (or a person) created.
+                tags: { [ROLE_MANAGED_BY_TAG]: managingStackName() },
             },
             keep,
         );
@@ -360,10 +378,57 @@ export class SecretEncryption extends pulumi.ComponentResource {
 
 /**
  * Turns the stack's securityRole setting into "create" or "adopt". "auto" looks the
- * account-wide role up: adopt it when it exists, create it otherwise.
+ * account-wide role up: create it when it is missing, keep managing it when it carries
+ * this stack's tag (this stack created it: a second `up` must not drop it), adopt it otherwise.
  */
 export async function resolveSecurityRoleMode(mode: "auto" | "create" | "adopt"): Promise<"create" | "adopt"> {
     if (mode !== "auto") return mode;
     const found = await alicloud.ram.getRoles({ nameRegex: `^${SECURITY_ROLE_NAME}$` });
-    return (found.names ?? []).includes(SECURITY_ROLE_NAME) ? "adopt" : "create";
+    const role = (found.roles ?? []).find((r) => r.name === SECURITY_ROLE_NAME);
+    if (!role && !(found.names ?? []).includes(SECURITY_ROLE_NAME)) return "create";
+    return role?.tags?.[ROLE_MANAGED_BY_TAG] === managingStackName() ? "create" : "adopt";
+}
+
+/**
+ * Looks an adopted key up (before anything is registered) and compares it with what the
+ * component applies. Returns one line per setting the import-then-update would change;
+ * throws a ConfigError for a key that is missing or whose spec or usage differs.
+ */
+export async function reviewAdoptedKey(kmsKeyId: string, project: string): Promise<string[]> {
+    const found = await alicloud.kms.getKeys({ ids: [kmsKeyId], enableDetails: true });
+    const key = (found.keys ?? []).find((k) => k.id === kmsKeyId || k.keyId === kmsKeyId);
+    const where = `${project}:kmsKeyId`;
+    if (!key) {
+        throw new ConfigError([`${where}: key ${kmsKeyId} was not found in the stack's region; check the ID (KMS console > Keys) and alicloud:region`]);
+    }
+    const live: Record<string, string | undefined> = {
+        keySpec: key.keySpec || undefined,
+        keyUsage: key.keyUsage || undefined,
+        automaticRotation: key.automaticRotation || undefined,
+        status: key.status || undefined,
+        // Not reported by the key lookup: the update sets it whatever it is.
+        deletionProtection: undefined,
+    };
+    // A value the lookup does not report is unknown, not wrong: it is named below, never refused.
+    const refused = REPLACING_KEY_SETTINGS.filter((name) => live[name] !== undefined && live[name] !== ADOPTED_KEY_SETTINGS[name]);
+    if (refused.length > 0) {
+        throw new ConfigError(
+            refused.map(
+                (name) =>
+                    `${where}: key ${kmsKeyId} has ${name} ${live[name] || "(unknown)"}, Secret encryption needs ${ADOPTED_KEY_SETTINGS[name]}; ` +
+                    "adopting it would need a replacement, which protect blocks. Use an Aliyun_AES_256 ENCRYPT/DECRYPT key, or let the stack create one (remove kmsKeyId).",
+            ),
+        );
+    }
+    const changes: string[] = [];
+    for (const [name, wanted] of Object.entries(ADOPTED_KEY_SETTINGS)) {
+        if (live[name] === wanted) continue;
+        const replacing = (REPLACING_KEY_SETTINGS as readonly string[]).includes(name);
+        changes.push(
+            live[name] === undefined
+                ? `adopting key ${kmsKeyId}: its ${name} is not visible to the lookup; the import is ${replacing ? "refused by protect unless it is" : "followed by an update that sets it to"} ${wanted}`
+                : `adopting key ${kmsKeyId}: the import is followed by an update that sets ${name} from ${live[name] || "(empty)"} to ${wanted}`,
+        );
+    }
+    return changes;
 }

@@ -1,6 +1,7 @@
 // The offline plan: `npm run plan -- --stack <name> [--json]`.
-// Reads Pulumi.<name>.yaml as the CLI does, runs index.ts under Pulumi mocks
-// (no CLI, no credentials, no network) and prints what `pulumi up` would register.
+// Reads Pulumi.<name>.yaml as the CLI does, runs index.ts under Pulumi mocks as a
+// preview (no CLI, no credentials, no network; what does not exist yet stays
+// unknown) and prints what `pulumi up` would register.
 // Exit 0 for a valid stack, 2 for a config or usage error.
 import * as path from "path";
 import { parseArgs } from "util";
@@ -101,8 +102,11 @@ export async function main(argv: string[], out: NodeJS.WritableStream, err: Node
     }
     if (args.json) {
         out.write(`${JSON.stringify({ stack: plan.stack, resources: plan.resources.map(publicView), ...(policy ? { policy } : {}) }, null, 2)}\n`);
+        // The JSON shape stays as documented; warnings go where a preview prints them.
+        for (const warning of plan.warnings) err.write(`warning: ${warning}\n`);
     } else {
         out.write(`${formatTable(plan)}\n`);
+        if (plan.warnings.length > 0) out.write(`\nWarnings:\n${plan.warnings.map((w) => `  - ${w}`).join("\n")}\n`);
         if (policy) out.write(`\n${formatVerdicts(policy)}\n`);
     }
     const mandatory = policy ? mandatoryViolations(policy).length : 0;

@@ -1,16 +1,19 @@
 // The offline plan's engine: runs the Pulumi program under mocks (no CLI, no
-// credentials, no network) and records every resource registration exactly as
-// the engine would receive it: type, name, parent, protect, dependencies and
-// the serialized inputs (secrets and unknowns still marked).
+// credentials, no network) as a PREVIEW, and records every resource registration
+// exactly as the engine would receive it: type, name, parent, protect,
+// dependencies and the serialized inputs (secrets and unknowns still marked).
+//
+// As in `pulumi preview`, what does not exist yet has no ID and no outputs beyond
+// its inputs: a new key's ID reaches ClusterEncryption as unknown, so the policy
+// pack sees the dependency path it sees for a new stack. Imported resources
+// (opts.import) and lookups (data sources) are known.
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_SIG, SPECIAL_SIG_KEY as SIG_KEY, UNKNOWN_VALUE as UNKNOWN } from "./policyClient";
+import { specialResourceSig as RESOURCE_SIG, specialSecretSig as SECRET_SIG, specialSigKey as SIG_KEY, unknownValue as UNKNOWN } from "@pulumi/pulumi/runtime/rpc";
 import type { PlannedResource as AnalyzedResource } from "./policyClient";
 
-// The marker of a resource reference, the one wire marker the policy client does not need (sdk/nodejs/runtime/rpc.ts).
-const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
 
 /** A planned registration: what analyzers receive (policyClient's shape) plus what only the plan shows. */
 export interface PlannedResource extends AnalyzedResource {
@@ -28,10 +31,14 @@ export interface PlannedResource extends AnalyzedResource {
     propertyDependencies: Record<string, string[]>;
 }
 
+export type InvokeAnswer = Record<string, unknown> | ((args: Record<string, unknown>) => Record<string, unknown>);
+
 export interface Plan {
     stack: string;
     project: string;
     resources: PlannedResource[];
+    /** What the program warned about (pulumi.log.warn), e.g. what adopting a key would change. */
+    warnings: string[];
 }
 
 export class StackFileError extends Error {}
@@ -101,7 +108,16 @@ export function readableProps(value: unknown): unknown {
     return value;
 }
 
-/** Plausible outputs for planned resources, so the program's applies run as in `pulumi up`. */
+/**
+ * What a preview knows of a resource: a new one echoes its inputs and has no ID (unknown);
+ * an imported one has its import ID.
+ */
+function previewOutputs(inputs: Record<string, unknown>): { id: string | undefined; state: Record<string, unknown> } {
+    const { id, ...state } = inputs;
+    return { id: typeof id === "string" ? id : undefined, state };
+}
+
+/** Plausible outputs for planned resources, for callers that want an `up` with every ID known (preview: false). */
 function plannedOutputs(type: string, name: string, inputs: Record<string, unknown>, region: string): { id: string; state: Record<string, unknown> } {
     const suffix = Buffer.from(name).toString("hex").slice(-12).padStart(12, "0");
     switch (type) {
@@ -152,31 +168,43 @@ export async function planProgram(options: {
     project: string;
     stack: string;
     config: StackConfig;
-    /** Answers for invokes (data sources): token → result. */
-    invokes?: Record<string, Record<string, unknown>>;
+    /** Answers for invokes (data sources): token → result, or a function of the invoke's arguments. */
+    invokes?: Record<string, InvokeAnswer>;
     /** Receives registrations as they happen; lets a caller see what was registered before an error. */
     sink?: PlannedResource[];
+    /** Run as `pulumi preview` (default): new resources' IDs and outputs are unknown. false: as an `up` with made-up IDs. */
+    preview?: boolean;
 }): Promise<Plan> {
+    const preview = options.preview ?? true;
     const { project, stack } = options;
     const region = options.config.config["alicloud:region"] ?? "";
-    const invokes: Record<string, Record<string, unknown>> = {
+    const invokes: Record<string, InvokeAnswer> = {
         "alicloud:ram/getRoles:getRoles": { names: [], roles: [], ids: [] },
         "alicloud:cs/getClusterCredential:getClusterCredential": { kubeConfig: "[planned]", certificateAuthority: {} },
+        // Offline, an adopted key is seen by ID only: its settings are unknown, so the review names every
+        // setting the import-then-update enforces instead of guessing what the key has.
+        "alicloud:kms/getKeys:getKeys": (args) => {
+            const ids = Array.isArray(args.ids) ? (args.ids as string[]) : [];
+            return { ids, keys: ids.map((id) => ({ id, keyId: id })) };
+        },
         ...options.invokes,
     };
     pulumi.runtime.setAllConfig(options.config.config, options.config.secretKeys);
     await pulumi.runtime.setMocks(
         {
-            newResource: (args) => plannedOutputs(args.type, args.name, { ...args.inputs, ...(args.id ? { id: args.id } : {}) }, region),
+            newResource: (args) => {
+                const inputs = { ...args.inputs, ...(args.id ? { id: args.id } : {}) };
+                return preview ? previewOutputs(inputs) : plannedOutputs(args.type, args.name, inputs, region);
+            },
             call: (args) => {
                 const answer = invokes[args.token];
                 if (!answer) throw new Error(`the offline plan has no answer for data source ${args.token}`);
-                return answer;
+                return typeof answer === "function" ? answer(args.inputs as Record<string, unknown>) : answer;
             },
         },
         project,
         stack,
-        false,
+        preview,
     );
 
     const resources: PlannedResource[] = options.sink ?? [];
@@ -214,8 +242,21 @@ export async function planProgram(options: {
         };
     }
 
-    await pulumi.runtime.runInPulumiStack(options.program);
-    // The stack's own outputs are still being registered: let them land before anyone exits.
-    await settings.waitForRPCs();
-    return { stack, project, resources };
+    // Without an engine, pulumi.log.warn writes "warning: [runtime] ..." to console.warn: collect those.
+    const warnings: string[] = [];
+    const originalWarn = console.warn;
+    console.warn = (...args: unknown[]) => {
+        const text = args.map(String).join(" ");
+        const runtimeWarning = /^warning: \[runtime\] (.*)$/s.exec(text);
+        if (runtimeWarning) warnings.push(runtimeWarning[1]);
+        else originalWarn(...args);
+    };
+    try {
+        await pulumi.runtime.runInPulumiStack(options.program);
+        // The stack's own outputs are still being registered: let them land before anyone exits.
+        await settings.waitForRPCs();
+    } finally {
+        console.warn = originalWarn;
+    }
+    return { stack, project, resources, warnings };
 }

@@ -62,11 +62,9 @@ export interface PolicyPackOptions {
     typeCheck?: boolean;
 }
 
-/** The engine's wire form of a value not known until the update runs. */
-export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-/** Pulumi's marker key for special values (sdk/nodejs/runtime/rpc.ts), and the marker of a secret. */
-export const SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d";
-export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+/** Pulumi's own wire markers (sdk/nodejs/runtime/rpc.ts): a value not known until the update runs, the special-value key, a secret. */
+import { specialSecretSig as SECRET_SIG, specialSigKey as SPECIAL_SIG_KEY, unknownValue as UNKNOWN_VALUE } from "@pulumi/pulumi/runtime/rpc";
+export { SECRET_SIG, SPECIAL_SIG_KEY, UNKNOWN_VALUE };
 
 /** The engine's wire form of a secret; @pulumi/policy hands policies the plain value. */
 export function secretValue(value: unknown): Record<string, unknown> {

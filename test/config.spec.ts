@@ -57,7 +57,7 @@ describe("stack config", () => {
             serviceAccountNamespace: "kube-system",
             serviceAccountName: "ask-secret-reencryptor",
         });
-        assert.deepEqual(s.encryption, { pollIntervalSeconds: 10, timeoutMinutes: 30 });
+        assert.deepEqual(s.encryption, { pollIntervalSeconds: 10, timeoutMinutes: 30, conflictBackoffSeconds: 15 });
     });
 
     it("normalizes the rotation interval to the seconds form the API reads back", () => {

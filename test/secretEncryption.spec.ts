@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { planProgram, Plan, PlannedResource, readStackConfig, StackConfig } from "../scripts/planner";
+import { InvokeAnswer, planProgram, Plan, PlannedResource, readStackConfig, StackConfig } from "../scripts/planner";
 import { PROJECT } from "../components/config";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -20,7 +20,7 @@ function stackConfig(settings: Record<string, unknown>): StackConfig {
 
 const INSTANCE = { vpcId: "vpc-bp1a", vswitchIds: ["vsw-bp1a", "vsw-bp1b"], zoneIds: ["cn-hangzhou-k", "cn-hangzhou-j"] };
 
-function plan(settings: Record<string, unknown>, invokes?: Record<string, Record<string, unknown>>, sink?: PlannedResource[]): Promise<Plan> {
+function plan(settings: Record<string, unknown>, invokes?: Record<string, InvokeAnswer>, sink?: PlannedResource[]): Promise<Plan> {
     return planProgram({ program, project: PROJECT, stack: "test", config: stackConfig(settings), invokes, sink });
 }
 
@@ -74,7 +74,8 @@ describe("SecretEncryption component (under Pulumi mocks)", () => {
             };
             for (const [k, v] of Object.entries(expected)) assert.equal(key.props[k], v, `key.${k}`);
             const instance = only(p, "alicloud:kms/instance:Instance");
-            assert.match(String(key.props.dkmsInstanceId), /^kst-/);
+            // A preview: the instance does not exist yet, so its ID is unknown.
+            assert.equal(key.props.dkmsInstanceId, "[unknown]");
             assert.ok(key.propertyDependencies.dkmsInstanceId?.includes(instance.urn), "dkmsInstanceId does not come from the instance");
             assert.match(String(key.props.deletionProtectionDescription), new RegExp(CLUSTER));
             assert.deepEqual(key.props.tags, { "ask-cluster-id": CLUSTER, purpose: "k8s-secret-encryption", team: "platform" });
@@ -155,6 +156,31 @@ describe("SecretEncryption component (under Pulumi mocks)", () => {
         assert.equal(key.props.automaticRotation, "Enabled");
         const enc = only(p, "pulumi-nodejs:dynamic/ask:ClusterEncryption");
         assert.equal(enc.props.kmsKeyId, "key-hzz62f1cb66fa42qo5jgx");
+    });
+
+    it("names every setting the import-then-update would change on an adopted key, before anything happens", async () => {
+        const id = "key-hzz62f1cb66fa42qo5jgx";
+        const live = { id, keyId: id, keySpec: "Aliyun_AES_256", keyUsage: "ENCRYPT/DECRYPT", automaticRotation: "Disabled", status: "Enabled" };
+        const p = await plan({ clusterId: CLUSTER, kmsKeyId: id, securityRole: "create" }, { "alicloud:kms/getKeys:getKeys": { ids: [id], keys: [live] } });
+        assert.deepEqual(p.warnings, [
+            "adopting key key-hzz62f1cb66fa42qo5jgx: the import is followed by an update that sets automaticRotation from Disabled to Enabled",
+            "adopting key key-hzz62f1cb66fa42qo5jgx: its deletionProtection is not visible to the lookup; the import is followed by an update that sets it to Enabled",
+        ]);
+    });
+
+    it("refuses to adopt a key whose spec or usage differs (a replacement protect would block), registering nothing", async () => {
+        const registered: PlannedResource[] = [];
+        const id = "key-hzz62f1cb66fa42qo5jgx";
+        const lookup = { "alicloud:kms/getKeys:getKeys": { ids: [id], keys: [{ id, keyId: id, keySpec: "Aliyun_SM4", keyUsage: "SIGN/VERIFY", automaticRotation: "Enabled", status: "Enabled" }] } };
+        await assert.rejects(plan({ clusterId: CLUSTER, kmsKeyId: id, securityRole: "create" }, lookup, registered), (e: Error) => {
+            assert.ok(pulumi.RunError.isInstance(e));
+            assert.match(e.message, new RegExp(`${PROJECT}:kmsKeyId: key ${id} has keySpec Aliyun_SM4, Secret encryption needs Aliyun_AES_256; adopting it would need a replacement`));
+            assert.match(e.message, /has keyUsage SIGN\/VERIFY/);
+            return true;
+        });
+        assert.deepEqual(registered.map((r) => r.type).filter((t) => t !== "pulumi:pulumi:Stack"), []);
+        const missing = { "alicloud:kms/getKeys:getKeys": { ids: [], keys: [] } };
+        await assert.rejects(plan({ clusterId: CLUSTER, kmsKeyId: id, securityRole: "create" }, missing), /key key-hzz62f1cb66fa42qo5jgx was not found in the stack's region/);
     });
 
     it("adopts an existing instance for a new key", async () => {
