@@ -129,6 +129,21 @@ describe("stack config", () => {
         it("a typo in a nested setting, with a suggestion", () =>
             assertOneProblem(createPath({ [ns("rotation")]: JSON.stringify({ concurency: 4 }) }), ns("rotation.concurency"), /did you mean rotation.concurrency\?/));
         it("a settings block that is not a map", () => assertOneProblem(createPath({ [ns("rotation")]: "fast" }), ns("rotation"), /must be a map/));
+        it("an encryption poll interval below its floor, with the model's limits and default", () =>
+            assertOneProblem(createPath({ [ns("encryption")]: JSON.stringify({ pollIntervalSeconds: 0 }) }), ns("encryption.pollIntervalSeconds"), /0 must be a whole number from 1 to 300 \(default 10\): Seconds between/));
+        it("a 409 back-off that is not a whole number", () =>
+            assertOneProblem(createPath({ [ns("encryption")]: JSON.stringify({ conflictBackoffSeconds: 1.5 }) }), ns("encryption.conflictBackoffSeconds"), /from 1 to 300 \(default 15\)/));
+    });
+
+    it("takes fractional timeouts and the 409 back-off from the encryption settings", () => {
+        const s = parseStackConfig(createPath({ [ns("encryption")]: JSON.stringify({ timeoutMinutes: 0.5, conflictBackoffSeconds: "5" }) }));
+        assert.deepEqual(s.encryption, { pollIntervalSeconds: 10, timeoutMinutes: 0.5, conflictBackoffSeconds: 5 });
+    });
+
+    it("reads the keys of the project the program runs as, not a constant", () => {
+        const renamed = Object.fromEntries(Object.entries(createPath()).map(([k, v]) => [k.replace(`${PROJECT}:`, "my-clusters:"), v]));
+        assert.equal(parseStackConfig(renamed, "my-clusters").clusterId, "c8f2a1b3c4d5e6f708192a3b4c5d6e7f8");
+        assert.throws(() => parseStackConfig({ ...renamed, "my-clusters:clusterId": "nope" }, "my-clusters"), /my-clusters:clusterId: "nope" is not valid/);
     });
 
     it("reports every problem at once", () => {

@@ -3,6 +3,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { planProgram, readStackConfig } from "../scripts/planner";
+import { PROJECT } from "../components/config";
+import { PROJECT_DIR, startProviderHost } from "./support/providerHost";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -86,6 +89,47 @@ describe("offline plan (npm run plan)", () => {
         const { code, stderr } = plan("--stack", "nosuch");
         assert.equal(code, 2);
         assert.match(stderr, /no stack file .*Pulumi\.nosuch\.yaml.*pick one of: dev/);
+    });
+
+    it("is a preview: what does not exist yet is unknown, so the pack sees a new stack's dependency path", () => {
+        const { code, stdout, stderr } = plan("--stack", "dev", "--json");
+        assert.equal(code, 0, stderr);
+        const doc = JSON.parse(stdout);
+        const one = (t: string) => doc.resources.find((r: { type: string }) => r.type === t);
+        assert.equal(one("alicloud:kms/key:Key").props.dkmsInstanceId, "[unknown]", "the new instance's ID");
+        assert.equal(one("pulumi-nodejs:dynamic/ask:ClusterEncryption").props.kmsKeyId, "[unknown]", "the new key's ID");
+        assert.equal(one("pulumi-nodejs:dynamic/ask:SecretRotation").props.encryptionEnabledAt, "[unknown]");
+        assert.deepEqual(doc.policy.violations.filter((v: { level: string }) => v.level === "mandatory"), [], "the pack's dependency fallback holds");
+    });
+
+    it("shows what adopting a key would change, in the table and (JSON kept as it is) on stderr", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+        const stackFile = path.join(dir, "Pulumi.adopt.yaml");
+        fs.writeFileSync(stackFile, "config:\n  alicloud:region: cn-hangzhou\n  clusterId: c8f2a1b3c4d5e6f708192a3b4c5d6e7f8\n  kmsKeyId: key-hzz62f1cb66fa42qo5jgx\n  securityRole: adopt\n");
+        const table = plan("--stack", "adopt", "--config-file", stackFile, "--no-policy");
+        assert.equal(table.code, 0, table.stderr);
+        assert.match(table.stdout, /Warnings:\n(  - adopting key key-hzz62f1cb66fa42qo5jgx: .*\n){5}/);
+        assert.match(table.stdout, /automaticRotation is not visible to the lookup; the import is followed by an update that sets it to Enabled/);
+        const json = plan("--stack", "adopt", "--config-file", stackFile, "--no-policy", "--json");
+        assert.deepEqual(Object.keys(JSON.parse(json.stdout)), ["stack", "resources"]);
+        assert.match(json.stderr, /warning: adopting key key-hzz62f1cb66fa42qo5jgx: its deletionProtection is not visible/);
+    });
+
+    it("sends the pack what the engine would: the dynamic resources' inputs as their check (through the host) returns them", async function () {
+        this.timeout(60_000);
+        const config = readStackConfig(PROJECT_DIR, "dev", PROJECT);
+        const preview = await planProgram({ program: require("../index"), project: PROJECT, stack: "dev", config });
+        const host = await startProviderHost({ env: { HOME: os.tmpdir(), ALIBABA_CLOUD_ECS_METADATA_DISABLED: "true" } });
+        try {
+            await host.configure(config.config, config.secretKeys);
+            for (const r of preview.resources.filter((x) => x.type.startsWith("pulumi-nodejs:dynamic/"))) {
+                const checked = await host.check(r.urn, {}, r.wireProps);
+                assert.deepEqual(checked.failures, [], r.urn);
+                assert.deepEqual(checked.inputs, r.wireProps, `${r.urn}: the pack must get the checked inputs`);
+            }
+        } finally {
+            await host.close();
+        }
     });
 
     it("exits 2 without --stack", () => {
