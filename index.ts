@@ -3,22 +3,28 @@
 // builds the component.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig, resolveSecurityRoleMode, reviewAdoptedKey, SecretEncryption } from "./components";
+import { staleBuildProblem } from "./components/providers/buildStamp";
 
 export = async () => {
+    // The dynamic providers run the compiled dist/: never let them run older code than this program.
+    const staleBuild = staleBuildProblem(__dirname);
+    if (staleBuild) throw new pulumi.RunError(staleBuild);
     // Our keys live in the project's namespace, whatever Pulumi.yaml names it.
     const project = pulumi.getProject();
     let settings;
     let adoptionChanges: string[] = [];
+    let securityRole;
     try {
         settings = parseStackConfig(pulumi.runtime.allConfig(), project);
         if (settings.kmsKeyId) adoptionChanges = await reviewAdoptedKey(settings.kmsKeyId, project);
+        securityRole = await resolveSecurityRoleMode(settings.securityRole);
     } catch (err) {
         // RunError prints the message alone: the stack trace would only hide which key is wrong.
         if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
         throw err;
     }
-    // Shown at preview (and by the offline plan) before the import changes someone else's key.
-    for (const change of adoptionChanges) await pulumi.log.warn(change);
+    // Shown at preview (and by the offline plan): before the import changes someone else's key, and role migrations.
+    for (const warning of [...adoptionChanges, ...securityRole.warnings]) await pulumi.log.warn(warning);
 
     const encryption = new SecretEncryption(settings.clusterId, {
         clusterId: settings.clusterId,
@@ -27,7 +33,7 @@ export = async () => {
         kmsInstanceId: settings.kmsInstanceId,
         kmsInstance: settings.kmsInstance,
         key: settings.kmsKeyId ? undefined : settings.key,
-        securityRole: await resolveSecurityRoleMode(settings.securityRole),
+        securityRole: securityRole.mode,
         operator: settings.operator,
         encryption: settings.encryption,
         rotation: settings.rotation,

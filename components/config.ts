@@ -132,7 +132,11 @@ export function parseStackConfig(raw: Record<string, string>, project: string = 
         pattern: /^c[0-9a-z]{8,63}$/,
         patternHelp: "an ACK/ASK cluster ID: 'c' followed by letters and digits, as shown on the cluster's Basic Information page",
     });
-    const kmsKeyId = v.string(ours, "kmsKeyId", { pattern: /^key-[0-9a-z]+$/, patternHelp: "a KMS key ID like key-hzz62f1cb66fa42qo5jgx" });
+    // KMS 3.0 instance keys are key-<region><random>; KMS 1.0 keys are UUIDs (FACTS.md, "Alibaba KMS key IDs").
+    const kmsKeyId = v.string(ours, "kmsKeyId", {
+        pattern: /^(key-[0-9a-z]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+        patternHelp: "a KMS key ID: key-hzz62f1cb66fa42qo5jgx (KMS 3.0) or 05754286-3ba2-4fa6-8d41-4323aca6a4c2 (KMS 1.0)",
+    });
     const kmsInstanceId = v.string(ours, "kmsInstanceId", { pattern: /^kst-[0-9a-z]+$/, patternHelp: "a KMS instance ID like kst-hzz634e67d126hgv9mhrm" });
     const kmsInstance = parseKmsInstance(v, ours["kmsInstance"]);
     if (kmsKeyId !== undefined) {

@@ -125,8 +125,19 @@ const REPLACING_KEY_SETTINGS = ["keySpec", "keyUsage"] as const;
 /** Tag on the security role this stack creates: "auto" keeps managing a role that carries this stack's name. */
 export const ROLE_MANAGED_BY_TAG = "ask-kms-secret-encryption-stack";
 
+const SECURITY_ROLE_DESCRIPTION = "Container Service uses this role to call KMS for Secret encryption at rest.";
+
+/** Alibaba Cloud tag values are at most 128 characters (RAM TagRole / Tag API reference). */
+const MAX_TAG_VALUE = 128;
+
+/** organization/project/stack: unique across Pulumi organisations sharing one Alibaba account. */
 export function managingStackName(): string {
-    return `${pulumi.getProject()}/${pulumi.getStack()}`;
+    const name = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+    if (name.length <= MAX_TAG_VALUE) return name;
+    // Too long for a tag value: keep a readable prefix and make it unique with a hash of the whole.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- only for the rare long name
+    const digest = (require("crypto") as typeof import("crypto")).createHash("sha256").update(name).digest("hex").slice(0, 16);
+    return `${name.slice(0, MAX_TAG_VALUE - 17)}~${digest}`;
 }
 
 /** The IAM trust policy that lets Container Service assume the security role. */
@@ -305,7 +316,7 @@ export class SecretEncryption extends pulumi.ComponentResource {
             {
                 roleName: SECURITY_ROLE_NAME,
                 assumeRolePolicyDocument: SECURITY_ROLE_TRUST_POLICY,
-                description: "Container Service uses this role to call KMS for Secret encryption at rest.",
+                description: SECURITY_ROLE_DESCRIPTION,
                 // Lets "auto" tell the role this stack created from one another stack (or a person) created.
                 tags: { [ROLE_MANAGED_BY_TAG]: managingStackName() },
             },
@@ -379,14 +390,31 @@ export class SecretEncryption extends pulumi.ComponentResource {
 /**
  * Turns the stack's securityRole setting into "create" or "adopt". "auto" looks the
  * account-wide role up: create it when it is missing, keep managing it when it carries
- * this stack's tag (this stack created it: a second `up` must not drop it), adopt it otherwise.
+ * this stack's tag (this stack created it: a second `up` must not drop it), adopt it
+ * otherwise. An untagged role this project made (before the tag existed) gets a warning
+ * with the one-time migration, since the lookup cannot tell which stack made it.
  */
-export async function resolveSecurityRoleMode(mode: "auto" | "create" | "adopt"): Promise<"create" | "adopt"> {
-    if (mode !== "auto") return mode;
+export async function resolveSecurityRoleMode(mode: "auto" | "create" | "adopt"): Promise<{ mode: "create" | "adopt"; warnings: string[] }> {
+    if (mode !== "auto") return { mode, warnings: [] };
     const found = await alicloud.ram.getRoles({ nameRegex: `^${SECURITY_ROLE_NAME}$` });
     const role = (found.roles ?? []).find((r) => r.name === SECURITY_ROLE_NAME);
-    if (!role && !(found.names ?? []).includes(SECURITY_ROLE_NAME)) return "create";
-    return role?.tags?.[ROLE_MANAGED_BY_TAG] === managingStackName() ? "create" : "adopt";
+    if (!role) return { mode: "create", warnings: [] };
+    if (role.tags === undefined || role.tags === null) {
+        throw new ConfigError([
+            `${pulumi.getProject()}:securityRole: auto cannot tell whether this stack manages ${SECURITY_ROLE_NAME}: the role lookup reported no tags ` +
+                "(an alicloud provider older than the one this project pins?). Set securityRole to create (this stack created the role) or adopt (it did not).",
+        ]);
+    }
+    if (role.tags[ROLE_MANAGED_BY_TAG] === managingStackName()) return { mode: "create", warnings: [] };
+    const warnings: string[] = [];
+    if (role.tags[ROLE_MANAGED_BY_TAG] === undefined && role.description === SECURITY_ROLE_DESCRIPTION) {
+        warnings.push(
+            `${SECURITY_ROLE_NAME} exists without the ${ROLE_MANAGED_BY_TAG} tag, so securityRole: auto adopts it (leaves it alone). ` +
+                "If THIS stack created it with an earlier version of this project, run one `pulumi up` with securityRole: create " +
+                "(that tags it; nothing is recreated), then return to auto; otherwise nothing to do.",
+        );
+    }
+    return { mode: "adopt", warnings };
 }
 
 /**

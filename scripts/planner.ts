@@ -174,6 +174,8 @@ export async function planProgram(options: {
     sink?: PlannedResource[];
     /** Run as `pulumi preview` (default): new resources' IDs and outputs are unknown. false: as an `up` with made-up IDs. */
     preview?: boolean;
+    /** The Pulumi organization the program sees (pulumi.getOrganization()); default "organization". */
+    organization?: string;
 }): Promise<Plan> {
     const preview = options.preview ?? true;
     const { project, stack } = options;
@@ -205,6 +207,8 @@ export async function planProgram(options: {
         project,
         stack,
         preview,
+        // What the CLI reports for a self-managed (DIY) backend; Pulumi Cloud reports the stack's organization.
+        options.organization ?? "organization",
     );
 
     const resources: PlannedResource[] = options.sink ?? [];

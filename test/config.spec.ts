@@ -72,6 +72,9 @@ describe("stack config", () => {
         assert.equal(s.kmsKeyId, "key-hzz62f1cb66fa42qo5jgx");
         assert.equal(s.kmsInstance, undefined);
         assert.equal(s.kmsInstanceId, undefined);
+        const kms1 = parseStackConfig(createPath({ [ns("kmsInstance")]: undefined, [ns("kmsKeyId")]: "05754286-3ba2-4fa6-8d41-4323aca6a4c2" }));
+        assert.equal(kms1.kmsKeyId, "05754286-3ba2-4fa6-8d41-4323aca6a4c2", "a KMS 1.0 key ID (a UUID) needs no dedicated instance");
+        assertOneProblem(createPath({ [ns("kmsKeyId")]: "alias/secrets" }), ns("kmsKeyId"), /KMS 3\.0.*KMS 1\.0/);
     });
 
     it("adopts an existing instance for a new key", () => {

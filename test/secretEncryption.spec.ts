@@ -168,6 +168,16 @@ describe("SecretEncryption component (under Pulumi mocks)", () => {
         ]);
     });
 
+    it("adopts a KMS 1.0 key (a UUID ID) the same way", async () => {
+        const id = "05754286-3ba2-4fa6-8d41-4323aca6a4c2";
+        const live = { id, keyId: id, keySpec: "Aliyun_AES_256", keyUsage: "ENCRYPT/DECRYPT", automaticRotation: "Enabled", status: "Enabled" };
+        const p = await plan({ clusterId: CLUSTER, kmsKeyId: id, securityRole: "create" }, { "alicloud:kms/getKeys:getKeys": { ids: [id], keys: [live] } });
+        none(p, "alicloud:kms/instance:Instance");
+        assert.equal(only(p, "alicloud:kms/key:Key").importId, id);
+        assert.equal(only(p, "pulumi-nodejs:dynamic/ask:ClusterEncryption").props.kmsKeyId, id);
+        assert.deepEqual(p.warnings, [`adopting key ${id}: its deletionProtection is not visible to the lookup; the import is followed by an update that sets it to Enabled`]);
+    });
+
     it("refuses to adopt a key whose spec or usage differs (a replacement protect would block), registering nothing", async () => {
         const registered: PlannedResource[] = [];
         const id = "key-hzz62f1cb66fa42qo5jgx";
@@ -192,11 +202,25 @@ describe("SecretEncryption component (under Pulumi mocks)", () => {
     it("adopts the security role when the account already has it (auto)", async () => {
         const p = await plan(
             { clusterId: CLUSTER, kmsInstance: INSTANCE },
-            { "alicloud:ram/getRoles:getRoles": { names: ["AliyunCSManagedSecurityRole"], roles: [{ name: "AliyunCSManagedSecurityRole" }], ids: [] } },
+            { "alicloud:ram/getRoles:getRoles": { names: ["AliyunCSManagedSecurityRole"], roles: [{ name: "AliyunCSManagedSecurityRole", description: "made by hand", tags: {} }], ids: [] } },
         );
         none(p, "alicloud:ram/role:Role");
         none(p, "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment");
         only(p, "pulumi-nodejs:dynamic/ask:ClusterEncryption");
+        assert.deepEqual(p.warnings, []);
+    });
+
+    it("warns, with the migration, when auto finds an untagged role an earlier version of this project made", async () => {
+        const role = { name: "AliyunCSManagedSecurityRole", description: "Container Service uses this role to call KMS for Secret encryption at rest.", tags: {} };
+        const p = await plan({ clusterId: CLUSTER, kmsInstance: INSTANCE }, { "alicloud:ram/getRoles:getRoles": { names: [role.name], roles: [role], ids: [] } });
+        none(p, "alicloud:ram/role:Role");
+        assert.equal(p.warnings.length, 1);
+        assert.match(p.warnings[0], /exists without the ask-kms-secret-encryption-stack tag.*run one `pulumi up` with securityRole: create/);
+    });
+
+    it("refuses auto when the role lookup reports no tags, asking for an explicit mode", async () => {
+        const lookup = { "alicloud:ram/getRoles:getRoles": { names: ["AliyunCSManagedSecurityRole"], roles: [{ name: "AliyunCSManagedSecurityRole" }], ids: [] } };
+        await assert.rejects(plan({ clusterId: CLUSTER, kmsInstance: INSTANCE }, lookup), /securityRole: auto cannot tell whether this stack manages AliyunCSManagedSecurityRole.*Set securityRole to create .* or adopt/);
     });
 
     it("creates the role when the account lacks it (auto)", async () => {

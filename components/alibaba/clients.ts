@@ -52,7 +52,7 @@ export interface KmsHandle {
 }
 
 export function createCsClient(ctx: AlibabaContext): CsHandle {
-    const endpoint = resolveEndpoint("cs", ctx.regionId, ctx.env);
+    const endpoint = resolveEndpoint("cs", ctx.regionId, ctx.env, ctx.identity?.endpoints.cs);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const cs = require("@alicloud/cs20151215") as typeof import("@alicloud/cs20151215");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -69,7 +69,7 @@ export function createCsClient(ctx: AlibabaContext): CsHandle {
 }
 
 export function createKmsClient(ctx: AlibabaContext): KmsHandle {
-    const endpoint = resolveEndpoint("kms", ctx.regionId, ctx.env);
+    const endpoint = resolveEndpoint("kms", ctx.regionId, ctx.env, ctx.identity?.endpoints.kms);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const kms = require("@alicloud/kms20160120") as typeof import("@alicloud/kms20160120");
     const client = new kms.default({

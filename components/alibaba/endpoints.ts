@@ -25,19 +25,22 @@ export function resolveEndpoint(
     service: AlibabaService,
     regionId: string,
     env: NodeJS.ProcessEnv = process.env,
+    /** The stack's alicloud:endpoints entry for the service, after the environment override. */
+    configured?: string,
 ): ResolvedEndpoint {
     const variable = ENDPOINT_ENV_VARS[service];
-    const override = (env[variable] ?? "").trim();
+    const fromEnv = (env[variable] ?? "").trim();
+    const override = fromEnv !== "" ? fromEnv : (configured ?? "").trim();
     if (override !== "") {
         const match = /^(?:(https?):\/\/)?([^/\s]+)\/?$/i.exec(override);
         if (!match) {
             throw new Error(
-                `${variable}="${override}" is not a valid endpoint: use host[:port] or http(s)://host[:port] ` +
+                `${fromEnv !== "" ? variable : `alicloud:endpoints ${service}`}="${override}" is not a valid endpoint: use host[:port] or http(s)://host[:port] ` +
                     `(for example "${service}.${regionId || "cn-hangzhou"}.aliyuncs.com" or "http://127.0.0.1:8080"), or unset it to use the regional endpoint.`,
             );
         }
         const scheme = (match[1] ?? "https").toLowerCase() as "http" | "https";
-        return { endpoint: match[2], protocol: scheme, source: `environment variable ${variable}` };
+        return { endpoint: match[2], protocol: scheme, source: fromEnv !== "" ? `environment variable ${variable}` : `alicloud:endpoints (${service})` };
     }
     if (!REGION_PATTERN.test(regionId)) {
         throw new Error(

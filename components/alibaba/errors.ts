@@ -79,12 +79,12 @@ const ADVICE_BY_CODE: Record<string, CodeAdvice> = {
     SignatureDoesNotMatch: {
         kind: "auth",
         hint: () =>
-            "the AccessKey secret does not belong to the AccessKey ID that signed the request; check ALIBABA_CLOUD_ACCESS_KEY_SECRET " +
-            "(or the active profile) and that the clock of this machine is correct.",
+            "the AccessKey secret does not belong to the AccessKey ID that signed the request; check the stack's secret key " +
+            "(alicloud:secretKey, ALICLOUD_SECRET_KEY / ALIBABA_CLOUD_ACCESS_KEY_SECRET, or the profile) and that the clock of this machine is correct.",
     },
     IncompleteSignature: {
         kind: "auth",
-        hint: () => "the request signature was rejected; check the AccessKey secret in the credential chain and the system clock.",
+        hint: () => "the request signature was rejected; check the stack's AccessKey secret (alicloud:secretKey or its environment variables) and the system clock.",
     },
     "InvalidAccessKeyId.NotFound": {
         kind: "auth",
@@ -96,7 +96,7 @@ const ADVICE_BY_CODE: Record<string, CodeAdvice> = {
     },
     "InvalidSecurityToken.Expired": {
         kind: "auth",
-        hint: () => "the STS token expired; obtain a fresh ALIBABA_CLOUD_SECURITY_TOKEN (or let the ECS/OIDC role refresh it) and retry.",
+        hint: () => "the STS token expired; set a fresh alicloud:securityToken (or ALICLOUD_SECURITY_TOKEN), or use alicloud:assumeRole / an ECS role, which refresh it, and retry.",
     },
     CredentialsNotFound: { kind: "auth", hint: () => CREDENTIAL_HELP + "." },
     ForbiddenUpdateKMSState: {

@@ -91,7 +91,7 @@ export interface StandInOptions {
 /** An RAM role STS may hand out: AssumeRole with its ARN returns a temporary key (STS.*) and a token. */
 export interface StandInRole {
     roleArn: string;
-    /** Access key IDs allowed to assume it. */
+    /** Access key IDs allowed to assume it; "*" trusts every key the stand-in accepts. */
     trustedAccessKeyIds: string[];
 }
 
@@ -107,6 +107,8 @@ export interface AlibabaStandIn {
     stsEndpoint?: string;
     /** PEM file of the STS endpoint's self-signed certificate, for NODE_EXTRA_CA_CERTS. */
     stsCaFile?: string;
+    /** A credentials URI (alicloud:credentialsUri) that hands out a fresh temporary key (STS.*) with a token. */
+    credentialsUri: string;
     /** Accept another access key (optionally only with a security token), e.g. a profile's or a config's. */
     addAccessKey(accessKeyId: string, accessKeySecret: string, securityToken?: string): void;
     addRole(role: StandInRole): void;
@@ -169,6 +171,7 @@ function isoSeconds(date: Date): string {
 }
 
 const TIMESTAMP_SKEW_MS = 15 * 60 * 1000;
+const CREDENTIALS_URI_PATH = "/standin/credentials-uri";
 
 export async function startAlibabaStandIn(options: StandInOptions = {}): Promise<AlibabaStandIn> {
     const accessKeyId = options.accessKeyId ?? STAND_IN_ACCESS_KEY_ID;
@@ -463,6 +466,12 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
 
     async function handleCs(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
         const r = await readRequest(req);
+        if (r.method === "GET" && r.path === CREDENTIALS_URI_PATH) {
+            const issued = issueTemporaryKey();
+            calls.push({ service: "sts", action: "CredentialsURI", method: r.method, path: r.path, query: {}, body: "", status: 200, accessKeyId: issued.id });
+            send(res, 200, { Code: "Success", AccessKeyId: issued.id, AccessKeySecret: issued.secret, SecurityToken: issued.token, Expiration: isoSeconds(new Date(Date.now() + 3600_000)) });
+            return;
+        }
         const action = header(r.headers, "x-acs-action") ?? "";
         const call: RecordedCall = {
             service: "cs",
@@ -653,16 +662,21 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
 
     // ---- STS (RPC, HMAC-SHA1 signature v1, https only) ---------------------------------------
 
+    function issueTemporaryKey() {
+        const issued = { id: `STS.${crypto.randomBytes(8).toString("hex")}`, secret: crypto.randomBytes(16).toString("hex"), token: `CAIS${crypto.randomBytes(24).toString("base64url")}` };
+        accessKeys.set(issued.id, { secret: issued.secret, securityToken: issued.token });
+        return issued;
+    }
+
     function assumeRole(params: Record<string, string>, caller: string): Record<string, unknown> {
         const role = roles.get(params.RoleArn ?? "");
         if (!role) throw new RpcError(404, "EntityNotExist.Role", `The role ${params.RoleArn} does not exist.`);
-        if (!role.trustedAccessKeyIds.includes(caller)) {
+        if (!role.trustedAccessKeyIds.includes(caller) && !role.trustedAccessKeyIds.includes("*")) {
             throw new RpcError(403, "NoPermission", `You are not authorized to assume ${role.roleArn}.`);
         }
         const duration = Number(params.DurationSeconds ?? 3600);
         if (!(duration >= 900 && duration <= 43200)) throw new RpcError(400, "InvalidParameter.DurationSeconds", "DurationSeconds must be 900-43200.");
-        const issued = { id: `STS.${crypto.randomBytes(8).toString("hex")}`, secret: crypto.randomBytes(16).toString("hex"), token: `CAIS${crypto.randomBytes(24).toString("base64url")}` };
-        accessKeys.set(issued.id, { secret: issued.secret, securityToken: issued.token });
+        const issued = issueTemporaryKey();
         return {
             AssumedRoleUser: { Arn: `${role.roleArn.replace(":role/", ":assumed-role/")}/${params.RoleSessionName}`, AssumedRoleId: `3${crypto.randomBytes(8).toString("hex")}:${params.RoleSessionName}` },
             Credentials: { AccessKeyId: issued.id, AccessKeySecret: issued.secret, SecurityToken: issued.token, Expiration: isoSeconds(new Date(Date.now() + duration * 1000)) },
@@ -728,6 +742,7 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
         csEndpoint: `http://127.0.0.1:${csPort}`,
         kmsEndpoint: `http://127.0.0.1:${kmsPort}`,
         stsEndpoint: stsPort ? `127.0.0.1:${stsPort}` : undefined,
+        credentialsUri: `http://127.0.0.1:${csPort}${CREDENTIALS_URI_PATH}`,
         stsCaFile,
         addAccessKey: (id, secret, securityToken) => void accessKeys.set(id, { secret, securityToken }),
         addRole: (role) => void roles.set(role.roleArn, role),
