@@ -46,8 +46,6 @@ export = async () => {
         kmsKeyArn: encryption.kmsKeyArn,
         securityRoleName: encryption.securityRoleName,
         encryptionEnabled: encryption.encryptionEnabled,
-        ...(encryption.rotation
-            ? { rotatedKeyVersion: encryption.rotation.keyVersion, rotationVerifiedAt: encryption.rotation.verifiedAt }
-            : {}),
+        ...(encryption.rotation ? { rotatedKeyVersion: encryption.rotation.keyVersion, rotationVerifiedAt: encryption.rotation.verifiedAt } : {}),
     };
 };

@@ -19,16 +19,7 @@
 // Alibaba identity is the stack's own (configure hook, ./alibaba/identity.ts).
 
 import * as pulumi from "@pulumi/pulumi";
-import {
-    AlibabaApiError,
-    AlibabaContext,
-    ClusterInfo,
-    describeCluster,
-    describeKey,
-    isUserKey,
-    KeyInfo,
-    updateKmsEncryption,
-} from "./alibaba";
+import { AlibabaApiError, AlibabaContext, ClusterInfo, describeCluster, describeKey, isUserKey, KeyInfo, updateKmsEncryption } from "./alibaba";
 import { configureStackIdentity } from "./alibaba/identity";
 import {
     anyUnknown,
@@ -315,7 +306,9 @@ export async function updateWithRetry(
                         "If the cluster is busy with another change, wait for it and run `pulumi up` again, or raise encryption.timeoutMinutes.",
                 );
             }
-            runtime.log(`UpdateKMSEncryption for cluster ${clusterId} answered ${e.code}${e.httpStatus ? ` (HTTP ${e.httpStatus})` : ""}; retrying in ${Math.round(backoff / 1000)}s (attempt ${attempt})`);
+            runtime.log(
+                `UpdateKMSEncryption for cluster ${clusterId} answered ${e.code}${e.httpStatus ? ` (HTTP ${e.httpStatus})` : ""}; retrying in ${Math.round(backoff / 1000)}s (attempt ${attempt})`,
+            );
             await runtime.sleep(backoff);
         }
     }
@@ -400,7 +393,8 @@ export async function applyEncryption(
     const current = await describeCluster(ctx, inputs.clusterId);
     if (current.state === "running" && encryptedWith(current, inputs.kmsKeyId)) {
         runtime.log(`cluster ${inputs.clusterId} already encrypts Secrets with key ${inputs.kmsKeyId}; nothing to change`);
-        const keptAt = previous && previous.kmsKeyId === inputs.kmsKeyId && previous.encryptionEnabled ? previous.enabledAt : new Date(runtime.now()).toISOString();
+        const keptAt =
+            previous && previous.kmsKeyId === inputs.kmsKeyId && previous.encryptionEnabled ? previous.enabledAt : new Date(runtime.now()).toISOString();
         return outputsFrom(inputs, current, keptAt);
     }
     if (encryptedWith(current, inputs.kmsKeyId)) {
@@ -410,7 +404,14 @@ export async function applyEncryption(
         runtime.log(`cluster ${inputs.clusterId}: switching from ${describeSetting(current)} to encryption with key ${inputs.kmsKeyId}`);
         await updateWithRetry(ctx, inputs.clusterId, { kmsKeyId: inputs.kmsKeyId, disableEncryption: false }, timing, deadline, runtime);
     }
-    const done = await waitForCluster(ctx, inputs.clusterId, `encryption with key ${inputs.kmsKeyId}`, (c) => encryptedWith(c, inputs.kmsKeyId), deadline, runtime);
+    const done = await waitForCluster(
+        ctx,
+        inputs.clusterId,
+        `encryption with key ${inputs.kmsKeyId}`,
+        (c) => encryptedWith(c, inputs.kmsKeyId),
+        deadline,
+        runtime,
+    );
     return outputsFrom(inputs, done, new Date(runtime.now()).toISOString());
 }
 
@@ -432,7 +433,7 @@ export async function readEncryption(
         props: {
             ...props,
             clusterId: id,
-            kmsKeyId: live.encryptionDisabled ? "" : live.encryptionKeyId ?? "",
+            kmsKeyId: live.encryptionDisabled ? "" : (live.encryptionKeyId ?? ""),
             encryptionEnabled: !live.encryptionDisabled,
             clusterName: live.name,
         },

@@ -81,18 +81,7 @@ export class ConfigError extends Error {
     }
 }
 
-const KNOWN_KEYS = [
-    "clusterId",
-    "kmsInstanceId",
-    "kmsInstance",
-    "kmsKeyId",
-    "key",
-    "securityRole",
-    "operator",
-    "encryption",
-    "rotation",
-    "tags",
-] as const;
+const KNOWN_KEYS = ["clusterId", "kmsInstanceId", "kmsInstance", "kmsKeyId", "key", "securityRole", "operator", "encryption", "rotation", "tags"] as const;
 
 const SECONDS_PER_DAY = 86400;
 
@@ -110,10 +99,7 @@ export function parseStackConfig(raw: Record<string, string>, project: string = 
         if (namespace !== PROJECT) continue;
         if (!(KNOWN_KEYS as readonly string[]).includes(key)) {
             const hint = closest(key, KNOWN_KEYS);
-            problems.push(
-                `${fullKey}: unknown config key${hint ? `; did you mean ${PROJECT}:${hint}?` : ""} ` +
-                    `(known keys: ${KNOWN_KEYS.join(", ")})`,
-            );
+            problems.push(`${fullKey}: unknown config key${hint ? `; did you mean ${PROJECT}:${hint}?` : ""} ` + `(known keys: ${KNOWN_KEYS.join(", ")})`);
             continue;
         }
         ours[key] = decode(text);
@@ -157,8 +143,7 @@ export function parseStackConfig(raw: Record<string, string>, project: string = 
     }
 
     const key = parseKey(v, ours["key"], clusterId ?? "<clusterId>");
-    const securityRole =
-        v.oneOf(ours, "securityRole", ["auto", "create", "adopt"] as const, "auto") ?? "auto";
+    const securityRole = v.oneOf(ours, "securityRole", ["auto", "create", "adopt"] as const, "auto") ?? "auto";
     const operator = parseOperator(v, ours["operator"]);
     const encryption = v.object(ours, "encryption", (o) => ({
         pollIntervalSeconds: v.setting(o, ENCRYPTION_TIMING.pollIntervalSeconds),
@@ -176,8 +161,12 @@ export function parseStackConfig(raw: Record<string, string>, project: string = 
                 patternHelp: "a Kubernetes annotation key: [prefix/]name, name up to 63 characters of letters, digits, '-', '_', '.'",
             }) ?? DEFAULT_ANNOTATION_KEY,
         kubeconfigPath: v.string(o, "rotation.kubeconfigPath", {}),
-        serviceAccountNamespace: v.string(o, "rotation.serviceAccountNamespace", { pattern: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, patternHelp: "a namespace name" }) ?? "kube-system",
-        serviceAccountName: v.string(o, "rotation.serviceAccountName", { pattern: /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, patternHelp: "a ServiceAccount name" }) ?? "ask-secret-reencryptor",
+        serviceAccountNamespace:
+            v.string(o, "rotation.serviceAccountNamespace", { pattern: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, patternHelp: "a namespace name" }) ??
+            "kube-system",
+        serviceAccountName:
+            v.string(o, "rotation.serviceAccountName", { pattern: /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, patternHelp: "a ServiceAccount name" }) ??
+            "ask-secret-reencryptor",
     }));
     const tags = v.object(ours, "tags", (o, path) => {
         const out: Record<string, string> = {};
@@ -218,7 +207,9 @@ function parseKmsInstance(v: Validator, value: unknown): KmsInstanceSettings | u
         const paymentType = v.oneOf(o, "kmsInstance.paymentType", ["PayAsYouGo", "Subscription"] as const, "PayAsYouGo") ?? "PayAsYouGo";
         const subscriptionOnly = (name: string, parsed: number | undefined) => {
             if (parsed !== undefined && paymentType !== "Subscription") {
-                v.problems.push(`${v.project}:kmsInstance.${name}: only applies to paymentType Subscription; remove it or set kmsInstance.paymentType: Subscription`);
+                v.problems.push(
+                    `${v.project}:kmsInstance.${name}: only applies to paymentType Subscription; remove it or set kmsInstance.paymentType: Subscription`,
+                );
             }
             return parsed;
         };
@@ -237,7 +228,7 @@ function parseKmsInstance(v: Validator, value: unknown): KmsInstanceSettings | u
             vpcNum: subscriptionOnly("vpcNum", v.int(o, "kmsInstance.vpcNum", 1, 1000)),
             period: subscriptionOnly("period", v.int(o, "kmsInstance.period", 1, 36)),
             renewStatus: v.oneOf(o, "kmsInstance.renewStatus", ["AutoRenewal", "ManualRenewal", "NotRenewal"] as const),
-            productVersion: v.string(o, "kmsInstance.productVersion", { pattern: /^[0-9]+$/, patternHelp: "\"3\" (software KMS 3.0)" }) ?? "3",
+            productVersion: v.string(o, "kmsInstance.productVersion", { pattern: /^[0-9]+$/, patternHelp: '"3" (software KMS 3.0)' }) ?? "3",
             deletionProtection: v.bool(o, "kmsInstance.deletionProtection", true),
             instanceName: v.string(o, "kmsInstance.instanceName", {}),
         };
@@ -249,9 +240,7 @@ function parseKey(v: Validator, value: unknown, clusterId: string): KmsKeySettin
         const intervalText = v.string(o, "key.rotationInterval", {}) ?? "365d";
         const seconds = rotationIntervalSeconds(intervalText);
         if (seconds === undefined || seconds < 7 * SECONDS_PER_DAY || seconds > 365 * SECONDS_PER_DAY) {
-            v.problems.push(
-                `${v.project}:key.rotationInterval: "${intervalText}" must be between 7d and 365d (write it like "90d" or "7776000s")`,
-            );
+            v.problems.push(`${v.project}:key.rotationInterval: "${intervalText}" must be between 7d and 365d (write it like "90d" or "7776000s")`);
         }
         return {
             rotationInterval: `${seconds ?? 0}s`,
@@ -334,11 +323,7 @@ class Validator {
         return path.split(".").pop()!;
     }
 
-    string(
-        o: Record<string, unknown>,
-        path: string,
-        rule: { required?: boolean; pattern?: RegExp; patternHelp?: string },
-    ): string | undefined {
+    string(o: Record<string, unknown>, path: string, rule: { required?: boolean; pattern?: RegExp; patternHelp?: string }): string | undefined {
         const value = o[this.leaf(path)];
         if (value === undefined || value === "") {
             if (rule.required) this.problems.push(`${this.project}:${path}: required; ${rule.patternHelp ?? "set it in the stack file"}`);

@@ -59,10 +59,7 @@ export interface RotationRuntime extends ProviderRuntime {
 /** The guide's TIME form, in UTC: 20220101-010101. */
 export function guideTime(at: Date): string {
     const p = (n: number) => String(n).padStart(2, "0");
-    return (
-        `${at.getUTCFullYear()}${p(at.getUTCMonth() + 1)}${p(at.getUTCDate())}-` +
-        `${p(at.getUTCHours())}${p(at.getUTCMinutes())}${p(at.getUTCSeconds())}`
-    );
+    return `${at.getUTCFullYear()}${p(at.getUTCMonth() + 1)}${p(at.getUTCDate())}-` + `${p(at.getUTCHours())}${p(at.getUTCMinutes())}${p(at.getUTCSeconds())}`;
 }
 
 /**
@@ -163,22 +160,26 @@ export async function runRotation(inputs: SecretRotationInputs, runtime: Rotatio
 
     const key = await readKey(inputs, runtime);
     const annotationValue = annotationValueFor(key, inputs.encryptionEnabledAt);
-    log(`re-encrypting Secrets of cluster ${inputs.clusterId}: key ${inputs.kmsKeyId} primary version ${key.primaryKeyVersion}, ${inputs.annotationKey}=${annotationValue}`);
+    log(
+        `re-encrypting Secrets of cluster ${inputs.clusterId}: key ${inputs.kmsKeyId} primary version ${key.primaryKeyVersion}, ${inputs.annotationKey}=${annotationValue}`,
+    );
     const kubeConfig = await reencryptionKubeConfig(inputs, runtime);
     const client = engine.createKubernetesSecretsClient(kubeConfig, { concurrency: inputs.concurrency });
     const statePath = path.join(checkpointDir(runtime), `${inputs.clusterId}.json`);
     let summary: ReencryptSummary;
     try {
         summary = await engine.reencryptSecrets(client, {
-        annotationKey: inputs.annotationKey,
-        annotationValue,
-        concurrency: inputs.concurrency,
-        qps: inputs.qps,
-        pageSize: inputs.pageSize,
-        statePath,
-        log,
-        onProgress: (p) =>
-            log(`  ${p.phase}: ${p.done}${p.totalEstimate ? `/${p.totalEstimate}` : ""} Secrets, ${p.ratePerSecond.toFixed(0)}/s${p.etaSeconds !== undefined ? `, ETA ${Math.ceil(p.etaSeconds)}s` : ""}`),
+            annotationKey: inputs.annotationKey,
+            annotationValue,
+            concurrency: inputs.concurrency,
+            qps: inputs.qps,
+            pageSize: inputs.pageSize,
+            statePath,
+            log,
+            onProgress: (p) =>
+                log(
+                    `  ${p.phase}: ${p.done}${p.totalEstimate ? `/${p.totalEstimate}` : ""} Secrets, ${p.ratePerSecond.toFixed(0)}/s${p.etaSeconds !== undefined ? `, ETA ${Math.ceil(p.etaSeconds)}s` : ""}`,
+                ),
         });
     } finally {
         client.close();
@@ -187,7 +188,10 @@ export async function runRotation(inputs: SecretRotationInputs, runtime: Rotatio
         // Done: nothing to resume, and no stale checkpoint to mislead a later run.
         fs.rmSync(statePath, { force: true });
     } else {
-        const names = summary.remaining.slice(0, 20).map((r) => `${r.namespace}/${r.name}`).join(", ");
+        const names = summary.remaining
+            .slice(0, 20)
+            .map((r) => `${r.namespace}/${r.name}`)
+            .join(", ");
         log(
             `WARNING: ${summary.remainingCount} Secrets of cluster ${inputs.clusterId} are not yet re-sealed with key version ${key.primaryKeyVersion}` +
                 ` (${names}${summary.remainingCount > 20 ? ", ..." : ""}); the next \`pulumi up\` retries them.`,
@@ -207,8 +211,7 @@ export async function runRotation(inputs: SecretRotationInputs, runtime: Rotatio
 
 /** The checkpoint directory, created private (0700) to the user. */
 export function checkpointDir(runtime: Pick<RotationRuntime, "stateDir">): string {
-    const dir =
-        runtime.stateDir ?? process.env.ASK_REENCRYPT_STATE_DIR ?? path.join(os.homedir(), ".ask-kms-secret-encryption", "reencrypt");
+    const dir = runtime.stateDir ?? process.env.ASK_REENCRYPT_STATE_DIR ?? path.join(os.homedir(), ".ask-kms-secret-encryption", "reencrypt");
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     return dir;
 }

@@ -3,13 +3,7 @@ import * as alicloud from "@pulumi/alicloud";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterEncryption } from "./clusterEncryption";
 import { SecretRotation } from "./rotation";
-import {
-    ConfigError,
-    DEFAULT_ANNOTATION_KEY,
-    OPERATOR_POLICY,
-    SECURITY_ROLE_NAME,
-    SECURITY_ROLE_POLICY,
-} from "./config";
+import { ConfigError, DEFAULT_ANNOTATION_KEY, OPERATOR_POLICY, SECURITY_ROLE_NAME, SECURITY_ROLE_POLICY } from "./config";
 import type { EncryptionTiming } from "./settings";
 
 /** A dedicated KMS instance to create. See https://www.alibabacloud.com/help/en/kms/key-management-service/user-guide/purchase-and-enable-a-kms-instance */
@@ -224,9 +218,7 @@ export class SecretEncryption extends pulumi.ComponentResource {
                 );
                 instanceId = instance.id;
             } else {
-                throw new Error(
-                    `SecretEncryption ${name}: set kmsKeyId (adopt a key), kmsInstanceId (adopt an instance) or kmsInstance (create one)`,
-                );
+                throw new Error(`SecretEncryption ${name}: set kmsKeyId (adopt a key), kmsInstanceId (adopt an instance) or kmsInstance (create one)`);
             }
             this.keyResource = new alicloud.kms.Key(
                 `${name}-key`,
@@ -334,21 +326,9 @@ export class SecretEncryption extends pulumi.ComponentResource {
         if (operator === undefined) return [];
         const common = { policyName: OPERATOR_POLICY, policyType: "System" };
         if ("ramUserName" in operator) {
-            return [
-                new alicloud.ram.UserPolicyAttachment(
-                    `${name}-operator-kms-admin`,
-                    { ...common, userName: operator.ramUserName },
-                    { parent: this },
-                ),
-            ];
+            return [new alicloud.ram.UserPolicyAttachment(`${name}-operator-kms-admin`, { ...common, userName: operator.ramUserName }, { parent: this })];
         }
-        return [
-            new alicloud.ram.RolePolicyAttachment(
-                `${name}-operator-kms-admin`,
-                { ...common, roleName: operator.ramRoleName },
-                { parent: this },
-            ),
-        ];
+        return [new alicloud.ram.RolePolicyAttachment(`${name}-operator-kms-admin`, { ...common, roleName: operator.ramRoleName }, { parent: this })];
     }
 
     /** A dedicated identity that may only get, list and patch Secrets: all the re-encryption needs. */
@@ -359,15 +339,19 @@ export class SecretEncryption extends pulumi.ComponentResource {
             r.kubeconfigPath !== undefined
                 ? pulumi.output(r.kubeconfigPath)
                 : pulumi.secret(
-                      alicloud.cs
-                          .getClusterCredentialOutput({ clusterId, temporaryDurationMinutes: 60 }, { parent: this })
-                          .apply((c) => c.kubeConfig),
+                      alicloud.cs.getClusterCredentialOutput({ clusterId, temporaryDurationMinutes: 60 }, { parent: this }).apply((c) => c.kubeConfig),
                   );
         const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, { parent: this });
         const withProvider = { parent: this, provider };
         const account = new k8s.core.v1.ServiceAccount(
             `${name}-reencryptor`,
-            { metadata: { name: saName, namespace, labels: { "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "ask-kms-secret-encryption" } } },
+            {
+                metadata: {
+                    name: saName,
+                    namespace,
+                    labels: { "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "ask-kms-secret-encryption" },
+                },
+            },
             withProvider,
         );
         const role = new k8s.rbac.v1.ClusterRole(

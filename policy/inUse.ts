@@ -14,14 +14,7 @@
 // reference is still unknown in preview (the consumer's property dependencies
 // for the reference, else its dependencies, name the key's URN).
 
-import {
-    CLUSTER_ENCRYPTION_TYPE,
-    KMS_KEY_TYPE,
-    MANAGED_CLUSTER_TYPE,
-    SERVERLESS_CLUSTER_TYPE,
-    knownString,
-    readProp,
-} from "./props";
+import { CLUSTER_ENCRYPTION_TYPE, KMS_KEY_TYPE, MANAGED_CLUSTER_TYPE, SERVERLESS_CLUSTER_TYPE, knownString, readProp } from "./props";
 
 /** The parts of @pulumi/policy's PolicyResource this module reads. */
 export interface StackResource {
@@ -87,9 +80,7 @@ export function knownKeyIds(key: StackResource): string[] {
 function clusterLabel(resource: StackResource): string {
     if (resource.type === CLUSTER_ENCRYPTION_TYPE) {
         const clusterId = knownString(resource.props, "clusterId");
-        return clusterId
-            ? `cluster ${clusterId} (through ClusterEncryption "${resource.name}")`
-            : `the cluster of ClusterEncryption "${resource.name}"`;
+        return clusterId ? `cluster ${clusterId} (through ClusterEncryption "${resource.name}")` : `the cluster of ClusterEncryption "${resource.name}"`;
     }
     const clusterName = knownString(resource.props, "name") ?? resource.name;
     const clusterId = knownString(resource.props, "id");
@@ -149,9 +140,7 @@ export function findKeyUsage(resources: readonly StackResource[]): KeyUsage {
         else undetermined.push(consumer);
     }
 
-    const inUse = keys
-        .filter((k) => consumersByKeyUrn.has(k.urn))
-        .map((key) => ({ key, consumers: consumersByKeyUrn.get(key.urn) ?? [] }));
+    const inUse = keys.filter((k) => consumersByKeyUrn.has(k.urn)).map((key) => ({ key, consumers: consumersByKeyUrn.get(key.urn) ?? [] }));
     return { inUse, missing, undetermined };
 }
 

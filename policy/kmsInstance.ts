@@ -39,9 +39,9 @@ export const kmsInstanceDeletionProtection: StackValidationPolicy = {
             if (!protection.known || protection.value === true) continue;
             reportViolation(
                 `KMS instance "${instance.name}" hosts ${uses.map(describeUse).join("; ")}, but its deletionProtection ` +
-                `is ${protection.value === undefined ? "not set" : JSON.stringify(protection.value)}. ` +
-                `Set deletionProtection: true on the instance (and protect: true on the resource). ` +
-                RETIRE_KEY_SAFELY,
+                    `is ${protection.value === undefined ? "not set" : JSON.stringify(protection.value)}. ` +
+                    `Set deletionProtection: true on the instance (and protect: true on the resource). ` +
+                    RETIRE_KEY_SAFELY,
                 instance.urn,
             );
         }

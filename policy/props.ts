@@ -34,9 +34,7 @@ export const UNKNOWN_VALUE_SENTINELS: readonly string[] = [
 // @pulumi/policy's proxy answers this property with the unproxied target.
 const PROXY_TARGET_KEY = "__getSpecialProxyTarget";
 
-export type PropertyRead =
-    | { known: true; value: unknown }
-    | { known: false };
+export type PropertyRead = { known: true; value: unknown } | { known: false };
 
 export function isUnknownValue(value: unknown): boolean {
     return typeof value === "string" && UNKNOWN_VALUE_SENTINELS.includes(value);
@@ -45,9 +43,7 @@ export function isUnknownValue(value: unknown): boolean {
 /** The plain property bag behind a policy proxy (or the bag itself in unit tests). */
 export function plainProps(props: Record<string, unknown>): Record<string, unknown> {
     const target = (props as Record<string, unknown>)[PROXY_TARGET_KEY];
-    return target !== undefined && target !== null && typeof target === "object"
-        ? (target as Record<string, unknown>)
-        : props;
+    return target !== undefined && target !== null && typeof target === "object" ? (target as Record<string, unknown>) : props;
 }
 
 /** Reads a top-level property; `known: false` when preview cannot know it yet. */

@@ -4,12 +4,7 @@
 // encryption; anywhere else it widens who can touch the cluster's key.
 
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import {
-    RAM_GROUP_POLICY_ATTACHMENT_TYPE,
-    RAM_ROLE_POLICY_ATTACHMENT_TYPE,
-    RAM_USER_POLICY_ATTACHMENT_TYPE,
-    readProp,
-} from "./props";
+import { RAM_GROUP_POLICY_ATTACHMENT_TYPE, RAM_ROLE_POLICY_ATTACHMENT_TYPE, RAM_USER_POLICY_ATTACHMENT_TYPE, readProp } from "./props";
 
 export const SECURITY_ROLE_NAME = "AliyunCSManagedSecurityRole";
 export const SECURITY_ROLE_POLICY_NAME = "AliyunCSManagedSecurityRolePolicy";
@@ -38,8 +33,8 @@ export const securityRolePolicyScope: ResourceValidationPolicy = {
         const holderName = typeof holder.value === "string" ? `"${holder.value}"` : `of ${args.name}`;
         reportViolation(
             `${SECURITY_ROLE_POLICY_NAME} (KMS Encrypt/Decrypt and SetDeletionProtection on the cluster's key) is attached ` +
-            `to the RAM ${principal.kind} ${holderName}. Attach it only to the role ${SECURITY_ROLE_NAME}; grant ` +
-            `operators AliyunKMSCryptoAdminAccess or a narrower custom policy instead.`,
+                `to the RAM ${principal.kind} ${holderName}. Attach it only to the role ${SECURITY_ROLE_NAME}; grant ` +
+                `operators AliyunKMSCryptoAdminAccess or a narrower custom policy instead.`,
         );
     },
 };

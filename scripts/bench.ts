@@ -28,7 +28,6 @@ const NEW_KEY = 2;
 const ANNOTATION_VALUE = "20260101-010101";
 const GUIDE_PIPELINE = guidePipeline(ANNOTATION_VALUE);
 
-
 // Runs a command, then writes the peak RSS (KiB) of its process tree's largest
 // member and its own exit status. Exact: the kernel's high-water mark, not a sample.
 const MAXRSS_WRAPPER = [
@@ -94,7 +93,12 @@ function limitFor(concurrency: number, writeLatencyMs: number, qps: number): num
 export function nodeFlagsFromShebang(entry: string): string[] {
     const firstLine = readFileSync(entry, "utf8").split("\n", 1)[0];
     const match = /^#!\S*env\s+(?:-S\s+)?node((?:\s+--?[\w=.-]+)*)\s*$/.exec(firstLine);
-    return match ? match[1].trim().split(/\s+/).filter((flag) => flag !== "") : [];
+    return match
+        ? match[1]
+              .trim()
+              .split(/\s+/)
+              .filter((flag) => flag !== "")
+        : [];
 }
 
 function readRssMiB(file: string): number {
@@ -114,8 +118,8 @@ export async function runOnce(spec: RunSpec, context: BenchContext): Promise<Run
             server.setChurn(HOSTILE_CHURN);
         }
         const kubeconfig = server.writeKubeconfig(join(scratch, "kubeconfig"));
-        const concurrency = spec.tool === "kubectl" ? 1 : spec.concurrency ?? 8;
-        const qps = spec.tool === "kubectl" ? 0 : spec.qps ?? 0;
+        const concurrency = spec.tool === "kubectl" ? 1 : (spec.concurrency ?? 8);
+        const qps = spec.tool === "kubectl" ? 0 : (spec.qps ?? 0);
         const wrap = (name: string) => `python3 -c "$MAXRSS_WRAPPER" ${JSON.stringify(join(scratch, name + ".rss"))}`;
         const script =
             spec.tool === "kubectl"
@@ -216,7 +220,10 @@ function find(results: RunResult[], predicate: (spec: RunSpec) => boolean): RunR
 export function checkTargets(results: RunResult[]): TargetCheck[] {
     const checks: TargetCheck[] = [];
     const kubectl30 = find(results, (s) => s.tool === "kubectl" && s.secrets === 1000 && s.writeLatencyMs === 30 && !s.faults);
-    const cli30 = find(results, (s) => s.tool === "reencrypt-secrets" && s.secrets === 1000 && s.writeLatencyMs === 30 && s.concurrency === 16 && !s.qps && !s.faults);
+    const cli30 = find(
+        results,
+        (s) => s.tool === "reencrypt-secrets" && s.secrets === 1000 && s.writeLatencyMs === 30 && s.concurrency === 16 && !s.qps && !s.faults,
+    );
     if (kubectl30 && cli30) {
         const speedup = kubectl30.wallSeconds / cli30.wallSeconds;
         checks.push({ name: "speed-up vs kubectl, 1,000 Secrets, 30 ms writes, c16 qps0 (>= 12x)", value: `${speedup.toFixed(1)}x`, ok: speedup >= 12 });
@@ -232,7 +239,11 @@ export function checkTargets(results: RunResult[]): TargetCheck[] {
         const smallMiB = small.peakRssMiB["reencrypt-secrets"];
         const largeMiB = large.peakRssMiB["reencrypt-secrets"];
         checks.push({ name: "CLI peak RSS at 20,000 Secrets (<= 150 MB)", value: `${largeMiB.toFixed(0)} MiB`, ok: largeMiB * 1.048576 <= 150 });
-        checks.push({ name: "CLI peak RSS growth 2,000 -> 20,000 (<= 25 MB)", value: `${(largeMiB - smallMiB).toFixed(1)} MiB`, ok: (largeMiB - smallMiB) * 1.048576 <= 25 });
+        checks.push({
+            name: "CLI peak RSS growth 2,000 -> 20,000 (<= 25 MB)",
+            value: `${(largeMiB - smallMiB).toFixed(1)} MiB`,
+            ok: (largeMiB - smallMiB) * 1.048576 <= 25,
+        });
     }
     const cliFaults = find(results, (s) => s.tool === "reencrypt-secrets" && !!s.faults);
     if (cliFaults) {
@@ -244,7 +255,11 @@ export function checkTargets(results: RunResult[]): TargetCheck[] {
     }
     for (const r of results.filter((x) => x.spec.tool === "reencrypt-secrets" && !x.spec.faults)) {
         if (r.exitCode !== 0 || r.leftOnOldKey !== 0) {
-            checks.push({ name: `${describeRun(r.spec)} ${r.spec.secrets}/${r.spec.writeLatencyMs}ms completes`, value: `exit ${r.exitCode}, ${r.leftOnOldKey} left`, ok: false });
+            checks.push({
+                name: `${describeRun(r.spec)} ${r.spec.secrets}/${r.spec.writeLatencyMs}ms completes`,
+                value: `exit ${r.exitCode}, ${r.leftOnOldKey} left`,
+                ok: false,
+            });
         }
     }
     return checks;
@@ -263,7 +278,9 @@ export function summarize(results: RunResult[], checks: TargetCheck[]): string {
     const kubectlFaults = find(results, (s) => s.tool === "kubectl" && !!s.faults);
     const cliFaults = find(results, (s) => s.tool === "reencrypt-secrets" && !!s.faults);
     if (kubectlFaults && cliFaults) {
-        parts.push(`left on old key under faults: kubectl ${kubectlFaults.leftOnOldKey}/${kubectlFaults.spec.secrets}, reencrypt-secrets ${cliFaults.leftOnOldKey}/${cliFaults.spec.secrets}`);
+        parts.push(
+            `left on old key under faults: kubectl ${kubectlFaults.leftOnOldKey}/${kubectlFaults.spec.secrets}, reencrypt-secrets ${cliFaults.leftOnOldKey}/${cliFaults.spec.secrets}`,
+        );
     }
     const failed = checks.filter((c) => !c.ok).length;
     parts.push(failed === 0 ? "all targets met" : `${failed} target(s) MISSED`);
@@ -294,7 +311,15 @@ export function plan(quick: boolean): RunSpec[] {
     // More than kubectl's 500-item chunk, so the expired continue token bites both tools.
     const faultSecrets = quick ? 600 : 2000;
     specs.push({ tool: "kubectl", secrets: faultSecrets, writeLatencyMs: 0, faults: true, label: "kubectl pipeline, faults" });
-    specs.push({ tool: "reencrypt-secrets", secrets: faultSecrets, writeLatencyMs: 0, concurrency: 8, qps: 0, faults: true, label: "reencrypt-secrets c8, faults" });
+    specs.push({
+        tool: "reencrypt-secrets",
+        secrets: faultSecrets,
+        writeLatencyMs: 0,
+        concurrency: 8,
+        qps: 0,
+        faults: true,
+        label: "reencrypt-secrets c8, faults",
+    });
     return specs;
 }
 
@@ -309,21 +334,30 @@ function newestMtime(dir: string): number {
 
 /** Builds dist/ (npm run build) when the compiled CLI is missing or older than its sources. */
 async function ensureBuilt(log: (line: string) => void): Promise<void> {
-    const sourcesChanged = newestMtime(join(REPO_ROOT, "components/reencrypt")) > (existsSync(DIST_CLI) ? statSync(DIST_CLI).mtimeMs : 0) ||
+    const sourcesChanged =
+        newestMtime(join(REPO_ROOT, "components/reencrypt")) > (existsSync(DIST_CLI) ? statSync(DIST_CLI).mtimeMs : 0) ||
         newestMtime(join(REPO_ROOT, "components/cli")) > (existsSync(DIST_CLI) ? statSync(DIST_CLI).mtimeMs : 0);
     if (!sourcesChanged) return;
     log("dist/ is missing or stale: running tsc -p tsconfig.build.json (npm run build)");
     await new Promise<void>((resolveBuild, reject) => {
-        execFile(process.execPath, [join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-p", join(REPO_ROOT, "tsconfig.build.json")], { cwd: REPO_ROOT }, (error, stdout, stderr) =>
-            error && !existsSync(DIST_CLI) ? reject(new Error(`npm run build failed:\n${stdout}${stderr}`)) : resolveBuild(),
+        execFile(
+            process.execPath,
+            [join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-p", join(REPO_ROOT, "tsconfig.build.json")],
+            { cwd: REPO_ROOT },
+            (error, stdout, stderr) => (error && !existsSync(DIST_CLI) ? reject(new Error(`npm run build failed:\n${stdout}${stderr}`)) : resolveBuild()),
         );
     });
 }
 
 async function checkTools(): Promise<void> {
-    for (const [tool, args] of [["kubectl", ["version", "--client"]], ["python3", ["--version"]]] as const) {
+    for (const [tool, args] of [
+        ["kubectl", ["version", "--client"]],
+        ["python3", ["--version"]],
+    ] as const) {
         await new Promise<void>((resolveCheck, reject) =>
-            execFile(tool, [...args], (error) => (error ? reject(new Error(`${tool} is needed on PATH for the benchmark (${error.message})`)) : resolveCheck())),
+            execFile(tool, [...args], (error) =>
+                error ? reject(new Error(`${tool} is needed on PATH for the benchmark (${error.message})`)) : resolveCheck(),
+            ),
         );
     }
 }
@@ -331,7 +365,9 @@ async function checkTools(): Promise<void> {
 export async function runBench(specs: RunSpec[], context: BenchContext): Promise<BenchReport> {
     const results: RunResult[] = [];
     for (const [index, spec] of specs.entries()) {
-        context.log(`[${index + 1}/${specs.length}] ${describeRun(spec)}: ${spec.secrets} Secrets, ${spec.writeLatencyMs} ms writes${spec.faults ? ", faults" : ""} ...`);
+        context.log(
+            `[${index + 1}/${specs.length}] ${describeRun(spec)}: ${spec.secrets} Secrets, ${spec.writeLatencyMs} ms writes${spec.faults ? ", faults" : ""} ...`,
+        );
         const result = await runOnce(spec, context);
         context.log(
             `    exit ${result.exitCode}, ${result.wallSeconds.toFixed(2)} s, ${result.writes} writes, ${result.leftOnOldKey} left on old key` +

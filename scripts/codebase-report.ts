@@ -104,7 +104,10 @@ function main(): void {
             const lines = text.split("\n");
             lines.forEach((line, i) => {
                 for (const d of DEFAULTS) {
-                    const inModel = d.model && new RegExp(`^\\s*${d.model.name}: \\{`).test(line) && new RegExp(`default: ${d.model.value}\\b`).test(lines.slice(i, i + 8).join("\n"));
+                    const inModel =
+                        d.model &&
+                        new RegExp(`^\\s*${d.model.name}: \\{`).test(line) &&
+                        new RegExp(`default: ${d.model.value}\\b`).test(lines.slice(i, i + 8).join("\n"));
                     if (d.pattern.test(line) || inModel) defaults.get(d.setting)!.push(`${rel(file)}:${i + 1}`);
                 }
             });
@@ -115,7 +118,10 @@ function main(): void {
     out.push(`# Codebase report (${perFile.length} source files, ${totalLines} lines)`, "", "## Largest files");
     for (const f of [...perFile].sort((a, b) => b.lines - a.lines).slice(0, 15)) out.push(`${String(f.lines).padStart(6)}  ${f.file}`);
     out.push("", `Files over 400 lines: ${perFile.filter((f) => f.lines > 400).length}`, "", "## Largest units (functions, methods, classes)");
-    for (const u of units.filter((x) => !/^[A-Z]/.test(x.name.split(".").pop() ?? "") || x.name.includes(".")).sort((a, b) => b.lines - a.lines).slice(0, 15)) {
+    for (const u of units
+        .filter((x) => !/^[A-Z]/.test(x.name.split(".").pop() ?? "") || x.name.includes("."))
+        .sort((a, b) => b.lines - a.lines)
+        .slice(0, 15)) {
         out.push(`${String(u.lines).padStart(6)}  ${u.file}  ${u.name}`);
     }
     out.push("", "## Where each default is written (product code)");

@@ -24,13 +24,14 @@ export function formatTable(plan: Plan): string {
     ]);
     const header = ["", "TYPE", "NAME", "PARENT", "KEY SETTINGS"];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
-    return [
-        `Stack ${plan.stack} (project ${plan.project}): ${plan.resources.length} resources would be registered`,
-        "",
-        line(header),
-        ...rows.map(line),
-    ].join("\n");
+    const line = (cells: string[]) =>
+        cells
+            .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+            .join("  ")
+            .trimEnd();
+    return [`Stack ${plan.stack} (project ${plan.project}): ${plan.resources.length} resources would be registered`, "", line(header), ...rows.map(line)].join(
+        "\n",
+    );
 }
 
 const SHOWN: Record<string, string[]> = {
@@ -54,7 +55,17 @@ function summarize(r: PlannedResource): string {
 export async function main(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
     let args;
     try {
-        args = parseArgs({ args: argv, options: { stack: { type: "string", short: "s" }, json: { type: "boolean" }, "config-file": { type: "string" }, "policy-config": { type: "string" }, "no-policy": { type: "boolean" }, help: { type: "boolean", short: "h" } } }).values;
+        args = parseArgs({
+            args: argv,
+            options: {
+                stack: { type: "string", short: "s" },
+                json: { type: "boolean" },
+                "config-file": { type: "string" },
+                "policy-config": { type: "string" },
+                "no-policy": { type: "boolean" },
+                help: { type: "boolean", short: "h" },
+            },
+        }).values;
     } catch (e) {
         err.write(`${(e as Error).message}\n${USAGE}\n`);
         return 2;

@@ -11,9 +11,13 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { specialResourceSig as RESOURCE_SIG, specialSecretSig as SECRET_SIG, specialSigKey as SIG_KEY, unknownValue as UNKNOWN } from "@pulumi/pulumi/runtime/rpc";
+import {
+    specialResourceSig as RESOURCE_SIG,
+    specialSecretSig as SECRET_SIG,
+    specialSigKey as SIG_KEY,
+    unknownValue as UNKNOWN,
+} from "@pulumi/pulumi/runtime/rpc";
 import type { PlannedResource as AnalyzedResource } from "./policyClient";
-
 
 /** A planned registration: what analyzers receive (policyClient's shape) plus what only the plan shows. */
 export interface PlannedResource extends AnalyzedResource {
@@ -65,9 +69,7 @@ export function readStackConfig(projectDir: string, stack: string, project: stri
             .readdirSync(projectDir)
             .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
             .filter((s): s is string => !!s);
-        throw new StackFileError(
-            `no stack file ${file}; create it (see Pulumi.dev.yaml) or pick one of: ${known.join(", ") || "(none)"}`,
-        );
+        throw new StackFileError(`no stack file ${file}; create it (see Pulumi.dev.yaml) or pick one of: ${known.join(", ") || "(none)"}`);
     }
     let doc: { config?: Record<string, unknown> } | undefined;
     try {
@@ -238,7 +240,10 @@ export async function planProgram(options: {
             propertyDependencies,
         });
     };
-    for (const [method, read] of [["registerResource", false], ["readResource", true]] as const) {
+    for (const [method, read] of [
+        ["registerResource", false],
+        ["readResource", true],
+    ] as const) {
         const original = monitor[method].bind(monitor);
         monitor[method] = (req: RegisterRequest, cb: unknown) => {
             record(req, read);

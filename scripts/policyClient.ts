@@ -125,10 +125,7 @@ export interface PolicyPackSession {
     close(): Promise<void>;
 }
 
-export async function runPolicyPack(
-    resources: readonly PlannedResource[],
-    options: PolicyPackOptions = {},
-): Promise<PolicyVerdicts> {
+export async function runPolicyPack(resources: readonly PlannedResource[], options: PolicyPackOptions = {}): Promise<PolicyVerdicts> {
     const session = await startPolicyPack(options);
     try {
         return await session.evaluate(resources, options.config);
@@ -141,9 +138,7 @@ export async function startPolicyPack(options: Omit<PolicyPackOptions, "config">
     const packDir = path.resolve(options.packDir ?? DEFAULT_PACK_DIR);
     const runner = locateRunner(packDir);
     const started = Date.now();
-    const args = options.typeCheck === false
-        ? ["-e", TRANSPILE_ONLY_BOOTSTRAP, runner, NO_ENGINE_ADDRESS, "."]
-        : [runner, NO_ENGINE_ADDRESS, "."];
+    const args = options.typeCheck === false ? ["-e", TRANSPILE_ONLY_BOOTSTRAP, runner, NO_ENGINE_ADDRESS, "."] : [runner, NO_ENGINE_ADDRESS, "."];
     const child = spawn(process.execPath, args, {
         cwd: packDir,
         env: packEnvironment(process.env),
@@ -252,7 +247,7 @@ function locateRunner(packDir: string): string {
     } catch {
         throw new Error(
             `cannot start the policy pack in ${packDir}: @pulumi/pulumi/cmd/run-policy-pack is not resolvable from there. ` +
-            "Run `npm ci` in the project (or the pack's directory).",
+                "Run `npm ci` in the project (or the pack's directory).",
         );
     }
 }
@@ -265,15 +260,22 @@ function readPort(child: ChildProcess, packDir: string, timeoutMs: number): Prom
         const fail = (why: string) => {
             cleanup();
             const output = [stderrTail.trim(), stdout.trim()].filter(Boolean).join("\n");
-            reject(new Error(
-                `policy pack in ${packDir} failed to start: ${why}.` +
-                (output ? `\nIts output:\n${output}` : "") +
-                "\nRun it by hand to see more: cd " + packDir + " && node <project>/node_modules/@pulumi/pulumi/cmd/run-policy-pack x .",
-            ));
+            reject(
+                new Error(
+                    `policy pack in ${packDir} failed to start: ${why}.` +
+                        (output ? `\nIts output:\n${output}` : "") +
+                        "\nRun it by hand to see more: cd " +
+                        packDir +
+                        " && node <project>/node_modules/@pulumi/pulumi/cmd/run-policy-pack x .",
+                ),
+            );
         };
         const onStdout = (chunk: Buffer) => {
             stdout += chunk.toString("utf8");
-            const line = stdout.split("\n").map((l) => l.trim()).find((l) => /^\d+$/.test(l));
+            const line = stdout
+                .split("\n")
+                .map((l) => l.trim())
+                .find((l) => /^\d+$/.test(l));
             if (line) {
                 cleanup();
                 resolve(Number(line));
@@ -311,11 +313,7 @@ function stopChild(child: ChildProcess): Promise<void> {
     });
 }
 
-type UnaryCall<Req, Res> = (
-    request: Req,
-    options: Partial<grpc.CallOptions>,
-    callback: (error: grpc.ServiceError | null, response: Res) => void,
-) => unknown;
+type UnaryCall<Req, Res> = (request: Req, options: Partial<grpc.CallOptions>, callback: (error: grpc.ServiceError | null, response: Res) => void) => unknown;
 
 function unary<Req, Res>(call: UnaryCall<Req, Res>, request: Req, what: string): Promise<Res> {
     return new Promise((resolve, reject) => {
@@ -344,17 +342,12 @@ function isEnforcementLevel(value: unknown): value is EnforcementLevel {
  * schema defaults, overridden by the given config. Unknown policy or property
  * names are errors (a typo would otherwise silently keep the default).
  */
-export function buildConfigureRequest(
-    pack: string,
-    policies: readonly PolicySummary[],
-    config: PolicyPackConfig,
-): analyzer.ConfigureAnalyzerRequest {
+export function buildConfigureRequest(pack: string, policies: readonly PolicySummary[], config: PolicyPackConfig): analyzer.ConfigureAnalyzerRequest {
     const byName = new Map(policies.map((p) => [p.name, p]));
     for (const name of Object.keys(config)) {
         if (!byName.has(name)) {
             throw new Error(
-                `policy config names "${name}", which is not a policy of pack "${pack}". ` +
-                `Its policies are: ${policies.map((p) => p.name).join(", ")}.`,
+                `policy config names "${name}", which is not a policy of pack "${pack}". ` + `Its policies are: ${policies.map((p) => p.name).join(", ")}.`,
             );
         }
     }
@@ -372,7 +365,7 @@ export function buildConfigureRequest(
             if (given === null || typeof given !== "object" || Array.isArray(given)) {
                 throw new Error(
                     `policy config for "${policy.name}" must be an enforcement level ` +
-                    `(${Object.keys(LEVEL_CODES).join(", ")}) or an object; got ${JSON.stringify(given)}.`,
+                        `(${Object.keys(LEVEL_CODES).join(", ")}) or an object; got ${JSON.stringify(given)}.`,
                 );
             }
             for (const [property, value] of Object.entries(given as Record<string, unknown>)) {
@@ -380,7 +373,7 @@ export function buildConfigureRequest(
                     if (!isEnforcementLevel(value)) {
                         throw new Error(
                             `policy config "${policy.name}.enforcementLevel" is ${JSON.stringify(value)}; ` +
-                            `use one of ${Object.keys(LEVEL_CODES).join(", ")}.`,
+                                `use one of ${Object.keys(LEVEL_CODES).join(", ")}.`,
                         );
                     }
                     level = value;
@@ -388,7 +381,7 @@ export function buildConfigureRequest(
                     const known = Object.keys(policy.configProperties);
                     throw new Error(
                         `policy config "${policy.name}.${property}" is not a setting of that policy; ` +
-                        (known.length ? `its settings are: ${known.join(", ")}.` : "it takes only enforcementLevel."),
+                            (known.length ? `its settings are: ${known.join(", ")}.` : "it takes only enforcementLevel."),
                     );
                 } else {
                     checkSchemaType(`${policy.name}.${property}`, policy.configProperties[property], value);
@@ -407,10 +400,7 @@ export function buildConfigureRequest(
 function checkSchemaType(where: string, schema: Record<string, unknown>, value: unknown): void {
     const expected = schema.type;
     const actual = Array.isArray(value) ? "array" : value === null ? "null" : typeof value;
-    const matches =
-        expected === undefined ||
-        expected === actual ||
-        (expected === "integer" && typeof value === "number" && Number.isInteger(value));
+    const matches = expected === undefined || expected === actual || (expected === "integer" && typeof value === "number" && Number.isInteger(value));
     if (!matches) {
         throw new Error(`policy config "${where}" must be of type ${String(expected)}; got ${actual}.`);
     }
@@ -439,10 +429,10 @@ export function toWireValue(value: unknown, where: string): unknown {
         }
         return out;
     }
-    const kind = value === undefined ? "undefined" : (value as object).constructor?.name ?? typeof value;
+    const kind = value === undefined ? "undefined" : ((value as object).constructor?.name ?? typeof value);
     throw new Error(
         `${where} is a ${kind}, not plain JSON data. Resolve Outputs and convert values to JSON before planning ` +
-        "(use UNKNOWN_VALUE for values unknown in preview and secretValue() for secrets).",
+            "(use UNKNOWN_VALUE for values unknown in preview and secretValue() for secrets).",
     );
 }
 

@@ -45,7 +45,10 @@ describe("alibaba: endpoints", () => {
     });
 
     it("rejects a malformed override or region with a message naming the variable", () => {
-        assert.throws(() => resolveEndpoint("cs", REGION, { ALIBABA_CLOUD_CS_ENDPOINT: "ftp://x/y/z" }), /ALIBABA_CLOUD_CS_ENDPOINT="ftp:\/\/x\/y\/z" is not a valid endpoint/);
+        assert.throws(
+            () => resolveEndpoint("cs", REGION, { ALIBABA_CLOUD_CS_ENDPOINT: "ftp://x/y/z" }),
+            /ALIBABA_CLOUD_CS_ENDPOINT="ftp:\/\/x\/y\/z" is not a valid endpoint/,
+        );
         assert.throws(() => resolveEndpoint("kms", "Hangzhou", {}), /alicloud:region.*ALIBABA_CLOUD_KMS_ENDPOINT/);
     });
 });
@@ -56,7 +59,10 @@ describe("alibaba: meta_data parsing", () => {
             encryptionKeyId: "k1",
             encryptionDisabled: false,
         });
-        assert.equal(parseEncryptionCapabilities(JSON.stringify({ Capabilities: { EncryptionKMSKeyId: "k1", DisableEncryption: "true" } }), "c").encryptionDisabled, true);
+        assert.equal(
+            parseEncryptionCapabilities(JSON.stringify({ Capabilities: { EncryptionKMSKeyId: "k1", DisableEncryption: "true" } }), "c").encryptionDisabled,
+            true,
+        );
         assert.deepEqual(parseEncryptionCapabilities("{}", "c"), { encryptionKeyId: undefined, encryptionDisabled: true });
         assert.deepEqual(parseEncryptionCapabilities(undefined, "c"), { encryptionDisabled: true });
     });
@@ -69,24 +75,41 @@ describe("alibaba: meta_data parsing", () => {
 describe("alibaba: error classification", () => {
     it("classifies an openapi-core ClientError (409) as a conflict with code, status and request ID", () => {
         const e = toAlibabaApiError(
-            { name: "ClientError", code: "Conflict", statusCode: 409, requestId: "RID-1", message: "code: 409, busy request id: RID-1", data: { code: "Conflict", message: "busy" } },
+            {
+                name: "ClientError",
+                code: "Conflict",
+                statusCode: 409,
+                requestId: "RID-1",
+                message: "code: 409, busy request id: RID-1",
+                data: { code: "Conflict", message: "busy" },
+            },
             { service: "cs", operation: "UpdateKMSEncryption", target: 'cluster "c1"' },
         );
         assert.equal(e.kind, "conflict");
         assert.equal(e.httpStatus, 409);
-        assert.match(e.message, /^CS UpdateKMSEncryption for cluster "c1" failed: Conflict, HTTP 409, request ID RID-1\. The service said: busy\. What to do: .*5 minutes/);
+        assert.match(
+            e.message,
+            /^CS UpdateKMSEncryption for cluster "c1" failed: Conflict, HTTP 409, request ID RID-1\. The service said: busy\. What to do: .*5 minutes/,
+        );
     });
 
     it("classifies an rpc-client error (code suffixed with Error, status only in the message)", () => {
         const e = toAlibabaApiError(
-            { code: "Forbidden.KeyNotFoundError", message: "Forbidden.KeyNotFoundError: code: 404, The specified Key is not found. requestid: R2", data: { Code: "Forbidden.KeyNotFound", Message: "The specified Key is not found.", RequestId: "R2" } },
+            {
+                code: "Forbidden.KeyNotFoundError",
+                message: "Forbidden.KeyNotFoundError: code: 404, The specified Key is not found. requestid: R2",
+                data: { Code: "Forbidden.KeyNotFound", Message: "The specified Key is not found.", RequestId: "R2" },
+            },
             { service: "kms", operation: "DescribeKey", target: 'key "k"' },
         );
         assert.deepEqual([e.code, e.httpStatus, e.requestId, e.kind], ["Forbidden.KeyNotFound", 404, "R2", "notFound"]);
     });
 
     it("explains ForbiddenUpdateKMSState with RBAC admin/ops and AliyunKMSCryptoAdminAccess", () => {
-        const e = toAlibabaApiError({ code: "ForbiddenUpdateKMSState", statusCode: 403, data: {} }, { service: "cs", operation: "UpdateKMSEncryption", target: 'cluster "c1"' });
+        const e = toAlibabaApiError(
+            { code: "ForbiddenUpdateKMSState", statusCode: 403, data: {} },
+            { service: "cs", operation: "UpdateKMSEncryption", target: 'cluster "c1"' },
+        );
         assert.equal(e.kind, "forbidden");
         assert.match(e.message, /Secret encryption on cluster "c1"\. It needs the RBAC role admin or ops/);
         assert.match(e.message, /AliyunKMSCryptoAdminAccess/);
@@ -103,7 +126,10 @@ describe("alibaba: error classification", () => {
     });
 
     it("redacts tokens, signatures and key IDs from any text, plain or percent-encoded", () => {
-        assert.equal(redactCredentials("a?SecurityToken=abc&Signature=x%2B&AccessKeyId=LTAI&b=1"), "a?SecurityToken=[redacted]&Signature=[redacted]&AccessKeyId=[redacted]&b=1");
+        assert.equal(
+            redactCredentials("a?SecurityToken=abc&Signature=x%2B&AccessKeyId=LTAI&b=1"),
+            "a?SecurityToken=[redacted]&Signature=[redacted]&AccessKeyId=[redacted]&b=1",
+        );
         assert.equal(
             redactCredentials("POST&%2F&AccessKeyId%3DLTAI5t%26Action%3DDescribeKey%26SecurityToken%3Dtok%252Bx%26Timestamp%3D1"),
             "POST&%2F&AccessKeyId%3D[redacted]%26Action%3DDescribeKey%26SecurityToken%3D[redacted]%26Timestamp%3D1",
@@ -186,7 +212,10 @@ describe("alibaba: wrappers through the real SDKs against the stand-in", () => {
         const service = standIn.addKey({ creatorType: "Service" });
         assert.equal(await isUserKey(ctx, last.keyId), true);
         const pages = standIn.callsOf("ListKeys");
-        assert.deepEqual(pages.map((c) => c.query.PageNumber), ["1", "2"]);
+        assert.deepEqual(
+            pages.map((c) => c.query.PageNumber),
+            ["1", "2"],
+        );
         assert.deepEqual(JSON.parse(pages[0].query.Filters), [{ Key: "CreatorType", Values: ["User"] }]);
         assert.equal(await isUserKey(ctx, service.keyId), false);
     });
@@ -200,7 +229,10 @@ describe("alibaba: wrappers through the real SDKs against the stand-in", () => {
         assert.equal(after.primaryKeyVersion, rotated.keyVersionId);
         assert.equal(after.lastRotationDate, "2026-06-01T00:00:00Z");
         const versions = await listKeyVersions(ctx, key.keyId);
-        assert.deepEqual(versions.map((v) => v.keyVersionId), [before.primaryKeyVersion, rotated.keyVersionId]);
+        assert.deepEqual(
+            versions.map((v) => v.keyVersionId),
+            [before.primaryKeyVersion, rotated.keyVersionId],
+        );
     });
 
     it("describeClusterUserKubeconfig asks for a temporary kubeconfig and returns it", async () => {
@@ -211,10 +243,13 @@ describe("alibaba: wrappers through the real SDKs against the stand-in", () => {
         const withExpiry = await describeClusterUserKubeconfigWithExpiry(ctx, cluster.clusterId, 15);
         assert.ok(Date.parse(withExpiry.expiration ?? "") > Date.now());
         const calls = standIn.callsOf("DescribeClusterUserKubeconfig");
-        assert.deepEqual(calls.map((c) => [c.method, c.path, c.query.TemporaryDurationMinutes]), [
-            ["GET", `/k8s/${cluster.clusterId}/user_config`, "30"],
-            ["GET", `/k8s/${cluster.clusterId}/user_config`, "15"],
-        ]);
+        assert.deepEqual(
+            calls.map((c) => [c.method, c.path, c.query.TemporaryDurationMinutes]),
+            [
+                ["GET", `/k8s/${cluster.clusterId}/user_config`, "30"],
+                ["GET", `/k8s/${cluster.clusterId}/user_config`, "15"],
+            ],
+        );
         await assert.rejects(describeClusterUserKubeconfig(ctx, cluster.clusterId, 5), /from 15 to 4320, got 5/);
     });
 

@@ -69,7 +69,10 @@ describe("benchmark (smoke)", function () {
         assert.strictEqual(faulted.leftOnOldKey, 0);
         assert.strictEqual(faulted.contentsChanged, 0);
         const checks = checkTargets([faulted]);
-        assert.deepStrictEqual(checks.map((c) => c.ok), [true]);
+        assert.deepStrictEqual(
+            checks.map((c) => c.ok),
+            [true],
+        );
 
         // 60 Secrets fit in one page, so no continue token expires for kubectl here; it meets 5xx and churn.
         const kubectl = await runOnce({ tool: "kubectl", secrets: 60, writeLatencyMs: 0, faults: true }, context);
@@ -84,15 +87,31 @@ describe("benchmark (smoke)", function () {
         const kubectl = result({ tool: "kubectl", secrets: 1000, writeLatencyMs: 30 }, { wallSeconds: 33 });
         const fast = result({ tool: "reencrypt-secrets", secrets: 1000, writeLatencyMs: 30, concurrency: 16, qps: 0 }, { wallSeconds: 2.2 });
         const slow = { ...fast, wallSeconds: 3.3 };
-        assert.deepStrictEqual(checkTargets([kubectl, fast]).map((c) => [c.value, c.ok]), [["15.0x", true]]);
-        assert.deepStrictEqual(checkTargets([kubectl, slow]).map((c) => [c.value, c.ok]), [["10.0x", false]]);
+        assert.deepStrictEqual(
+            checkTargets([kubectl, fast]).map((c) => [c.value, c.ok]),
+            [["15.0x", true]],
+        );
+        assert.deepStrictEqual(
+            checkTargets([kubectl, slow]).map((c) => [c.value, c.ok]),
+            [["10.0x", false]],
+        );
 
         const capped = result({ tool: "reencrypt-secrets", secrets: 400, writeLatencyMs: 0, concurrency: 16, qps: 40 }, { serverWriteRate: 30 });
         assert.strictEqual(checkTargets([capped])[0].ok, false, "30/s against a cap of 40 is too slow");
-        const memorySmall = result({ tool: "reencrypt-secrets", secrets: 2000, writeLatencyMs: 0, label: "memory 2,000" }, { peakRssMiB: { "reencrypt-secrets": 70 } });
-        const memoryLarge = result({ tool: "reencrypt-secrets", secrets: 20000, writeLatencyMs: 0, label: "memory 20,000" }, { peakRssMiB: { "reencrypt-secrets": 100 } });
+        const memorySmall = result(
+            { tool: "reencrypt-secrets", secrets: 2000, writeLatencyMs: 0, label: "memory 2,000" },
+            { peakRssMiB: { "reencrypt-secrets": 70 } },
+        );
+        const memoryLarge = result(
+            { tool: "reencrypt-secrets", secrets: 20000, writeLatencyMs: 0, label: "memory 20,000" },
+            { peakRssMiB: { "reencrypt-secrets": 100 } },
+        );
         const memoryChecks = checkTargets([memorySmall, memoryLarge]);
-        assert.deepStrictEqual(memoryChecks.map((c) => c.ok), [true, false], "100 MiB is under 150 MB but 30 MiB growth is over 25 MB");
+        assert.deepStrictEqual(
+            memoryChecks.map((c) => c.ok),
+            [true, false],
+            "100 MiB is under 150 MB but 30 MiB growth is over 25 MB",
+        );
 
         const summary = summarize([kubectl, fast], checkTargets([kubectl, fast]));
         assert.match(summary, /^SUMMARY: speed-up vs kubectl 15.0x .*all targets met$/);

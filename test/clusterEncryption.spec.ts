@@ -7,14 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { UNKNOWN_INPUT } from "../components/providers/kit";
-import {
-    AlibabaStandIn,
-    standInHostEnv,
-    standInStackConfig,
-    StandInCluster,
-    StandInKey,
-    startAlibabaStandIn,
-} from "./support/alibabaStandIn";
+import { AlibabaStandIn, standInHostEnv, standInStackConfig, StandInCluster, StandInKey, startAlibabaStandIn } from "./support/alibabaStandIn";
 import { Props, ProviderHost, startProviderHost } from "./support/providerHost";
 import { CLUSTER_ENCRYPTION_TYPE, RegisteredDynamicResource, registeredDynamicResources } from "./support/registered";
 
@@ -98,7 +91,10 @@ describe("ClusterEncryption through Pulumi's provider host", function () {
 
         it("rejects malformed inputs and timing below its floor without calling any API, naming the limits", async () => {
             const result = await host.check(urn(), {}, news({ clusterId: "", pollIntervalSeconds: 0, timeoutMinutes: 0.01 }));
-            assert.deepEqual(result.failures.map((f) => f.property), ["clusterId", "pollIntervalSeconds", "timeoutMinutes"]);
+            assert.deepEqual(
+                result.failures.map((f) => f.property),
+                ["clusterId", "pollIntervalSeconds", "timeoutMinutes"],
+            );
             assert.match(result.failures[0].reason, /clusterId is required/);
             assert.match(result.failures[1].reason, /must be a whole number from 1 to 300 \(default 10\)/);
             assert.match(result.failures[2].reason, /must be a number from 0\.1 to 240 \(default 30\)/);
@@ -203,7 +199,10 @@ describe("ClusterEncryption through Pulumi's provider host", function () {
         it("updates in place for a new key and replaces for a new cluster", async () => {
             encryptWith(cluster, key);
             const newKey = standIn.addKey();
-            assert.deepEqual(await host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), news({ kmsKeyId: newKey.keyId })), { changes: "some", replaces: [] });
+            assert.deepEqual(await host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), news({ kmsKeyId: newKey.keyId })), {
+                changes: "some",
+                replaces: [],
+            });
             const other = standIn.addCluster();
             const clusterChange = await host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), news({ clusterId: other.clusterId }));
             assert.deepEqual(clusterChange, { changes: "some", replaces: ["clusterId"] });
@@ -226,7 +225,10 @@ describe("ClusterEncryption through Pulumi's provider host", function () {
 
         it("tells the user to refresh when the cluster is gone", async () => {
             standIn.scenario.removeCluster(cluster.clusterId);
-            await assert.rejects(host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), news()), /no longer exists \(ErrorClusterNotFound.*Run `pulumi refresh`/);
+            await assert.rejects(
+                host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), news()),
+                /no longer exists \(ErrorClusterNotFound.*Run `pulumi refresh`/,
+            );
         });
 
         it("asks for one update when the stored provider predates the shim, so fixed code reaches the resource", async () => {
@@ -271,7 +273,10 @@ describe("ClusterEncryption through Pulumi's provider host", function () {
         it("retries the 409 'changed within 5 minutes' answer after the configured back-off", async () => {
             standIn.scenario.conflictOnce();
             await host.create(urn(), news());
-            assert.deepEqual(standIn.callsOf("UpdateKMSEncryption").map((c) => c.status), [409, 200]);
+            assert.deepEqual(
+                standIn.callsOf("UpdateKMSEncryption").map((c) => c.status),
+                [409, 200],
+            );
             assert.match(host.stderr(), /answered Conflict \(HTTP 409\); retrying in 1s \(attempt 1\)/);
             assert.equal(cluster.encryptionKeyId, key.keyId);
         });
@@ -297,7 +302,10 @@ describe("ClusterEncryption through Pulumi's provider host", function () {
 
         it("names the cluster when it disappeared before create", async () => {
             standIn.scenario.removeCluster(cluster.clusterId);
-            await assert.rejects(host.create(urn(), news()), /CS DescribeClusterDetail for cluster "[^"]+" failed: ErrorClusterNotFound, HTTP 404.*check the clusterId/);
+            await assert.rejects(
+                host.create(urn(), news()),
+                /CS DescribeClusterDetail for cluster "[^"]+" failed: ErrorClusterNotFound, HTTP 404.*check the clusterId/,
+            );
         });
 
         it("times out with the last seen state when the cluster never finishes", async () => {
@@ -372,7 +380,10 @@ describe("ClusterEncryption through Pulumi's provider host", function () {
             encryptWith(cluster, key);
             standIn.scenario.conflictOnce();
             await host.delete(cluster.clusterId, urn(), outputsFor(cluster, key));
-            assert.deepEqual(standIn.callsOf("UpdateKMSEncryption").map((c) => c.status), [409, 200]);
+            assert.deepEqual(
+                standIn.callsOf("UpdateKMSEncryption").map((c) => c.status),
+                [409, 200],
+            );
             assert.equal(cluster.encryptionDisabled, true);
         });
 

@@ -90,12 +90,13 @@ describe("stack config", () => {
 
     describe("rejects, naming the key and the fix", () => {
         it("a missing clusterId", () => assertOneProblem(createPath({ [ns("clusterId")]: undefined }), ns("clusterId"), /required/));
-        it("a malformed clusterId", () => assertOneProblem(createPath({ [ns("clusterId")]: "my-cluster" }), ns("clusterId"), /not valid; expected an ACK\/ASK cluster ID/));
+        it("a malformed clusterId", () =>
+            assertOneProblem(createPath({ [ns("clusterId")]: "my-cluster" }), ns("clusterId"), /not valid; expected an ACK\/ASK cluster ID/));
         it("a missing region", () => assertOneProblem(createPath({ "alicloud:region": undefined }), "alicloud:region", /pulumi config set alicloud:region/));
-        it("a region that is not one", () => assertOneProblem(createPath({ "alicloud:region": "Hangzhou" }), "alicloud:region", /not an Alibaba Cloud region ID/));
+        it("a region that is not one", () =>
+            assertOneProblem(createPath({ "alicloud:region": "Hangzhou" }), "alicloud:region", /not an Alibaba Cloud region ID/));
         it("no key source at all", () => assertOneProblem(createPath({ [ns("kmsInstance")]: undefined }), ns("kmsInstance"), /kmsInstanceId .* kmsKeyId/));
-        it("an instance both adopted and created", () =>
-            assertOneProblem(createPath({ [ns("kmsInstanceId")]: "kst-abc" }), ns("kmsInstance"), /not both/));
+        it("an instance both adopted and created", () => assertOneProblem(createPath({ [ns("kmsInstanceId")]: "kst-abc" }), ns("kmsInstance"), /not both/));
         it("an adopted key with an instance", () =>
             assertOneProblem(createPath({ [ns("kmsKeyId")]: "key-abc" }), ns("kmsKeyId"), /already lives on its KMS instance/));
         it("a rotation interval over 365 days", () =>
@@ -116,11 +117,14 @@ describe("stack config", () => {
             ));
         it("a Subscription instance without spec", () =>
             assertOneProblem(
-                createPath({ [ns("kmsInstance")]: JSON.stringify({ vpcId: "vpc-a", vswitchIds: ["vsw-a"], zoneIds: ["cn-hangzhou-k"], paymentType: "Subscription" }) }),
+                createPath({
+                    [ns("kmsInstance")]: JSON.stringify({ vpcId: "vpc-a", vswitchIds: ["vsw-a"], zoneIds: ["cn-hangzhou-k"], paymentType: "Subscription" }),
+                }),
                 ns("kmsInstance.spec"),
                 /required for a Subscription instance/,
             ));
-        it("an unknown securityRole mode", () => assertOneProblem(createPath({ [ns("securityRole")]: "maybe" }), ns("securityRole"), /one of auto, create, adopt/));
+        it("an unknown securityRole mode", () =>
+            assertOneProblem(createPath({ [ns("securityRole")]: "maybe" }), ns("securityRole"), /one of auto, create, adopt/));
         it("an operator with both a user and a role", () =>
             assertOneProblem(createPath({ [ns("operator")]: JSON.stringify({ ramUserName: "a", ramRoleName: "b" }) }), ns("operator"), /exactly one/));
         it("a rotation concurrency out of range", () =>
@@ -130,12 +134,24 @@ describe("stack config", () => {
         it("a typo in a top-level key, with a suggestion", () =>
             assertOneProblem(createPath({ [ns("clusterID")]: "c1" }), ns("clusterID"), /did you mean .*:clusterId\?/));
         it("a typo in a nested setting, with a suggestion", () =>
-            assertOneProblem(createPath({ [ns("rotation")]: JSON.stringify({ concurency: 4 }) }), ns("rotation.concurency"), /did you mean rotation.concurrency\?/));
+            assertOneProblem(
+                createPath({ [ns("rotation")]: JSON.stringify({ concurency: 4 }) }),
+                ns("rotation.concurency"),
+                /did you mean rotation.concurrency\?/,
+            ));
         it("a settings block that is not a map", () => assertOneProblem(createPath({ [ns("rotation")]: "fast" }), ns("rotation"), /must be a map/));
         it("an encryption poll interval below its floor, with the model's limits and default", () =>
-            assertOneProblem(createPath({ [ns("encryption")]: JSON.stringify({ pollIntervalSeconds: 0 }) }), ns("encryption.pollIntervalSeconds"), /0 must be a whole number from 1 to 300 \(default 10\): Seconds between/));
+            assertOneProblem(
+                createPath({ [ns("encryption")]: JSON.stringify({ pollIntervalSeconds: 0 }) }),
+                ns("encryption.pollIntervalSeconds"),
+                /0 must be a whole number from 1 to 300 \(default 10\): Seconds between/,
+            ));
         it("a 409 back-off that is not a whole number", () =>
-            assertOneProblem(createPath({ [ns("encryption")]: JSON.stringify({ conflictBackoffSeconds: 1.5 }) }), ns("encryption.conflictBackoffSeconds"), /from 1 to 300 \(default 15\)/));
+            assertOneProblem(
+                createPath({ [ns("encryption")]: JSON.stringify({ conflictBackoffSeconds: 1.5 }) }),
+                ns("encryption.conflictBackoffSeconds"),
+                /from 1 to 300 \(default 15\)/,
+            ));
     });
 
     it("takes fractional timeouts and the 409 back-off from the encryption settings", () => {

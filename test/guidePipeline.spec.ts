@@ -19,7 +19,6 @@ const SECRETS = 1200;
 const OLD_KEY = 1;
 const NEW_KEY = 2;
 
-
 describe("the guide's kubectl pipeline vs reencrypt-secrets", function () {
     this.timeout(180_000);
     let server: KubeTestServer;
@@ -113,7 +112,8 @@ describe("the guide's kubectl pipeline vs reencrypt-secrets", function () {
             }, 10);
             void first.done.then((result) => {
                 clearInterval(poll);
-                if (result.signal !== "SIGKILL") reject(new Error(`the first run ended before it could be killed (exit ${result.code}): ${result.stderr.slice(-2000)}`));
+                if (result.signal !== "SIGKILL")
+                    reject(new Error(`the first run ended before it could be killed (exit ${result.code}): ${result.stderr.slice(-2000)}`));
             });
         });
         const killed = await first.done;

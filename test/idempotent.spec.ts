@@ -28,7 +28,15 @@ function run(invokes: Record<string, InvokeAnswer> = {}): Promise<Plan> {
 }
 
 function shape(r: PlannedResource) {
-    return { urn: r.urn, parent: r.parent, protect: r.protect, retainOnDelete: r.retainOnDelete, importId: r.importId, read: r.read, dependencies: [...r.dependencies].sort() };
+    return {
+        urn: r.urn,
+        parent: r.parent,
+        protect: r.protect,
+        retainOnDelete: r.retainOnDelete,
+        importId: r.importId,
+        read: r.read,
+        dependencies: [...r.dependencies].sort(),
+    };
 }
 
 function comparableInputs(r: PlannedResource): Record<string, unknown> {
@@ -70,7 +78,10 @@ describe("an unchanged stack's second run (idempotent stacks)", function () {
         assert.match(tags[ROLE_MANAGED_BY_TAG], new RegExp(`^[^/]+/${PROJECT}/dev$`), "organization/project/stack");
         const othersRole = { name: SECURITY_ROLE_NAME, tags: { [ROLE_MANAGED_BY_TAG]: tags[ROLE_MANAGED_BY_TAG].replace(/dev$/, "another-cluster") } };
         const other = await run({ "alicloud:ram/getRoles:getRoles": { names: [SECURITY_ROLE_NAME], ids: [SECURITY_ROLE_NAME], roles: [othersRole] } });
-        assert.deepEqual(other.resources.filter((r) => r.type.startsWith("alicloud:ram/role")).map((r) => r.name), []);
+        assert.deepEqual(
+            other.resources.filter((r) => r.type.startsWith("alicloud:ram/role")).map((r) => r.name),
+            [],
+        );
     });
 
     it("each dynamic resource's diff, fed run 1's outputs from the provider host, reports no change", async () => {

@@ -33,9 +33,17 @@ describe("stack identity: the alicloud provider's order of precedence (plain fun
     const keyOf = (identity: StackIdentity | undefined) => (identity?.base.kind === "accessKey" ? identity.base : undefined);
 
     it("explicit config beats every environment variable; ALICLOUD_* beats ALIBABA_CLOUD_*", () => {
-        const env = { ALICLOUD_ACCESS_KEY: "ak-alicloud-env", ALICLOUD_SECRET_KEY: "s1", ALIBABA_CLOUD_ACCESS_KEY_ID: "ak-alibaba-env", ALIBABA_CLOUD_ACCESS_KEY_SECRET: "s2" };
+        const env = {
+            ALICLOUD_ACCESS_KEY: "ak-alicloud-env",
+            ALICLOUD_SECRET_KEY: "s1",
+            ALIBABA_CLOUD_ACCESS_KEY_ID: "ak-alibaba-env",
+            ALIBABA_CLOUD_ACCESS_KEY_SECRET: "s2",
+        };
         const fromConfig = resolveStackIdentity(reader({ "alicloud:accessKey": "ak-config", "alicloud:secretKey": "s0" }), env);
-        assert.deepEqual([keyOf(fromConfig)?.accessKeyId, keyOf(fromConfig)?.accessKeySecret, fromConfig?.source], ["ak-config", "s0", "stack config alicloud:accessKey"]);
+        assert.deepEqual(
+            [keyOf(fromConfig)?.accessKeyId, keyOf(fromConfig)?.accessKeySecret, fromConfig?.source],
+            ["ak-config", "s0", "stack config alicloud:accessKey"],
+        );
         const fromEnv = resolveStackIdentity(reader({}), env);
         assert.deepEqual([keyOf(fromEnv)?.accessKeyId, keyOf(fromEnv)?.accessKeySecret], ["ak-alicloud-env", "s1"]);
         const alibabaOnly = resolveStackIdentity(reader({}), { ALIBABA_CLOUD_ACCESS_KEY_ID: "ak-alibaba-env", ALIBABA_CLOUD_ACCESS_KEY_SECRET: "s2" });
@@ -51,13 +59,17 @@ describe("stack identity: the alicloud provider's order of precedence (plain fun
             { name: "sso", mode: "CloudSSO" },
             { name: "modeless", access_key_id: "ak-ignored", access_key_secret: "x" },
         ]);
-        const config = (profile: string, extra: Record<string, string> = {}) => reader({ "alicloud:profile": profile, "alicloud:sharedCredentialsFile": file, ...extra });
+        const config = (profile: string, extra: Record<string, string> = {}) =>
+            reader({ "alicloud:profile": profile, "alicloud:sharedCredentialsFile": file, ...extra });
         assert.equal(resolveStackIdentity(reader({ "alicloud:sharedCredentialsFile": file }), {}), undefined, "an unnamed profile is not read");
         const ak = resolveStackIdentity(config("ak"), {});
         assert.deepEqual([keyOf(ak)?.accessKeyId, ak?.region, ak?.source], ["ak-profile", "cn-beijing", 'profile "ak"']);
         assert.equal(keyOf(resolveStackIdentity(config("sts"), {}))?.securityToken, "tok");
         const role = resolveStackIdentity(config("role", { "alicloud:region": REGION }), {});
-        assert.deepEqual([keyOf(role)?.accessKeyId, role?.assumeRole?.roleArn, role?.assumeRole?.stsEndpoint], ["ak-base", "acs:ram::1:role/ops", "sts.cn-hangzhou.aliyuncs.com"]);
+        assert.deepEqual(
+            [keyOf(role)?.accessKeyId, role?.assumeRole?.roleArn, role?.assumeRole?.stsEndpoint],
+            ["ak-base", "acs:ram::1:role/ops", "sts.cn-hangzhou.aliyuncs.com"],
+        );
         const overridden = resolveStackIdentity(config("role", { "alicloud:assumeRole": JSON.stringify({ roleArn: "acs:ram::1:role/other" }) }), {});
         assert.equal(overridden?.assumeRole?.roleArn, "acs:ram::1:role/other", "alicloud:assumeRole overrides the profile's role");
         assert.equal(keyOf(resolveStackIdentity(config("ak", { "alicloud:accessKey": "ak-config", "alicloud:secretKey": "s" }), {}))?.accessKeyId, "ak-config");
@@ -65,17 +77,39 @@ describe("stack identity: the alicloud provider's order of precedence (plain fun
         assert.deepEqual(resolveStackIdentity(config("sso"), {})?.base, { kind: "cliProfile", profileName: "sso" });
         assert.equal(resolveStackIdentity(config("modeless"), {}), undefined);
         assert.equal(resolveStackIdentity(config("nobody"), {}), undefined);
-        assert.equal(resolveStackIdentity(reader({ "alicloud:profile": "p", "alicloud:sharedCredentialsFile": path.join(dir, "missing.json") }), {}), undefined);
+        assert.equal(
+            resolveStackIdentity(reader({ "alicloud:profile": "p", "alicloud:sharedCredentialsFile": path.join(dir, "missing.json") }), {}),
+            undefined,
+        );
         // A leftover profile name does not matter once keys come from elsewhere.
-        assert.equal(keyOf(resolveStackIdentity(reader({ "alicloud:accessKey": "a", "alicloud:secretKey": "b" }), { ALICLOUD_PROFILE: "gone" }))?.accessKeyId, "a");
+        assert.equal(
+            keyOf(resolveStackIdentity(reader({ "alicloud:accessKey": "a", "alicloud:secretKey": "b" }), { ALICLOUD_PROFILE: "gone" }))?.accessKeyId,
+            "a",
+        );
     });
 
     it("without keys: a credentials URI, then an ECS RAM role, then OIDC", () => {
-        assert.deepEqual(resolveStackIdentity(reader({ "alicloud:credentialsUri": "http://127.0.0.1:9/creds", "alicloud:ecsRoleName": "r" }), {})?.base, { kind: "credentialsUri", uri: "http://127.0.0.1:9/creds" });
+        assert.deepEqual(resolveStackIdentity(reader({ "alicloud:credentialsUri": "http://127.0.0.1:9/creds", "alicloud:ecsRoleName": "r" }), {})?.base, {
+            kind: "credentialsUri",
+            uri: "http://127.0.0.1:9/creds",
+        });
         assert.deepEqual(resolveStackIdentity(reader({}), { ALICLOUD_ECS_ROLE_NAME: "node-role" })?.base, { kind: "ecsRole", roleName: "node-role" });
-        const oidc = resolveStackIdentity(reader({ "alicloud:region": REGION, "alicloud:assumeRoleWithOidc": JSON.stringify({ roleArn: "acs:ram::1:role/o", oidcProviderArn: "acs:ram::1:oidc-provider/p", oidcTokenFile: "/var/run/token" }) }), {});
+        const oidc = resolveStackIdentity(
+            reader({
+                "alicloud:region": REGION,
+                "alicloud:assumeRoleWithOidc": JSON.stringify({
+                    roleArn: "acs:ram::1:role/o",
+                    oidcProviderArn: "acs:ram::1:oidc-provider/p",
+                    oidcTokenFile: "/var/run/token",
+                }),
+            }),
+            {},
+        );
         assert.equal(oidc?.base.kind, "oidc");
-        assert.throws(() => resolveStackIdentity(reader({ "alicloud:assumeRoleWithOidc": JSON.stringify({ roleArn: "r" }) }), {}), /needs roleArn, oidcProviderArn and oidcTokenFile/);
+        assert.throws(
+            () => resolveStackIdentity(reader({ "alicloud:assumeRoleWithOidc": JSON.stringify({ roleArn: "r" }) }), {}),
+            /needs roleArn, oidcProviderArn and oidcTokenFile/,
+        );
     });
 
     it("layers assumeRole on the base credential, with the configured STS endpoint, and refuses it without a base", () => {
@@ -96,10 +130,19 @@ describe("stack identity: the alicloud provider's order of precedence (plain fun
             stsEndpoint: "sts-vpc.example.internal",
         });
         assert.deepEqual(identity?.endpoints, { cs: "cs-vpc.example.internal", kms: "http://127.0.0.1:9" });
-        const onEcsRole = resolveStackIdentity(reader({ "alicloud:ecsRoleName": "node", "alicloud:assumeRole": JSON.stringify({ roleArn: "acs:ram::1:role/r" }) }), {});
+        const onEcsRole = resolveStackIdentity(
+            reader({ "alicloud:ecsRoleName": "node", "alicloud:assumeRole": JSON.stringify({ roleArn: "acs:ram::1:role/r" }) }),
+            {},
+        );
         assert.deepEqual([onEcsRole?.base.kind, onEcsRole?.assumeRole?.roleArn], ["ecsRole", "acs:ram::1:role/r"]);
-        assert.throws(() => resolveStackIdentity(reader({ "alicloud:assumeRole": JSON.stringify({ roleArn: "acs:ram::1:role/r" }) }), {}), /needs a base credential/);
-        assert.throws(() => resolveStackIdentity(reader({ ...config, "alicloud:assumeRole": JSON.stringify({ roleArn: "r", sessionExpiration: 60 }) }), {}), /sessionExpiration must be a whole number of seconds from 900 to 43200/);
+        assert.throws(
+            () => resolveStackIdentity(reader({ "alicloud:assumeRole": JSON.stringify({ roleArn: "acs:ram::1:role/r" }) }), {}),
+            /needs a base credential/,
+        );
+        assert.throws(
+            () => resolveStackIdentity(reader({ ...config, "alicloud:assumeRole": JSON.stringify({ roleArn: "r", sessionExpiration: 60 }) }), {}),
+            /sessionExpiration must be a whole number of seconds from 900 to 43200/,
+        );
         assert.throws(() => resolveStackIdentity(reader({ "alicloud:accessKey": "ak" }), {}), /no secret for it: set alicloud:secretKey/);
     });
 
@@ -155,25 +198,41 @@ describe("stack identity through Pulumi's provider host", function () {
         const rotationInputs = { ...rotation.inputs, clusterId: inputs.clusterId, kmsKeyId: inputs.kmsKeyId, regionId: REGION };
         await host.diff("id", rotation.urn, { ...rotationInputs, keyVersion: "old", verified: true }, rotationInputs);
         const made = standIn.calls.slice(from).filter((c) => c.service !== "sts");
-        assert.deepEqual(made.map((c) => c.status), made.map(() => 200), JSON.stringify(made.map((c) => [c.action, c.status])));
+        assert.deepEqual(
+            made.map((c) => c.status),
+            made.map(() => 200),
+            JSON.stringify(made.map((c) => [c.action, c.status])),
+        );
         return [...new Set(made.map((c) => c.accessKeyId ?? "?"))];
     }
 
     it("explicit keys in the stack config (the secret key marked secret) sign every call of both providers", async () => {
-        const host = await hostWith({ "alicloud:region": REGION, "alicloud:accessKey": "LTAIconfigKey000001", "alicloud:secretKey": "config-secret-0001" }, ["alicloud:secretKey"]);
+        const host = await hostWith({ "alicloud:region": REGION, "alicloud:accessKey": "LTAIconfigKey000001", "alicloud:secretKey": "config-secret-0001" }, [
+            "alicloud:secretKey",
+        ]);
         assert.deepEqual(await signersOf(host), ["LTAIconfigKey000001"]);
         assert.doesNotMatch(host.stderr(), /config-secret-0001/);
     });
 
     it("a named profile from alicloud:sharedCredentialsFile (keys in the environment would win over it, as in the alicloud provider)", async () => {
         const file = path.join(dir, "aliyun-config.json");
-        fs.writeFileSync(file, JSON.stringify({ current: "default", profiles: [{ name: "platform", mode: "AK", access_key_id: "LTAIprofileKey00001", access_key_secret: "profile-secret-001", region_id: REGION }] }));
+        fs.writeFileSync(
+            file,
+            JSON.stringify({
+                current: "default",
+                profiles: [{ name: "platform", mode: "AK", access_key_id: "LTAIprofileKey00001", access_key_secret: "profile-secret-001", region_id: REGION }],
+            }),
+        );
         const host = await hostWith({ "alicloud:region": REGION, "alicloud:profile": "platform", "alicloud:sharedCredentialsFile": file }, [], {});
         assert.deepEqual(await signersOf(host), ["LTAIprofileKey00001"]);
     });
 
     it("the alicloud provider's own environment variables (ALICLOUD_ACCESS_KEY) before ALIBABA_CLOUD_*", async () => {
-        const host = await hostWith({ "alicloud:region": REGION }, [], { ...defaultChain(), ALICLOUD_ACCESS_KEY: "LTAIalicloudEnv0001", ALICLOUD_SECRET_KEY: "env-secret-00001" });
+        const host = await hostWith({ "alicloud:region": REGION }, [], {
+            ...defaultChain(),
+            ALICLOUD_ACCESS_KEY: "LTAIalicloudEnv0001",
+            ALICLOUD_SECRET_KEY: "env-secret-00001",
+        });
         assert.deepEqual(await signersOf(host), ["LTAIalicloudEnv0001"]);
     });
 
@@ -195,9 +254,15 @@ describe("stack identity through Pulumi's provider host", function () {
         assert.match(signers[0], /^STS\./);
         const sts = standIn.calls.slice(from).filter((c) => c.service === "sts");
         assert.equal(sts.length, 1, "one AssumeRole, its token reused");
-        assert.deepEqual([sts[0].accessKeyId, sts[0].query.RoleArn, sts[0].query.RoleSessionName], ["LTAIconfigKey000001", "acs:ram::1234567890:role/ask-deployer", "ask-kms"]);
+        assert.deepEqual(
+            [sts[0].accessKeyId, sts[0].query.RoleArn, sts[0].query.RoleSessionName],
+            ["LTAIconfigKey000001", "acs:ram::1234567890:role/ask-deployer", "ask-kms"],
+        );
         const signed = standIn.calls.slice(from).filter((c) => c.service !== "sts");
-        assert.ok(signed.every((c) => typeof c.securityToken === "string" && c.securityToken.startsWith("CAIS")), "calls carry the role's security token");
+        assert.ok(
+            signed.every((c) => typeof c.securityToken === "string" && c.securityToken.startsWith("CAIS")),
+            "calls carry the role's security token",
+        );
     });
 
     it("alicloud:endpoints' cs and kms entries, with no environment override", async () => {
@@ -232,7 +297,10 @@ describe("stack identity through Pulumi's provider host", function () {
         const from = standIn.calls.length;
         const signers = await signersOf(host);
         const sts = standIn.calls.slice(from).filter((c) => c.service === "sts");
-        assert.deepEqual(sts.map((c) => c.action), ["CredentialsURI", "AssumeRole"]);
+        assert.deepEqual(
+            sts.map((c) => c.action),
+            ["CredentialsURI", "AssumeRole"],
+        );
         assert.equal(sts[1].accessKeyId, sts[0].accessKeyId, "AssumeRole is signed by the key the URI handed out");
         assert.equal(signers.length, 1);
         assert.notEqual(signers[0], sts[0].accessKeyId, "calls run as the role, not as the base");
@@ -241,7 +309,10 @@ describe("stack identity through Pulumi's provider host", function () {
     it("a stack config with no credential anywhere: every call says so, naming the settings (no other identity)", async () => {
         const host = await hostWith({ "alicloud:region": REGION }, [], {});
         for (let attempt = 0; attempt < 2; attempt++) {
-            await assert.rejects(host.check(encryption.urn, {}, encryptionInputs()), /The stack has no Alibaba Cloud credential, so its alicloud provider could not run either\. Set alicloud:accessKey/);
+            await assert.rejects(
+                host.check(encryption.urn, {}, encryptionInputs()),
+                /The stack has no Alibaba Cloud credential, so its alicloud provider could not run either\. Set alicloud:accessKey/,
+            );
         }
     });
 
@@ -263,7 +334,11 @@ describe("stack identity through Pulumi's provider host", function () {
     });
 
     it("no credential reaches `__provider`, any registered input, or the outputs", async () => {
-        const credentials = { "alicloud:accessKey": "LTAIconfigKey000001", "alicloud:secretKey": "config-secret-0001", "alicloud:securityToken": "CAIStoken-in-config" };
+        const credentials = {
+            "alicloud:accessKey": "LTAIconfigKey000001",
+            "alicloud:secretKey": "config-secret-0001",
+            "alicloud:securityToken": "CAIStoken-in-config",
+        };
         // The program run with the credentials in its stack config, as `pulumi up` would run it.
         const stack = readStackConfig(PROJECT_DIR, "dev", PROJECT);
         const config = { config: { ...stack.config, ...credentials }, secretKeys: [...stack.secretKeys, "alicloud:secretKey", "alicloud:securityToken"] };
@@ -273,6 +348,9 @@ describe("stack identity through Pulumi's provider host", function () {
         const created = await host.create(encryption.urn, encryptionInputs());
         const everything = JSON.stringify([planned.resources.map((r) => r.wireProps), created.outs, host.stderr()]);
         for (const secret of Object.values(credentials)) assert.ok(!everything.includes(secret), secret);
-        assert.ok(planned.resources.some((r) => String(r.wireProps.__provider ?? "").length > 0), "the plan registered the providers");
+        assert.ok(
+            planned.resources.some((r) => String(r.wireProps.__provider ?? "").length > 0),
+            "the plan registered the providers",
+        );
     });
 });

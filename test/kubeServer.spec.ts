@@ -116,9 +116,14 @@ describe("Kubernetes API test server", function () {
             const create = await kubeRequest(server, "POST", "/api/v1/namespaces/apps/secrets", { token: limitedToken, body: { metadata: { name: "new" } } });
             assert.strictEqual(create.status, 403);
             assert.strictEqual(create.json.reason, "Forbidden");
-            const tooShort = await kubeRequest(server, "POST", "/api/v1/namespaces/kube-system/serviceaccounts/secret-reencrypter/token", { body: { spec: { expirationSeconds: 60 } } });
+            const tooShort = await kubeRequest(server, "POST", "/api/v1/namespaces/kube-system/serviceaccounts/secret-reencrypter/token", {
+                body: { spec: { expirationSeconds: 60 } },
+            });
             assert.strictEqual(tooShort.status, 422);
-            const mintAnother = await kubeRequest(server, "POST", "/api/v1/namespaces/kube-system/serviceaccounts/secret-reencrypter/token", { token: limitedToken, body: { spec: {} } });
+            const mintAnother = await kubeRequest(server, "POST", "/api/v1/namespaces/kube-system/serviceaccounts/secret-reencrypter/token", {
+                token: limitedToken,
+                body: { spec: {} },
+            });
             assert.strictEqual(mintAnother.status, 403, "the limited identity must not mint tokens");
         });
 
@@ -190,7 +195,10 @@ describe("Kubernetes API test server", function () {
             server.seed(1, { namespaces: ["apps"] });
             const jsonPatch = await kubeRequest(server, "PATCH", "/api/v1/namespaces/apps/secrets/secret-0", {
                 contentType: "application/json-patch+json",
-                body: [{ op: "add", path: "/metadata/annotations", value: { a: "1" } }, { op: "test", path: "/type", value: "Opaque" }],
+                body: [
+                    { op: "add", path: "/metadata/annotations", value: { a: "1" } },
+                    { op: "test", path: "/type", value: "Opaque" },
+                ],
             });
             assert.strictEqual(jsonPatch.status, 200, jsonPatch.text);
             assert.deepStrictEqual(jsonPatch.json.metadata.annotations, { a: "1" });
@@ -203,7 +211,9 @@ describe("Kubernetes API test server", function () {
             assert.strictEqual(server.stats().apiUpdates, 0);
             assert.strictEqual(server.stats().noOpWrites, 1);
 
-            const created = await kubeRequest(server, "POST", "/api/v1/namespaces/apps/secrets", { body: { metadata: { name: "made" }, stringData: { password: "x" } } });
+            const created = await kubeRequest(server, "POST", "/api/v1/namespaces/apps/secrets", {
+                body: { metadata: { name: "made" }, stringData: { password: "x" } },
+            });
             assert.strictEqual(created.status, 201, created.text);
             assert.strictEqual(created.json.data.password, Buffer.from("x").toString("base64"));
             assert.strictEqual(created.json.stringData, undefined);
@@ -216,7 +226,10 @@ describe("Kubernetes API test server", function () {
             const gone = await kubeRequest(server, "GET", "/api/v1/namespaces/apps/secrets/made");
             assert.strictEqual(gone.status, 404);
             assert.strictEqual(gone.json.reason, "NotFound");
-            const wrongType = await kubeRequest(server, "PATCH", "/api/v1/namespaces/apps/secrets/secret-0", { contentType: "application/apply-patch+yaml", body: "{}" });
+            const wrongType = await kubeRequest(server, "PATCH", "/api/v1/namespaces/apps/secrets/secret-0", {
+                contentType: "application/apply-patch+yaml",
+                body: "{}",
+            });
             assert.strictEqual(wrongType.status, 415);
         });
 
@@ -233,7 +246,10 @@ describe("Kubernetes API test server", function () {
             // One-shot: the same token works the second time.
             const retried = await kubeRequest(server, "GET", `/api/v1/secrets?limit=3&continue=${page2.json.metadata.continue}`);
             assert.strictEqual(retried.status, 200);
-            assert.deepStrictEqual(retried.json.items.map((item: any) => item.metadata.name), ["secret-6", "secret-7", "secret-8"]);
+            assert.deepStrictEqual(
+                retried.json.items.map((item: any) => item.metadata.name),
+                ["secret-6", "secret-7", "secret-8"],
+            );
 
             server.setFaults({ expireContinueAfterPages: 1, expiredContinueCarriesRemainder: true });
             const first = await kubeRequest(server, "GET", "/api/v1/namespaces/apps/secrets?limit=4");
@@ -243,7 +259,10 @@ describe("Kubernetes API test server", function () {
             assert.ok(remainder, "the 410 Status must carry a remainder token");
             const rest = await kubeRequest(server, "GET", `/api/v1/namespaces/apps/secrets?limit=100&continue=${remainder}`);
             assert.strictEqual(rest.status, 200);
-            assert.deepStrictEqual(rest.json.items.map((item: any) => item.metadata.name), ["secret-4", "secret-5", "secret-6", "secret-7", "secret-8", "secret-9"]);
+            assert.deepStrictEqual(
+                rest.json.items.map((item: any) => item.metadata.name),
+                ["secret-4", "secret-5", "secret-6", "secret-7", "secret-8", "secret-9"],
+            );
         });
 
         it("expires continue tokens by age when a TTL is set", async () => {
@@ -257,13 +276,19 @@ describe("Kubernetes API test server", function () {
 
         it("serves metadata-only lists (PartialObjectMetadataList) that never carry Secret data", async () => {
             server.seed(6, { namespaces: ["a", "b"], dataBytes: 100 });
-            const response = await kubeRequest(server, "GET", "/api/v1/secrets?limit=4", { accept: "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1" });
+            const response = await kubeRequest(server, "GET", "/api/v1/secrets?limit=4", {
+                accept: "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
+            });
             assert.strictEqual(response.status, 200);
             assert.strictEqual(response.headers["content-type"], "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1");
             assert.strictEqual(response.json.kind, "PartialObjectMetadataList");
             assert.strictEqual(response.json.apiVersion, "meta.k8s.io/v1");
             assert.strictEqual(response.json.items.length, 4);
-            assert.ok(response.json.items.every((item: any) => item.kind === "PartialObjectMetadata" && Object.keys(item).sort().join() === "apiVersion,kind,metadata"));
+            assert.ok(
+                response.json.items.every(
+                    (item: any) => item.kind === "PartialObjectMetadata" && Object.keys(item).sort().join() === "apiVersion,kind,metadata",
+                ),
+            );
             assert.ok(!response.text.includes('"data"'), "no Secret data in a metadata-only list");
             const value = (server.store.get("a", "secret-0")?.data as any).value as string;
             assert.ok(!response.text.includes(value));
@@ -288,7 +313,11 @@ describe("Kubernetes API test server", function () {
 
         it("injects 5xx, resets and churn deterministically for a given seed", async () => {
             const run = async () => {
-                const local = await startKubeServer({ randomSeed: 42, faults: { serverErrorProbability: 0.3, throttleProbability: 0.2 }, churn: { everyRequests: 5, edits: 1, deletes: 1, creates: 1 } });
+                const local = await startKubeServer({
+                    randomSeed: 42,
+                    faults: { serverErrorProbability: 0.3, throttleProbability: 0.2 },
+                    churn: { everyRequests: 5, edits: 1, deletes: 1, creates: 1 },
+                });
                 local.seed(50);
                 const statuses: number[] = [];
                 for (let i = 0; i < 40; i++) {
@@ -301,8 +330,14 @@ describe("Kubernetes API test server", function () {
             const first = await run();
             const second = await run();
             assert.deepStrictEqual(first.statuses, second.statuses);
-            assert.deepStrictEqual(first.keys, second.keys.map((key) => key));
-            assert.ok(first.statuses.some((code) => code >= 500), "some 5xx expected at p=0.3 over 40 requests");
+            assert.deepStrictEqual(
+                first.keys,
+                second.keys.map((key) => key),
+            );
+            assert.ok(
+                first.statuses.some((code) => code >= 500),
+                "some 5xx expected at p=0.3 over 40 requests",
+            );
             assert.ok(first.statuses.includes(429));
             assert.ok(first.statuses.includes(200));
             assert.strictEqual(first.stats.churnWrites, 8 * 3, "one churn step (edit + delete + create) per 5 Secret requests");
@@ -316,7 +351,10 @@ describe("Kubernetes API test server", function () {
         it("counts Secrets by key version and changed contents for the inspection API", async () => {
             server.seed(5, { namespaces: ["x"] });
             server.setKeyVersion(9);
-            await kubeRequest(server, "PATCH", "/api/v1/namespaces/x/secrets/secret-3", { contentType: "application/merge-patch+json", body: { data: { value: "AAAA" } } });
+            await kubeRequest(server, "PATCH", "/api/v1/namespaces/x/secrets/secret-3", {
+                contentType: "application/merge-patch+json",
+                body: { data: { value: "AAAA" } },
+            });
             assert.deepStrictEqual(server.stats().bySealedVersion, { 1: 4, 9: 1 });
             assert.deepStrictEqual(server.secretsWithChangedContents(), ["x/secret-3"]);
             assert.strictEqual(server.store.apiWritesOf("x", "secret-3"), 1);

@@ -35,9 +35,10 @@ describe("offline plan (npm run plan)", () => {
         const [role] = byType("alicloud:ram/role:Role");
         assert.equal(role.props.roleName, "AliyunCSManagedSecurityRole");
         assert.match(role.props.assumeRolePolicyDocument, /cs\.aliyuncs\.com/);
-        const policies = [...byType("alicloud:ram/rolePolicyAttachment:RolePolicyAttachment"), ...byType("alicloud:ram/userPolicyAttachment:UserPolicyAttachment")].map(
-            (a: { props: { policyName: string } }) => a.props.policyName,
-        );
+        const policies = [
+            ...byType("alicloud:ram/rolePolicyAttachment:RolePolicyAttachment"),
+            ...byType("alicloud:ram/userPolicyAttachment:UserPolicyAttachment"),
+        ].map((a: { props: { policyName: string } }) => a.props.policyName);
         assert.deepEqual(policies.sort(), ["AliyunCSManagedSecurityRolePolicy", "AliyunKMSCryptoAdminAccess"]);
         const [enc] = byType("pulumi-nodejs:dynamic/ask:ClusterEncryption");
         assert.equal(enc.props.clusterId, "c8f2a1b3c4d5e6f708192a3b4c5d6e7f8");
@@ -47,13 +48,19 @@ describe("offline plan (npm run plan)", () => {
         assert.equal(byType("pulumi:providers:kubernetes")[0].props.kubeconfig, "[secret]");
         // The policy pack's verdicts, through its gRPC Analyzer server: the shipped stack is compliant.
         assert.equal(doc.policy.pack, "ask-kms-key-guard");
-        assert.deepEqual(doc.policy.violations.filter((v: { level: string }) => v.level === "mandatory"), []);
+        assert.deepEqual(
+            doc.policy.violations.filter((v: { level: string }) => v.level === "mandatory"),
+            [],
+        );
     });
 
     it("exits 1 on a mandatory policy violation, still printing the verdicts", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
         const stackFile = path.join(dir, "Pulumi.adopt.yaml");
-        fs.writeFileSync(stackFile, "config:\n  alicloud:region: cn-hangzhou\n  clusterId: c8f2a1b3c4d5e6f708192a3b4c5d6e7f8\n  kmsKeyId: key-hzz62f1cb66fa42qo5jgx\n  securityRole: adopt\n");
+        fs.writeFileSync(
+            stackFile,
+            "config:\n  alicloud:region: cn-hangzhou\n  clusterId: c8f2a1b3c4d5e6f708192a3b4c5d6e7f8\n  kmsKeyId: key-hzz62f1cb66fa42qo5jgx\n  securityRole: adopt\n",
+        );
         const policyConfig = path.join(dir, "policy.json");
         // An imported key's pending window is unknown offline: advisory by default, made mandatory here.
         fs.writeFileSync(policyConfig, JSON.stringify({ "kms-key-in-use-pending-window": "mandatory" }));
@@ -61,7 +68,10 @@ describe("offline plan (npm run plan)", () => {
         assert.equal(code, 1, stderr);
         const doc = JSON.parse(stdout);
         const mandatory = doc.policy.violations.filter((v: { level: string }) => v.level === "mandatory");
-        assert.deepEqual(mandatory.map((v: { policy: string }) => v.policy), ["kms-key-in-use-pending-window"]);
+        assert.deepEqual(
+            mandatory.map((v: { policy: string }) => v.policy),
+            ["kms-key-in-use-pending-window"],
+        );
         assert.match(mandatory[0].urn, /alicloud:kms\/key:Key::/);
         assert.match(stderr, /1 mandatory policy violation/);
     });
@@ -77,7 +87,10 @@ describe("offline plan (npm run plan)", () => {
     it("exits 2 naming each bad config key, and registers nothing", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
         const file = path.join(dir, "Pulumi.broken.yaml");
-        fs.writeFileSync(file, "config:\n  alicloud:region: cn-hangzhou\n  clusterId: nope\n  kmsInstance: {vpcId: vpc-a, vswitchIds: [], zoneIds: [cn-hangzhou-k]}\n");
+        fs.writeFileSync(
+            file,
+            "config:\n  alicloud:region: cn-hangzhou\n  clusterId: nope\n  kmsInstance: {vpcId: vpc-a, vswitchIds: [], zoneIds: [cn-hangzhou-k]}\n",
+        );
         const { code, stdout, stderr } = plan("--stack", "broken", "--config-file", file, "--json");
         assert.equal(code, 2);
         assert.equal(stdout, "", "nothing may be planned on a bad config");
@@ -99,13 +112,20 @@ describe("offline plan (npm run plan)", () => {
         assert.equal(one("alicloud:kms/key:Key").props.dkmsInstanceId, "[unknown]", "the new instance's ID");
         assert.equal(one("pulumi-nodejs:dynamic/ask:ClusterEncryption").props.kmsKeyId, "[unknown]", "the new key's ID");
         assert.equal(one("pulumi-nodejs:dynamic/ask:SecretRotation").props.encryptionEnabledAt, "[unknown]");
-        assert.deepEqual(doc.policy.violations.filter((v: { level: string }) => v.level === "mandatory"), [], "the pack's dependency fallback holds");
+        assert.deepEqual(
+            doc.policy.violations.filter((v: { level: string }) => v.level === "mandatory"),
+            [],
+            "the pack's dependency fallback holds",
+        );
     });
 
     it("shows what adopting a key would change, in the table and (JSON kept as it is) on stderr", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
         const stackFile = path.join(dir, "Pulumi.adopt.yaml");
-        fs.writeFileSync(stackFile, "config:\n  alicloud:region: cn-hangzhou\n  clusterId: c8f2a1b3c4d5e6f708192a3b4c5d6e7f8\n  kmsKeyId: key-hzz62f1cb66fa42qo5jgx\n  securityRole: adopt\n");
+        fs.writeFileSync(
+            stackFile,
+            "config:\n  alicloud:region: cn-hangzhou\n  clusterId: c8f2a1b3c4d5e6f708192a3b4c5d6e7f8\n  kmsKeyId: key-hzz62f1cb66fa42qo5jgx\n  securityRole: adopt\n",
+        );
         const table = plan("--stack", "adopt", "--config-file", stackFile, "--no-policy");
         assert.equal(table.code, 0, table.stderr);
         assert.match(table.stdout, /Warnings:\n(  - adopting key key-hzz62f1cb66fa42qo5jgx: .*\n){5}/);

@@ -14,307 +14,396 @@ import { KubeTestServer, startKubeServer } from "./support/kubeServer";
 const q = JSON.stringify;
 
 interface ConfigParts {
-  server: string;
-  cluster?: Record<string, unknown>;
-  user?: Record<string, unknown>;
-  context?: string;
-  currentContext?: string | null;
+    server: string;
+    cluster?: Record<string, unknown>;
+    user?: Record<string, unknown>;
+    context?: string;
+    currentContext?: string | null;
 }
 
 /** A one-context kubeconfig; values are JSON-quoted, which is valid YAML. */
 function kubeconfigYaml(parts: ConfigParts): string {
-  const name = parts.context ?? "test";
-  const fields = (obj: Record<string, unknown> = {}) => Object.entries(obj).map(([k, v]) => `    ${k}: ${q(v)}`);
-  return [
-    "apiVersion: v1",
-    "kind: Config",
-    "clusters:",
-    `- name: ${q(name)}`,
-    "  cluster:",
-    `    server: ${q(parts.server)}`,
-    ...fields(parts.cluster),
-    "users:",
-    `- name: ${q(name)}`,
-    "  user:",
-    ...fields(parts.user),
-    "contexts:",
-    `- name: ${q(name)}`,
-    "  context:",
-    `    cluster: ${q(name)}`,
-    `    user: ${q(name)}`,
-    ...(parts.currentContext === null ? [] : [`current-context: ${q(parts.currentContext ?? name)}`]),
-    "",
-  ].join("\n");
+    const name = parts.context ?? "test";
+    const fields = (obj: Record<string, unknown> = {}) => Object.entries(obj).map(([k, v]) => `    ${k}: ${q(v)}`);
+    return [
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters:",
+        `- name: ${q(name)}`,
+        "  cluster:",
+        `    server: ${q(parts.server)}`,
+        ...fields(parts.cluster),
+        "users:",
+        `- name: ${q(name)}`,
+        "  user:",
+        ...fields(parts.user),
+        "contexts:",
+        `- name: ${q(name)}`,
+        "  context:",
+        `    cluster: ${q(name)}`,
+        `    user: ${q(name)}`,
+        ...(parts.currentContext === null ? [] : [`current-context: ${q(parts.currentContext ?? name)}`]),
+        "",
+    ].join("\n");
 }
 
 interface SeenRequest {
-  clientCommonName?: string;
-  servername?: string;
-  headers: http.IncomingHttpHeaders;
+    clientCommonName?: string;
+    servername?: string;
+    headers: http.IncomingHttpHeaders;
 }
 
 /** An API endpoint that demands a client certificate and records what each request presented. */
 async function startMutualTlsServer(pem: { cert: string; key: string }) {
-  const seen: SeenRequest[] = [];
-  const server = https.createServer({ cert: pem.cert, key: pem.key, ca: pem.cert, requestCert: true, rejectUnauthorized: false }, (req, res) => {
-    const socket = req.socket as import("node:tls").TLSSocket;
-    const peer = socket.authorized ? socket.getPeerCertificate() : undefined;
-    seen.push({ clientCommonName: peer?.subject?.CN as string | undefined, servername: (socket as unknown as { servername?: string }).servername, headers: req.headers });
-    if (!peer) {
-      res.writeHead(401, { "Content-Type": "application/json" });
-      res.end(q({ kind: "Status", reason: "Unauthorized", message: "no valid client certificate" }));
-      return;
-    }
-    res.writeHead(200, { "Content-Type": "application/json" });
-    res.end(q({ kind: "PartialObjectMetadataList", metadata: { resourceVersion: "7" }, items: [] }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close: () => new Promise<void>((r) => server.close(() => r())) };
+    const seen: SeenRequest[] = [];
+    const server = https.createServer({ cert: pem.cert, key: pem.key, ca: pem.cert, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+        const socket = req.socket as import("node:tls").TLSSocket;
+        const peer = socket.authorized ? socket.getPeerCertificate() : undefined;
+        seen.push({
+            clientCommonName: peer?.subject?.CN as string | undefined,
+            servername: (socket as unknown as { servername?: string }).servername,
+            headers: req.headers,
+        });
+        if (!peer) {
+            res.writeHead(401, { "Content-Type": "application/json" });
+            res.end(q({ kind: "Status", reason: "Unauthorized", message: "no valid client certificate" }));
+            return;
+        }
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(q({ kind: "PartialObjectMetadataList", metadata: { resourceVersion: "7" }, items: [] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 /** One certificate usable as server certificate, client certificate and CA: enough for mutual TLS in tests. */
 function generateCertificate(commonName: string): Promise<{ cert: string; key: string }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const selfsigned = require("selfsigned") as typeof import("selfsigned");
-  return new Promise((resolve, reject) =>
-    selfsigned.generate(
-      [{ name: "commonName", value: commonName }],
-      {
-        keySize: 2048,
-        days: 1,
-        algorithm: "sha256",
-        extensions: [
-          { name: "basicConstraints", cA: true },
-          { name: "keyUsage", keyCertSign: true, digitalSignature: true, keyEncipherment: true },
-          { name: "extKeyUsage", serverAuth: true, clientAuth: true },
-          { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }, { type: 2, value: "api.internal.example" }] },
-        ],
-      },
-      (error, result) => (error ? reject(error) : resolve({ cert: result.cert, key: result.private })),
-    ),
-  );
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const selfsigned = require("selfsigned") as typeof import("selfsigned");
+    return new Promise((resolve, reject) =>
+        selfsigned.generate(
+            [{ name: "commonName", value: commonName }],
+            {
+                keySize: 2048,
+                days: 1,
+                algorithm: "sha256",
+                extensions: [
+                    { name: "basicConstraints", cA: true },
+                    { name: "keyUsage", keyCertSign: true, digitalSignature: true, keyEncipherment: true },
+                    { name: "extKeyUsage", serverAuth: true, clientAuth: true },
+                    {
+                        name: "subjectAltName",
+                        altNames: [
+                            { type: 7, ip: "127.0.0.1" },
+                            { type: 2, value: "api.internal.example" },
+                        ],
+                    },
+                ],
+            },
+            (error, result) => (error ? reject(error) : resolve({ cert: result.cert, key: result.private })),
+        ),
+    );
 }
 
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 
 describe("light kubeconfig loader", function () {
-  this.timeout(60_000);
-  let server: KubeTestServer;
-  let tmp: string;
-  let client: KubernetesSecretsClient | undefined;
-  let caData: string;
+    this.timeout(60_000);
+    let server: KubeTestServer;
+    let tmp: string;
+    let client: KubernetesSecretsClient | undefined;
+    let caData: string;
 
-  before(async () => {
-    server = await startKubeServer();
-    server.seed(5, { namespaces: ["a"] });
-    caData = b64(server.caPem);
-  });
-  after(async () => {
-    await server.close();
-  });
-  beforeEach(async () => {
-    tmp = await fs.mkdtemp(path.join(os.tmpdir(), "reencrypt-kubeconfig-"));
-  });
-  afterEach(async () => {
-    client?.close();
-    client = undefined;
-    await fs.rm(tmp, { recursive: true, force: true });
-  });
-
-  const write = async (name: string, text: string) => {
-    const file = path.join(tmp, name);
-    await fs.writeFile(file, text, { mode: 0o600 });
-    return file;
-  };
-
-  it("authenticates with a token and trusts certificate-authority-data, without client-node's KubeConfig", async () => {
-    const file = await write("config", kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": caData }, user: { token: server.token } }));
-    const kc = loadKubeConfig({ kubeconfigPath: file });
-    assert.ok(kc instanceof LightKubeConfig);
-    assert.ok(!(kc instanceof KubeConfig));
-    client = createKubernetesSecretsClient(kc);
-    const page = await client.listPage({ limit: 10 });
-    assert.equal(page.items.length, 5);
-  });
-
-  it("sends the configured token: a wrong one is refused with 401", async () => {
-    const file = await write("config", kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": caData }, user: { token: "not-a-valid-token" } }));
-    client = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: file }));
-    await assert.rejects(client.listPage({ limit: 10 }), (err: unknown) => err instanceof KubernetesApiError && err.status === 401);
-  });
-
-  it("rejects an API server whose certificate the configured CA did not sign", async () => {
-    const other = await generateCertificate("some-other-ca");
-    const file = await write("config", kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": b64(other.cert) }, user: { token: server.token } }));
-    client = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: file }));
-    await assert.rejects(client.listPage({ limit: 10 }), /self[- ]signed|unable to verify|certificate/i);
-  });
-
-  it("resolves certificate-authority and token-file relative to the kubeconfig's directory", async () => {
-    await fs.mkdir(path.join(tmp, "conf"));
-    await fs.writeFile(path.join(tmp, "conf", "ca.pem"), server.caPem);
-    await fs.writeFile(path.join(tmp, "conf", "token"), server.token);
-    const file = await write("conf/config", kubeconfigYaml({ server: server.url, cluster: { "certificate-authority": "ca.pem" }, user: { "token-file": "token" } }));
-    client = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: file }));
-    assert.equal((await client.listPage({ limit: 10 })).items.length, 5);
-  });
-
-  it("presents a client certificate from files or from -data fields", async () => {
-    const pem = await generateCertificate("reencrypt-operator");
-    const mtls = await startMutualTlsServer(pem);
-    try {
-      await fs.writeFile(path.join(tmp, "client.crt"), pem.cert);
-      await fs.writeFile(path.join(tmp, "client.key"), pem.key);
-      const fromFiles = await write("files", kubeconfigYaml({ server: mtls.url, cluster: { "certificate-authority-data": b64(pem.cert) }, user: { "client-certificate": "client.crt", "client-key": "client.key" } }));
-      const fromData = await write("data", kubeconfigYaml({ server: mtls.url, cluster: { "certificate-authority-data": b64(pem.cert) }, user: { "client-certificate-data": b64(pem.cert), "client-key-data": b64(pem.key) } }));
-      const withoutCert = await write("none", kubeconfigYaml({ server: mtls.url, cluster: { "certificate-authority-data": b64(pem.cert) }, user: { token: "t" } }));
-      for (const file of [fromFiles, fromData]) {
-        const c = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: file }));
-        try {
-          assert.equal((await c.listPage({ limit: 1 })).resourceVersion, "7");
-        } finally {
-          c.close();
-        }
-      }
-      assert.deepEqual(mtls.seen.map((s) => s.clientCommonName), ["reencrypt-operator", "reencrypt-operator"]);
-      client = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: withoutCert }));
-      await assert.rejects(client.listPage({ limit: 1 }), (err: unknown) => err instanceof KubernetesApiError && err.status === 401);
-    } finally {
-      await mtls.close();
-    }
-  });
-
-  it("applies basic auth, impersonation, tls-server-name and insecure-skip-tls-verify", async () => {
-    const pem = await generateCertificate("apiserver");
-    const mtls = await startMutualTlsServer(pem);
-    try {
-      const named = await write("named", kubeconfigYaml({
-        server: mtls.url,
-        cluster: { "certificate-authority-data": b64(pem.cert), "tls-server-name": "api.internal.example" },
-        user: { "client-certificate-data": b64(pem.cert), "client-key-data": b64(pem.key), username: "ops", password: "pw", as: "system:admin" },
-      }));
-      const c = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: named }));
-      try {
-        await c.listPage({ limit: 1 });
-      } finally {
-        c.close();
-      }
-      const seen = mtls.seen[0];
-      assert.equal(seen.servername, "api.internal.example");
-      assert.equal(seen.headers.authorization, `Basic ${b64("ops:pw")}`);
-      assert.equal(seen.headers["impersonate-user"], "system:admin");
-
-      // No CA configured: only insecure-skip-tls-verify lets the self-signed server through.
-      const noCa = { "client-certificate-data": b64(pem.cert), "client-key-data": b64(pem.key) };
-      const strict = await write("strict", kubeconfigYaml({ server: mtls.url, user: noCa }));
-      const insecure = await write("insecure", kubeconfigYaml({ server: mtls.url, cluster: { "insecure-skip-tls-verify": true }, user: noCa }));
-      const strictClient = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: strict }));
-      try {
-        await assert.rejects(strictClient.listPage({ limit: 1 }), /self[- ]signed|unable to verify|certificate/i);
-      } finally {
-        strictClient.close();
-      }
-      client = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: insecure }));
-      assert.equal((await client.listPage({ limit: 1 })).resourceVersion, "7");
-    } finally {
-      await mtls.close();
-    }
-  });
-
-  it("runs an exec credential plugin and uses the token it prints", async () => {
-    const counter = path.join(tmp, "plugin-runs");
-    const plugin = await write(
-      "plugin.js",
-      [
-        "const fs = require('fs');",
-        `fs.appendFileSync(${q(counter)}, 'x');`,
-        "if (process.env.PLUGIN_MODE === 'fail') { process.stderr.write('login expired: run sso login'); process.exit(1); }",
-        "process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential',",
-        "  status: { token: process.env.PLUGIN_TOKEN, expirationTimestamp: new Date(Date.now() + 3600e3).toISOString() } }));",
-      ].join("\n"),
-    );
-    const execConfig = (mode: string) => ({
-      apiVersion: "client.authentication.k8s.io/v1",
-      command: process.execPath,
-      args: [plugin],
-      env: [{ name: "PLUGIN_TOKEN", value: server.token }, { name: "PLUGIN_MODE", value: mode }],
-      interactiveMode: "Never",
+    before(async () => {
+        server = await startKubeServer();
+        server.seed(5, { namespaces: ["a"] });
+        caData = b64(server.caPem);
     });
-    const ok = await write("exec", kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": caData }, user: { exec: execConfig("ok") } }));
-    const kc = loadKubeConfig({ kubeconfigPath: ok });
-    assert.ok(kc instanceof LightKubeConfig);
-    client = createKubernetesSecretsClient(kc);
-    assert.equal((await client.listPage({ limit: 10 })).items.length, 5);
-    assert.equal(await fs.readFile(counter, "utf8"), "x");
+    after(async () => {
+        await server.close();
+    });
+    beforeEach(async () => {
+        tmp = await fs.mkdtemp(path.join(os.tmpdir(), "reencrypt-kubeconfig-"));
+    });
+    afterEach(async () => {
+        client?.close();
+        client = undefined;
+        await fs.rm(tmp, { recursive: true, force: true });
+    });
 
-    const failing = await write("exec-fail", kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": caData }, user: { exec: execConfig("fail") } }));
-    const failingClient = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: failing }));
-    try {
-      await assert.rejects(failingClient.listPage({ limit: 1 }), /exec credential plugin ".*node[^"]*" of user "test" failed: login expired: run sso login/);
-    } finally {
-      failingClient.close();
-    }
-  });
+    const write = async (name: string, text: string) => {
+        const file = path.join(tmp, name);
+        await fs.writeFile(file, text, { mode: 0o600 });
+        return file;
+    };
 
-  it("names the file and the missing context, cluster or user", async () => {
-    const file = await write("config", kubeconfigYaml({ server: server.url, user: { token: "t" }, context: "prod" }));
-    assert.throws(() => loadKubeConfig({ kubeconfigPath: file, context: "staging" }), (err: Error) =>
-      err.message.includes('context "staging" is not in the kubeconfig (contexts: prod)') && err.message.includes(file));
-    const dangling = await write("dangling", kubeconfigYaml({ server: server.url, user: { token: "t" }, currentContext: "gone" }));
-    assert.throws(() => loadKubeConfig({ kubeconfigPath: dangling }), new RegExp(`context "gone" is not in the kubeconfig .* at ${dangling}; fix current-context`));
-    const none = await write("none", kubeconfigYaml({ server: server.url, user: { token: "t" }, currentContext: null }));
-    assert.throws(() => loadKubeConfig({ kubeconfigPath: none }), new RegExp(`kubeconfig ${none} sets no current-context \\(contexts: test\\); pass --context NAME`));
-    const noUser = await write("no-user", kubeconfigYaml({ server: server.url, user: { token: "t" } }).replace(/^users:\n- name: "test"/m, 'users:\n- name: "someone-else"'));
-    assert.throws(() => loadKubeConfig({ kubeconfigPath: noUser }), new RegExp(`context "test" names user "test", which kubeconfig ${noUser} does not define`));
-    const noCluster = await write("no-cluster", kubeconfigYaml({ server: server.url, user: { token: "t" } }).replace(/^clusters:\n- name: "test"/m, 'clusters:\n- name: "x"'));
-    assert.throws(() => loadKubeConfig({ kubeconfigPath: noCluster }), new RegExp(`names cluster "test", which kubeconfig ${noCluster} does not define`));
-    const broken = await write("broken", "clusters:\n- cluster:\n    server: https://x\n");
-    assert.throws(() => loadKubeConfig({ kubeconfigPath: broken }), new RegExp(`cannot load kubeconfig ${broken}: clusters\\[0\\]\\.name is missing`));
-  });
+    it("authenticates with a token and trusts certificate-authority-data, without client-node's KubeConfig", async () => {
+        const file = await write(
+            "config",
+            kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": caData }, user: { token: server.token } }),
+        );
+        const kc = loadKubeConfig({ kubeconfigPath: file });
+        assert.ok(kc instanceof LightKubeConfig);
+        assert.ok(!(kc instanceof KubeConfig));
+        client = createKubernetesSecretsClient(kc);
+        const page = await client.listPage({ limit: 10 });
+        assert.equal(page.items.length, 5);
+    });
 
-  it("merges a $KUBECONFIG list: the first current-context wins, a name defined twice is an error", async () => {
-    const first = await write("first", kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": caData }, user: { token: server.token }, context: "one" }));
-    const second = await write("second", kubeconfigYaml({ server: "https://127.0.0.1:1", user: { token: "t" }, context: "two" }));
-    const unset = await write("unset", kubeconfigYaml({ server: "https://127.0.0.1:2", user: { token: "t" }, context: "three", currentContext: null }));
-    assert.equal(loadKubeConfig({ kubeconfigPath: [second, first].join(path.delimiter) }).getCurrentContext(), "two");
-    assert.equal(loadKubeConfig({ kubeconfigPath: [unset, second].join(path.delimiter) }).getCurrentContext(), "two");
-    assert.equal(loadKubeConfig({ kubeconfigPath: [second, first].join(path.delimiter), context: "one" }).getCurrentContext(), "one");
-    const kc = loadKubeConfig({ kubeconfigPath: [first, second].join(path.delimiter) });
-    assert.equal(kc.getCurrentCluster()?.server, server.url);
-    client = createKubernetesSecretsClient(kc);
-    assert.equal((await client.listPage({ limit: 10 })).items.length, 5);
-    assert.throws(() => loadKubeConfig({ kubeconfigPath: [first, first].join(path.delimiter) }), new RegExp(`cluster "one" is defined in both kubeconfig ${first} and ${first}`));
-  });
+    it("sends the configured token: a wrong one is refused with 401", async () => {
+        const file = await write(
+            "config",
+            kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": caData }, user: { token: "not-a-valid-token" } }),
+        );
+        client = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: file }));
+        await assert.rejects(client.listPage({ limit: 10 }), (err: unknown) => err instanceof KubernetesApiError && err.status === 401);
+    });
 
-  it("hands auth-provider and proxy-url configurations to client-node's full KubeConfig", async () => {
-    const oidc = await write("oidc", kubeconfigYaml({
-      server: server.url,
-      cluster: { "certificate-authority-data": caData },
-      user: { "auth-provider": { name: "oidc", config: { "id-token": "header.payload.sig", "client-id": "k" } } },
-      context: "sso",
-    }));
-    const full = loadKubeConfig({ kubeconfigPath: oidc });
-    assert.ok(full instanceof KubeConfig, "oidc needs the library's authenticator");
-    assert.equal(full.getCurrentContext(), "sso");
-    const proxied = await write("proxied", kubeconfigYaml({ server: server.url, cluster: { "proxy-url": "http://127.0.0.1:3128" }, user: { token: "t" } }));
-    const viaProxy = loadKubeConfig({ kubeconfigPath: proxied });
-    assert.ok(viaProxy instanceof KubeConfig);
-    assert.equal(viaProxy.getCurrentCluster()?.proxyUrl, "http://127.0.0.1:3128");
-    const yamlOidc = loadKubeConfig({ kubeconfigYaml: await fs.readFile(oidc, "utf8") });
-    assert.ok(yamlOidc instanceof KubeConfig);
-  });
+    it("rejects an API server whose certificate the configured CA did not sign", async () => {
+        const other = await generateCertificate("some-other-ca");
+        const file = await write(
+            "config",
+            kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": b64(other.cert) }, user: { token: server.token } }),
+        );
+        client = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: file }));
+        await assert.rejects(client.listPage({ limit: 10 }), /self[- ]signed|unable to verify|certificate/i);
+    });
 
-  it("loads neither client-node's index nor its KubeConfig module on the light path", async () => {
-    const file = await write("config", kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": caData }, user: { token: server.token } }));
-    const script = [
-      `const { loadKubeConfig } = require(${q(path.resolve(__dirname, "../components/reencrypt/kubeconfig"))});`,
-      `const kc = loadKubeConfig({ kubeconfigPath: ${q(file)} });`,
-      "kc.applyToHTTPSOptions({}).then(() => {",
-      "  console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes('@kubernetes/client-node')).map((k) => k.split('client-node/')[1])));",
-      "});",
-    ].join("\n");
-    const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: path.resolve(__dirname, ".."), encoding: "utf8" });
-    const loaded = JSON.parse(out.trim().split("\n").pop() as string) as string[];
-    assert.deepEqual(loaded, ["dist/config_types.js"]);
-  });
+    it("resolves certificate-authority and token-file relative to the kubeconfig's directory", async () => {
+        await fs.mkdir(path.join(tmp, "conf"));
+        await fs.writeFile(path.join(tmp, "conf", "ca.pem"), server.caPem);
+        await fs.writeFile(path.join(tmp, "conf", "token"), server.token);
+        const file = await write(
+            "conf/config",
+            kubeconfigYaml({ server: server.url, cluster: { "certificate-authority": "ca.pem" }, user: { "token-file": "token" } }),
+        );
+        client = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: file }));
+        assert.equal((await client.listPage({ limit: 10 })).items.length, 5);
+    });
+
+    it("presents a client certificate from files or from -data fields", async () => {
+        const pem = await generateCertificate("reencrypt-operator");
+        const mtls = await startMutualTlsServer(pem);
+        try {
+            await fs.writeFile(path.join(tmp, "client.crt"), pem.cert);
+            await fs.writeFile(path.join(tmp, "client.key"), pem.key);
+            const fromFiles = await write(
+                "files",
+                kubeconfigYaml({
+                    server: mtls.url,
+                    cluster: { "certificate-authority-data": b64(pem.cert) },
+                    user: { "client-certificate": "client.crt", "client-key": "client.key" },
+                }),
+            );
+            const fromData = await write(
+                "data",
+                kubeconfigYaml({
+                    server: mtls.url,
+                    cluster: { "certificate-authority-data": b64(pem.cert) },
+                    user: { "client-certificate-data": b64(pem.cert), "client-key-data": b64(pem.key) },
+                }),
+            );
+            const withoutCert = await write(
+                "none",
+                kubeconfigYaml({ server: mtls.url, cluster: { "certificate-authority-data": b64(pem.cert) }, user: { token: "t" } }),
+            );
+            for (const file of [fromFiles, fromData]) {
+                const c = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: file }));
+                try {
+                    assert.equal((await c.listPage({ limit: 1 })).resourceVersion, "7");
+                } finally {
+                    c.close();
+                }
+            }
+            assert.deepEqual(
+                mtls.seen.map((s) => s.clientCommonName),
+                ["reencrypt-operator", "reencrypt-operator"],
+            );
+            client = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: withoutCert }));
+            await assert.rejects(client.listPage({ limit: 1 }), (err: unknown) => err instanceof KubernetesApiError && err.status === 401);
+        } finally {
+            await mtls.close();
+        }
+    });
+
+    it("applies basic auth, impersonation, tls-server-name and insecure-skip-tls-verify", async () => {
+        const pem = await generateCertificate("apiserver");
+        const mtls = await startMutualTlsServer(pem);
+        try {
+            const named = await write(
+                "named",
+                kubeconfigYaml({
+                    server: mtls.url,
+                    cluster: { "certificate-authority-data": b64(pem.cert), "tls-server-name": "api.internal.example" },
+                    user: { "client-certificate-data": b64(pem.cert), "client-key-data": b64(pem.key), username: "ops", password: "pw", as: "system:admin" },
+                }),
+            );
+            const c = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: named }));
+            try {
+                await c.listPage({ limit: 1 });
+            } finally {
+                c.close();
+            }
+            const seen = mtls.seen[0];
+            assert.equal(seen.servername, "api.internal.example");
+            assert.equal(seen.headers.authorization, `Basic ${b64("ops:pw")}`);
+            assert.equal(seen.headers["impersonate-user"], "system:admin");
+
+            // No CA configured: only insecure-skip-tls-verify lets the self-signed server through.
+            const noCa = { "client-certificate-data": b64(pem.cert), "client-key-data": b64(pem.key) };
+            const strict = await write("strict", kubeconfigYaml({ server: mtls.url, user: noCa }));
+            const insecure = await write("insecure", kubeconfigYaml({ server: mtls.url, cluster: { "insecure-skip-tls-verify": true }, user: noCa }));
+            const strictClient = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: strict }));
+            try {
+                await assert.rejects(strictClient.listPage({ limit: 1 }), /self[- ]signed|unable to verify|certificate/i);
+            } finally {
+                strictClient.close();
+            }
+            client = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: insecure }));
+            assert.equal((await client.listPage({ limit: 1 })).resourceVersion, "7");
+        } finally {
+            await mtls.close();
+        }
+    });
+
+    it("runs an exec credential plugin and uses the token it prints", async () => {
+        const counter = path.join(tmp, "plugin-runs");
+        const plugin = await write(
+            "plugin.js",
+            [
+                "const fs = require('fs');",
+                `fs.appendFileSync(${q(counter)}, 'x');`,
+                "if (process.env.PLUGIN_MODE === 'fail') { process.stderr.write('login expired: run sso login'); process.exit(1); }",
+                "process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential',",
+                "  status: { token: process.env.PLUGIN_TOKEN, expirationTimestamp: new Date(Date.now() + 3600e3).toISOString() } }));",
+            ].join("\n"),
+        );
+        const execConfig = (mode: string) => ({
+            apiVersion: "client.authentication.k8s.io/v1",
+            command: process.execPath,
+            args: [plugin],
+            env: [
+                { name: "PLUGIN_TOKEN", value: server.token },
+                { name: "PLUGIN_MODE", value: mode },
+            ],
+            interactiveMode: "Never",
+        });
+        const ok = await write(
+            "exec",
+            kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": caData }, user: { exec: execConfig("ok") } }),
+        );
+        const kc = loadKubeConfig({ kubeconfigPath: ok });
+        assert.ok(kc instanceof LightKubeConfig);
+        client = createKubernetesSecretsClient(kc);
+        assert.equal((await client.listPage({ limit: 10 })).items.length, 5);
+        assert.equal(await fs.readFile(counter, "utf8"), "x");
+
+        const failing = await write(
+            "exec-fail",
+            kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": caData }, user: { exec: execConfig("fail") } }),
+        );
+        const failingClient = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: failing }));
+        try {
+            await assert.rejects(
+                failingClient.listPage({ limit: 1 }),
+                /exec credential plugin ".*node[^"]*" of user "test" failed: login expired: run sso login/,
+            );
+        } finally {
+            failingClient.close();
+        }
+    });
+
+    it("names the file and the missing context, cluster or user", async () => {
+        const file = await write("config", kubeconfigYaml({ server: server.url, user: { token: "t" }, context: "prod" }));
+        assert.throws(
+            () => loadKubeConfig({ kubeconfigPath: file, context: "staging" }),
+            (err: Error) => err.message.includes('context "staging" is not in the kubeconfig (contexts: prod)') && err.message.includes(file),
+        );
+        const dangling = await write("dangling", kubeconfigYaml({ server: server.url, user: { token: "t" }, currentContext: "gone" }));
+        assert.throws(
+            () => loadKubeConfig({ kubeconfigPath: dangling }),
+            new RegExp(`context "gone" is not in the kubeconfig .* at ${dangling}; fix current-context`),
+        );
+        const none = await write("none", kubeconfigYaml({ server: server.url, user: { token: "t" }, currentContext: null }));
+        assert.throws(
+            () => loadKubeConfig({ kubeconfigPath: none }),
+            new RegExp(`kubeconfig ${none} sets no current-context \\(contexts: test\\); pass --context NAME`),
+        );
+        const noUser = await write(
+            "no-user",
+            kubeconfigYaml({ server: server.url, user: { token: "t" } }).replace(/^users:\n- name: "test"/m, 'users:\n- name: "someone-else"'),
+        );
+        assert.throws(
+            () => loadKubeConfig({ kubeconfigPath: noUser }),
+            new RegExp(`context "test" names user "test", which kubeconfig ${noUser} does not define`),
+        );
+        const noCluster = await write(
+            "no-cluster",
+            kubeconfigYaml({ server: server.url, user: { token: "t" } }).replace(/^clusters:\n- name: "test"/m, 'clusters:\n- name: "x"'),
+        );
+        assert.throws(() => loadKubeConfig({ kubeconfigPath: noCluster }), new RegExp(`names cluster "test", which kubeconfig ${noCluster} does not define`));
+        const broken = await write("broken", "clusters:\n- cluster:\n    server: https://x\n");
+        assert.throws(() => loadKubeConfig({ kubeconfigPath: broken }), new RegExp(`cannot load kubeconfig ${broken}: clusters\\[0\\]\\.name is missing`));
+    });
+
+    it("merges a $KUBECONFIG list: the first current-context wins, a name defined twice is an error", async () => {
+        const first = await write(
+            "first",
+            kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": caData }, user: { token: server.token }, context: "one" }),
+        );
+        const second = await write("second", kubeconfigYaml({ server: "https://127.0.0.1:1", user: { token: "t" }, context: "two" }));
+        const unset = await write("unset", kubeconfigYaml({ server: "https://127.0.0.1:2", user: { token: "t" }, context: "three", currentContext: null }));
+        assert.equal(loadKubeConfig({ kubeconfigPath: [second, first].join(path.delimiter) }).getCurrentContext(), "two");
+        assert.equal(loadKubeConfig({ kubeconfigPath: [unset, second].join(path.delimiter) }).getCurrentContext(), "two");
+        assert.equal(loadKubeConfig({ kubeconfigPath: [second, first].join(path.delimiter), context: "one" }).getCurrentContext(), "one");
+        const kc = loadKubeConfig({ kubeconfigPath: [first, second].join(path.delimiter) });
+        assert.equal(kc.getCurrentCluster()?.server, server.url);
+        client = createKubernetesSecretsClient(kc);
+        assert.equal((await client.listPage({ limit: 10 })).items.length, 5);
+        assert.throws(
+            () => loadKubeConfig({ kubeconfigPath: [first, first].join(path.delimiter) }),
+            new RegExp(`cluster "one" is defined in both kubeconfig ${first} and ${first}`),
+        );
+    });
+
+    it("hands auth-provider and proxy-url configurations to client-node's full KubeConfig", async () => {
+        const oidc = await write(
+            "oidc",
+            kubeconfigYaml({
+                server: server.url,
+                cluster: { "certificate-authority-data": caData },
+                user: { "auth-provider": { name: "oidc", config: { "id-token": "header.payload.sig", "client-id": "k" } } },
+                context: "sso",
+            }),
+        );
+        const full = loadKubeConfig({ kubeconfigPath: oidc });
+        assert.ok(full instanceof KubeConfig, "oidc needs the library's authenticator");
+        assert.equal(full.getCurrentContext(), "sso");
+        const proxied = await write("proxied", kubeconfigYaml({ server: server.url, cluster: { "proxy-url": "http://127.0.0.1:3128" }, user: { token: "t" } }));
+        const viaProxy = loadKubeConfig({ kubeconfigPath: proxied });
+        assert.ok(viaProxy instanceof KubeConfig);
+        assert.equal(viaProxy.getCurrentCluster()?.proxyUrl, "http://127.0.0.1:3128");
+        const yamlOidc = loadKubeConfig({ kubeconfigYaml: await fs.readFile(oidc, "utf8") });
+        assert.ok(yamlOidc instanceof KubeConfig);
+    });
+
+    it("loads neither client-node's index nor its KubeConfig module on the light path", async () => {
+        const file = await write(
+            "config",
+            kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": caData }, user: { token: server.token } }),
+        );
+        const script = [
+            `const { loadKubeConfig } = require(${q(path.resolve(__dirname, "../components/reencrypt/kubeconfig"))});`,
+            `const kc = loadKubeConfig({ kubeconfigPath: ${q(file)} });`,
+            "kc.applyToHTTPSOptions({}).then(() => {",
+            "  console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes('@kubernetes/client-node')).map((k) => k.split('client-node/')[1])));",
+            "});",
+        ].join("\n");
+        const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
+            cwd: path.resolve(__dirname, ".."),
+            encoding: "utf8",
+        });
+        const loaded = JSON.parse(out.trim().split("\n").pop() as string) as string[];
+        assert.deepEqual(loaded, ["dist/config_types.js"]);
+    });
 });

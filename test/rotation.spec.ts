@@ -225,7 +225,10 @@ describe("SecretRotation through Pulumi's provider host, against the KMS stand-i
 
     it("check refuses out-of-range settings, naming each", async () => {
         const { failures } = await host.check(urn(), {}, inputs({ concurrency: 0, pageSize: 5 }));
-        assert.deepEqual(failures.map((f) => f.property), ["concurrency", "pageSize"]);
+        assert.deepEqual(
+            failures.map((f) => f.property),
+            ["concurrency", "pageSize"],
+        );
     });
 
     it("diff on unknown inputs (preview of a new key) reports a change without calling KMS", async () => {

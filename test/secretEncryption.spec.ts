@@ -31,7 +31,11 @@ function only(p: Plan, type: string): PlannedResource {
 }
 
 function none(p: Plan, type: string) {
-    assert.deepEqual(p.resources.filter((r) => r.type === type).map((r) => r.name), [], `expected no ${type}`);
+    assert.deepEqual(
+        p.resources.filter((r) => r.type === type).map((r) => r.name),
+        [],
+        `expected no ${type}`,
+    );
 }
 
 describe("SecretEncryption component (under Pulumi mocks)", () => {
@@ -175,22 +179,40 @@ describe("SecretEncryption component (under Pulumi mocks)", () => {
         none(p, "alicloud:kms/instance:Instance");
         assert.equal(only(p, "alicloud:kms/key:Key").importId, id);
         assert.equal(only(p, "pulumi-nodejs:dynamic/ask:ClusterEncryption").props.kmsKeyId, id);
-        assert.deepEqual(p.warnings, [`adopting key ${id}: its deletionProtection is not visible to the lookup; the import is followed by an update that sets it to Enabled`]);
+        assert.deepEqual(p.warnings, [
+            `adopting key ${id}: its deletionProtection is not visible to the lookup; the import is followed by an update that sets it to Enabled`,
+        ]);
     });
 
     it("refuses to adopt a key whose spec or usage differs (a replacement protect would block), registering nothing", async () => {
         const registered: PlannedResource[] = [];
         const id = "key-hzz62f1cb66fa42qo5jgx";
-        const lookup = { "alicloud:kms/getKeys:getKeys": { ids: [id], keys: [{ id, keyId: id, keySpec: "Aliyun_SM4", keyUsage: "SIGN/VERIFY", automaticRotation: "Enabled", status: "Enabled" }] } };
+        const lookup = {
+            "alicloud:kms/getKeys:getKeys": {
+                ids: [id],
+                keys: [{ id, keyId: id, keySpec: "Aliyun_SM4", keyUsage: "SIGN/VERIFY", automaticRotation: "Enabled", status: "Enabled" }],
+            },
+        };
         await assert.rejects(plan({ clusterId: CLUSTER, kmsKeyId: id, securityRole: "create" }, lookup, registered), (e: Error) => {
             assert.ok(pulumi.RunError.isInstance(e));
-            assert.match(e.message, new RegExp(`${PROJECT}:kmsKeyId: key ${id} has keySpec Aliyun_SM4, Secret encryption needs Aliyun_AES_256; adopting it would need a replacement`));
+            assert.match(
+                e.message,
+                new RegExp(
+                    `${PROJECT}:kmsKeyId: key ${id} has keySpec Aliyun_SM4, Secret encryption needs Aliyun_AES_256; adopting it would need a replacement`,
+                ),
+            );
             assert.match(e.message, /has keyUsage SIGN\/VERIFY/);
             return true;
         });
-        assert.deepEqual(registered.map((r) => r.type).filter((t) => t !== "pulumi:pulumi:Stack"), []);
+        assert.deepEqual(
+            registered.map((r) => r.type).filter((t) => t !== "pulumi:pulumi:Stack"),
+            [],
+        );
         const missing = { "alicloud:kms/getKeys:getKeys": { ids: [], keys: [] } };
-        await assert.rejects(plan({ clusterId: CLUSTER, kmsKeyId: id, securityRole: "create" }, missing), /key key-hzz62f1cb66fa42qo5jgx was not found in the stack's region/);
+        await assert.rejects(
+            plan({ clusterId: CLUSTER, kmsKeyId: id, securityRole: "create" }, missing),
+            /key key-hzz62f1cb66fa42qo5jgx was not found in the stack's region/,
+        );
     });
 
     it("adopts an existing instance for a new key", async () => {
@@ -202,7 +224,13 @@ describe("SecretEncryption component (under Pulumi mocks)", () => {
     it("adopts the security role when the account already has it (auto)", async () => {
         const p = await plan(
             { clusterId: CLUSTER, kmsInstance: INSTANCE },
-            { "alicloud:ram/getRoles:getRoles": { names: ["AliyunCSManagedSecurityRole"], roles: [{ name: "AliyunCSManagedSecurityRole", description: "made by hand", tags: {} }], ids: [] } },
+            {
+                "alicloud:ram/getRoles:getRoles": {
+                    names: ["AliyunCSManagedSecurityRole"],
+                    roles: [{ name: "AliyunCSManagedSecurityRole", description: "made by hand", tags: {} }],
+                    ids: [],
+                },
+            },
         );
         none(p, "alicloud:ram/role:Role");
         none(p, "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment");
@@ -211,16 +239,28 @@ describe("SecretEncryption component (under Pulumi mocks)", () => {
     });
 
     it("warns, with the migration, when auto finds an untagged role an earlier version of this project made", async () => {
-        const role = { name: "AliyunCSManagedSecurityRole", description: "Container Service uses this role to call KMS for Secret encryption at rest.", tags: {} };
-        const p = await plan({ clusterId: CLUSTER, kmsInstance: INSTANCE }, { "alicloud:ram/getRoles:getRoles": { names: [role.name], roles: [role], ids: [] } });
+        const role = {
+            name: "AliyunCSManagedSecurityRole",
+            description: "Container Service uses this role to call KMS for Secret encryption at rest.",
+            tags: {},
+        };
+        const p = await plan(
+            { clusterId: CLUSTER, kmsInstance: INSTANCE },
+            { "alicloud:ram/getRoles:getRoles": { names: [role.name], roles: [role], ids: [] } },
+        );
         none(p, "alicloud:ram/role:Role");
         assert.equal(p.warnings.length, 1);
         assert.match(p.warnings[0], /exists without the ask-kms-secret-encryption-stack tag.*run one `pulumi up` with securityRole: create/);
     });
 
     it("refuses auto when the role lookup reports no tags, asking for an explicit mode", async () => {
-        const lookup = { "alicloud:ram/getRoles:getRoles": { names: ["AliyunCSManagedSecurityRole"], roles: [{ name: "AliyunCSManagedSecurityRole" }], ids: [] } };
-        await assert.rejects(plan({ clusterId: CLUSTER, kmsInstance: INSTANCE }, lookup), /securityRole: auto cannot tell whether this stack manages AliyunCSManagedSecurityRole.*Set securityRole to create .* or adopt/);
+        const lookup = {
+            "alicloud:ram/getRoles:getRoles": { names: ["AliyunCSManagedSecurityRole"], roles: [{ name: "AliyunCSManagedSecurityRole" }], ids: [] },
+        };
+        await assert.rejects(
+            plan({ clusterId: CLUSTER, kmsInstance: INSTANCE }, lookup),
+            /securityRole: auto cannot tell whether this stack manages AliyunCSManagedSecurityRole.*Set securityRole to create .* or adopt/,
+        );
     });
 
     it("creates the role when the account lacks it (auto)", async () => {
@@ -257,7 +297,10 @@ describe("SecretEncryption component (under Pulumi mocks)", () => {
         } catch (e) {
             error = e;
         }
-        assert.deepEqual(registered.map((r) => r.type).filter((t) => t !== "pulumi:pulumi:Stack"), []);
+        assert.deepEqual(
+            registered.map((r) => r.type).filter((t) => t !== "pulumi:pulumi:Stack"),
+            [],
+        );
         assert.ok(pulumi.RunError.isInstance(error), `expected a RunError, got ${error}`);
         assert.match((error as Error).message, new RegExp(`${PROJECT}:clusterId: "nope" is not valid`));
     });

@@ -115,10 +115,17 @@ export async function describeClusterUserKubeconfigWithExpiry(
     try {
         body = (await client.describeClusterUserKubeconfig(clusterId, new cs.DescribeClusterUserKubeconfigRequest({ temporaryDurationMinutes }))).body;
     } catch (e) {
-        throw toAlibabaApiError(e, { service: "cs", operation: "DescribeClusterUserKubeconfig", target: `cluster "${clusterId}"`, endpoint: endpoint.endpoint });
+        throw toAlibabaApiError(e, {
+            service: "cs",
+            operation: "DescribeClusterUserKubeconfig",
+            target: `cluster "${clusterId}"`,
+            endpoint: endpoint.endpoint,
+        });
     }
     if (!body?.config) {
-        throw new Error(`DescribeClusterUserKubeconfig for cluster "${clusterId}" returned no kubeconfig; check that the caller has RBAC access to the cluster.`);
+        throw new Error(
+            `DescribeClusterUserKubeconfig for cluster "${clusterId}" returned no kubeconfig; check that the caller has RBAC access to the cluster.`,
+        );
     }
     return { config: body.config, expiration: body.expiration };
 }

@@ -84,7 +84,8 @@ const ADVICE_BY_CODE: Record<string, CodeAdvice> = {
     },
     IncompleteSignature: {
         kind: "auth",
-        hint: () => "the request signature was rejected; check the stack's AccessKey secret (alicloud:secretKey or its environment variables) and the system clock.",
+        hint: () =>
+            "the request signature was rejected; check the stack's AccessKey secret (alicloud:secretKey or its environment variables) and the system clock.",
     },
     "InvalidAccessKeyId.NotFound": {
         kind: "auth",
@@ -96,7 +97,8 @@ const ADVICE_BY_CODE: Record<string, CodeAdvice> = {
     },
     "InvalidSecurityToken.Expired": {
         kind: "auth",
-        hint: () => "the STS token expired; set a fresh alicloud:securityToken (or ALICLOUD_SECURITY_TOKEN), or use alicloud:assumeRole / an ECS role, which refresh it, and retry.",
+        hint: () =>
+            "the STS token expired; set a fresh alicloud:securityToken (or ALICLOUD_SECURITY_TOKEN), or use alicloud:assumeRole / an ECS role, which refresh it, and retry.",
     },
     CredentialsNotFound: { kind: "auth", hint: () => CREDENTIAL_HELP + "." },
     ForbiddenUpdateKMSState: {
@@ -129,7 +131,10 @@ const ADVICE_BY_CODE: Record<string, CodeAdvice> = {
     Throttling: { kind: "throttled", hint: () => "the API is throttling this account; retry later or lower the call rate." },
     "Rejected.Throttling": { kind: "throttled", hint: () => "KMS is throttling this account; retry later or lower the call rate." },
     ServiceUnavailable: { kind: "transient", hint: () => "the service is temporarily unavailable; retry shortly." },
-    InternalError: { kind: "transient", hint: () => "the service reported an internal error; retry shortly, and quote the request ID to support if it persists." },
+    InternalError: {
+        kind: "transient",
+        hint: () => "the service reported an internal error; retry shortly, and quote the request ID to support if it persists.",
+    },
 };
 
 function adviceFor(code: string, httpStatus: number | undefined, site: AlibabaCallSite): { kind: AlibabaErrorKind; hint: string } {
@@ -154,7 +159,18 @@ function adviceFor(code: string, httpStatus: number | undefined, site: AlibabaCa
     return { kind: "fatal", hint: "read the service's message above; fix the request or the stack config and run again." };
 }
 
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ReadTimeout", "ConnectTimeout"]);
+const NETWORK_CODES = new Set([
+    "ECONNREFUSED",
+    "ECONNRESET",
+    "ETIMEDOUT",
+    "ENOTFOUND",
+    "EAI_AGAIN",
+    "EPIPE",
+    "EHOSTUNREACH",
+    "ENETUNREACH",
+    "ReadTimeout",
+    "ConnectTimeout",
+]);
 
 // RPC-style requests carry AccessKeyId, Signature and (for STS) SecurityToken in
 // the query string, and network errors quote the URL: never let those through.
@@ -177,11 +193,19 @@ export function toAlibabaApiError(error: unknown, site: AlibabaCallSite): Alibab
     if (error instanceof AlibabaApiError) return error;
     const raw = (error ?? {}) as Record<string, unknown>;
     const data = (raw.data ?? {}) as Record<string, unknown>;
-    const rawMessage = redactCredentials(typeof raw.message === "string" && raw.message !== "" ? raw.message : typeof error === "string" ? error : "no message");
+    const rawMessage = redactCredentials(
+        typeof raw.message === "string" && raw.message !== "" ? raw.message : typeof error === "string" ? error : "no message",
+    );
 
     if (/unable to get credentials from any of the providers in the chain/i.test(rawMessage) || raw.code === "InvalidCredentials") {
         const { kind, hint } = adviceFor("CredentialsNotFound", undefined, site);
-        return new AlibabaApiError({ ...site, code: "CredentialsNotFound", kind, hint, detail: "No credentials were found in the Alibaba Cloud default credential chain" });
+        return new AlibabaApiError({
+            ...site,
+            code: "CredentialsNotFound",
+            kind,
+            hint,
+            detail: "No credentials were found in the Alibaba Cloud default credential chain",
+        });
     }
 
     const networkCode = stringField(raw.code) ?? stringField(raw.errno);

@@ -58,7 +58,16 @@ export type BaseCredential =
     | { kind: "accessKey"; accessKeyId: string; accessKeySecret: string; securityToken?: string }
     | { kind: "credentialsUri"; uri: string }
     | { kind: "ecsRole"; roleName: string }
-    | { kind: "oidc"; roleArn: string; oidcProviderArn: string; oidcTokenFile: string; sessionName: string; policy?: string; sessionExpiration: number; stsEndpoint: string }
+    | {
+          kind: "oidc";
+          roleArn: string;
+          oidcProviderArn: string;
+          oidcTokenFile: string;
+          sessionName: string;
+          policy?: string;
+          sessionExpiration: number;
+          stsEndpoint: string;
+      }
     | { kind: "cliProfile"; profileName: string };
 
 /** The resolved identity. Holds credentials: never log, store or return it to the engine. */
@@ -109,7 +118,9 @@ function readProfile(file: string, name: string): ProfileEntry | undefined {
     try {
         doc = JSON.parse(text);
     } catch {
-        throw new Error(`Alibaba Cloud credentials file ${file} (profile "${name}") is not valid JSON; fix it (\`aliyun configure\` writes it) or unset alicloud:profile.`);
+        throw new Error(
+            `Alibaba Cloud credentials file ${file} (profile "${name}") is not valid JSON; fix it (\`aliyun configure\` writes it) or unset alicloud:profile.`,
+        );
     }
     const entry = (Array.isArray(doc.profiles) ? doc.profiles : []).find((p) => p && p.name === name);
     // A profile without a mode is ignored by the provider too.
@@ -219,13 +230,19 @@ export function resolveStackIdentity(config: ConfigReader, env: NodeJS.ProcessEn
         base = { kind: "ecsRole", roleName: firstSet(config.get("alicloud:ecsRoleName"), env.ALICLOUD_ECS_ROLE_NAME, profile.ram_role_name)! };
         source = "ECS RAM role";
     } else {
-        const oidc = parseObject("alicloud:assumeRoleWithOidc", config.get("alicloud:assumeRoleWithOidc"), "see the alicloud provider's assumeRoleWithOidc settings.");
+        const oidc = parseObject(
+            "alicloud:assumeRoleWithOidc",
+            config.get("alicloud:assumeRoleWithOidc"),
+            "see the alicloud provider's assumeRoleWithOidc settings.",
+        );
         if (oidc) {
             const roleArn = str(oidc.roleArn) ?? firstSet(env.ALIBABA_CLOUD_ROLE_ARN);
             const oidcProviderArn = str(oidc.oidcProviderArn) ?? firstSet(env.ALIBABA_CLOUD_OIDC_PROVIDER_ARN);
             const oidcTokenFile = str(oidc.oidcTokenFile) ?? firstSet(env.ALIBABA_CLOUD_OIDC_TOKEN_FILE);
             if (!roleArn || !oidcProviderArn || !oidcTokenFile) {
-                throw new Error("alicloud:assumeRoleWithOidc needs roleArn, oidcProviderArn and oidcTokenFile (or their ALIBABA_CLOUD_* environment variables).");
+                throw new Error(
+                    "alicloud:assumeRoleWithOidc needs roleArn, oidcProviderArn and oidcTokenFile (or their ALIBABA_CLOUD_* environment variables).",
+                );
             }
             base = {
                 kind: "oidc",

@@ -55,7 +55,9 @@ export async function describeKey(ctx: AlibabaContext, keyId: string): Promise<K
     const response = await kmsCall(ctx, "DescribeKey", { KeyId: keyId }, `key "${keyId}"`);
     const m = response.KeyMetadata as Record<string, unknown> | undefined;
     if (!m || !m.KeyId) {
-        throw new Error(`KMS DescribeKey for key "${keyId}" returned no KeyMetadata (request ID ${text(response.RequestId)}); retry, and contact support if it persists.`);
+        throw new Error(
+            `KMS DescribeKey for key "${keyId}" returned no KeyMetadata (request ID ${text(response.RequestId)}); retry, and contact support if it persists.`,
+        );
     }
     return {
         keyId: text(m.KeyId),

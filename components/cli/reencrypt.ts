@@ -15,16 +15,16 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import {
-  annotationKeyProblem,
-  annotationValueProblem,
-  createKubernetesSecretsClient,
-  DEFAULT_ANNOTATION_KEY,
-  formatProgress,
-  formatSummaryText,
-  loadKubeConfig,
-  reencryptSecrets,
-  ReencryptSummary,
-  SecretsClient,
+    annotationKeyProblem,
+    annotationValueProblem,
+    createKubernetesSecretsClient,
+    DEFAULT_ANNOTATION_KEY,
+    formatProgress,
+    formatSummaryText,
+    loadKubeConfig,
+    reencryptSecrets,
+    ReencryptSummary,
+    SecretsClient,
 } from "../reencrypt";
 
 export const EXIT_OK = 0;
@@ -63,185 +63,184 @@ Exit status: 0 all rewritten and verified; 1 some remain (listed); 2 usage,
 connection or permission error.`;
 
 export interface Writable {
-  write(chunk: string): unknown;
+    write(chunk: string): unknown;
 }
 
 export type ClientFactory = (source: { kubeconfigPath?: string; context?: string }, concurrency: number) => SecretsClient & { close?(): void };
 
 export interface CliIO {
-  stdout: Writable;
-  stderr: Writable;
-  env?: NodeJS.ProcessEnv;
-  signal?: AbortSignal;
-  /** Builds the client from kubeconfig flags; tests may inject a fake. */
-  createClient?: ClientFactory;
-  /** Clock for progress throttling; tests may inject one. */
-  now?: () => number;
+    stdout: Writable;
+    stderr: Writable;
+    env?: NodeJS.ProcessEnv;
+    signal?: AbortSignal;
+    /** Builds the client from kubeconfig flags; tests may inject a fake. */
+    createClient?: ClientFactory;
+    /** Clock for progress throttling; tests may inject one. */
+    now?: () => number;
 }
 
 class UsageError extends Error {}
 
 interface CliArgs {
-  annotationKey: string;
-  annotationValue: string;
-  kubeconfigPath?: string;
-  context?: string;
-  concurrency: number;
-  qps: number;
-  pageSize: number;
-  statePath?: string;
-  dryRun: boolean;
-  output: "text" | "json";
-  help: boolean;
+    annotationKey: string;
+    annotationValue: string;
+    kubeconfigPath?: string;
+    context?: string;
+    concurrency: number;
+    qps: number;
+    pageSize: number;
+    statePath?: string;
+    dryRun: boolean;
+    output: "text" | "json";
+    help: boolean;
 }
 
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliArgs {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        kubeconfig: { type: "string" },
-        context: { type: "string" },
-        "annotation-key": { type: "string" },
-        "annotation-value": { type: "string" },
-        concurrency: { type: "string" },
-        qps: { type: "string" },
-        "page-size": { type: "string" },
-        state: { type: "string" },
-        "dry-run": { type: "boolean" },
-        output: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const help = values.help === true;
-  const annotationKey = (values["annotation-key"] as string | undefined) ?? DEFAULT_ANNOTATION_KEY;
-  const annotationValue = values["annotation-value"] as string | undefined;
-  const output = (values.output as string | undefined) ?? "text";
-  if (!help) {
-    if (annotationValue === undefined) {
-      throw new UsageError("--annotation-value is required: a value no Secret carries yet, e.g. the rotation time 20220101-010101");
+    let values: Record<string, string | boolean | undefined>;
+    try {
+        ({ values } = parseArgs({
+            args: argv,
+            strict: true,
+            allowPositionals: false,
+            options: {
+                kubeconfig: { type: "string" },
+                context: { type: "string" },
+                "annotation-key": { type: "string" },
+                "annotation-value": { type: "string" },
+                concurrency: { type: "string" },
+                qps: { type: "string" },
+                "page-size": { type: "string" },
+                state: { type: "string" },
+                "dry-run": { type: "boolean" },
+                output: { type: "string" },
+                help: { type: "boolean", short: "h" },
+            },
+        }));
+    } catch (err) {
+        throw new UsageError((err as Error).message);
     }
-    const keyProblem = annotationKeyProblem(annotationKey);
-    if (keyProblem) throw new UsageError(`--annotation-key: ${keyProblem}`);
-    const valueProblem = annotationValueProblem(annotationValue);
-    if (valueProblem) throw new UsageError(`--annotation-value: ${valueProblem}`);
-    if (output !== "text" && output !== "json") throw new UsageError(`--output must be text or json, got "${output}"`);
-  }
-  return {
-    annotationKey,
-    annotationValue: annotationValue ?? "",
-    kubeconfigPath: (values.kubeconfig as string | undefined) || env.KUBECONFIG || undefined,
-    context: values.context as string | undefined,
-    concurrency: integerFlag("--concurrency", values.concurrency as string | undefined, 8, 1, 1000),
-    qps: numberFlag("--qps", values.qps as string | undefined, 100),
-    pageSize: integerFlag("--page-size", values["page-size"] as string | undefined, 500, 1, 10000),
-    statePath: values.state ? path.resolve(values.state as string) : undefined,
-    dryRun: values["dry-run"] === true,
-    output: output as "text" | "json",
-    help,
-  };
+    const help = values.help === true;
+    const annotationKey = (values["annotation-key"] as string | undefined) ?? DEFAULT_ANNOTATION_KEY;
+    const annotationValue = values["annotation-value"] as string | undefined;
+    const output = (values.output as string | undefined) ?? "text";
+    if (!help) {
+        if (annotationValue === undefined) {
+            throw new UsageError("--annotation-value is required: a value no Secret carries yet, e.g. the rotation time 20220101-010101");
+        }
+        const keyProblem = annotationKeyProblem(annotationKey);
+        if (keyProblem) throw new UsageError(`--annotation-key: ${keyProblem}`);
+        const valueProblem = annotationValueProblem(annotationValue);
+        if (valueProblem) throw new UsageError(`--annotation-value: ${valueProblem}`);
+        if (output !== "text" && output !== "json") throw new UsageError(`--output must be text or json, got "${output}"`);
+    }
+    return {
+        annotationKey,
+        annotationValue: annotationValue ?? "",
+        kubeconfigPath: (values.kubeconfig as string | undefined) || env.KUBECONFIG || undefined,
+        context: values.context as string | undefined,
+        concurrency: integerFlag("--concurrency", values.concurrency as string | undefined, 8, 1, 1000),
+        qps: numberFlag("--qps", values.qps as string | undefined, 100),
+        pageSize: integerFlag("--page-size", values["page-size"] as string | undefined, 500, 1, 10000),
+        statePath: values.state ? path.resolve(values.state as string) : undefined,
+        dryRun: values["dry-run"] === true,
+        output: output as "text" | "json",
+        help,
+    };
 }
 
 function integerFlag(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
-    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
-  }
-  return Number(raw);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
+        throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
+    }
+    return Number(raw);
 }
 
 function numberFlag(flag: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+(\.\d+)?$/.test(raw.trim())) throw new UsageError(`${flag} must be a number >= 0 (0 = no cap), got "${raw}"`);
-  return Number(raw);
+    if (raw === undefined) return fallback;
+    if (!/^\d+(\.\d+)?$/.test(raw.trim())) throw new UsageError(`${flag} must be a number >= 0 (0 = no cap), got "${raw}"`);
+    return Number(raw);
 }
 
-const defaultClientFactory: ClientFactory = (source, concurrency) =>
-  createKubernetesSecretsClient(loadKubeConfig(source), { concurrency });
+const defaultClientFactory: ClientFactory = (source, concurrency) => createKubernetesSecretsClient(loadKubeConfig(source), { concurrency });
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
-  const env = io.env ?? {};
-  let args: CliArgs;
-  try {
-    args = parseCliArgs(argv, env);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    io.stderr.write(`reencrypt-secrets: ${err.message}\nRun reencrypt-secrets --help for usage.\n`);
-    return EXIT_ERROR;
-  }
-  if (args.help) {
-    io.stdout.write(`${USAGE}\n`);
-    return EXIT_OK;
-  }
-
-  const log = (line: string) => io.stderr.write(`reencrypt-secrets: ${line}\n`);
-  const fail = (message: string): number => {
-    log(`error: ${message}`);
-    if (args.output === "json") io.stdout.write(`${JSON.stringify({ error: message })}\n`);
-    return EXIT_ERROR;
-  };
-
-  let client: (SecretsClient & { close?(): void }) | undefined;
-  try {
-    client = (io.createClient ?? defaultClientFactory)({ kubeconfigPath: args.kubeconfigPath, context: args.context }, args.concurrency);
-    const summary: ReencryptSummary = await reencryptSecrets(client, {
-      annotationKey: args.annotationKey,
-      annotationValue: args.annotationValue,
-      concurrency: args.concurrency,
-      qps: args.qps,
-      pageSize: args.pageSize,
-      statePath: args.statePath,
-      dryRun: args.dryRun,
-      signal: io.signal,
-      now: io.now,
-      progressIntervalMs: PROGRESS_INTERVAL_MS,
-      // Short runs stay quiet; long ones report at most every couple of seconds.
-      onProgress: (p) => {
-        if (p.elapsedMs >= PROGRESS_INTERVAL_MS) log(formatProgress(p));
-      },
-      log,
-    });
-    io.stdout.write(args.output === "json" ? `${JSON.stringify(summary)}\n` : `${formatSummaryText(summary)}\n`);
-    if (!summary.resumed && summary.listed > 0 && summary.alreadyCurrent === summary.listed) {
-      // The guide's pitfall: an old TIME value makes every write a no-op, and nothing is re-sealed.
-      log(
-        `warning: every Secret already carried ${summary.annotationKey}=${summary.annotationValue}, so nothing was rewritten; ` +
-          `if the key rotated since that value was written, run again with a new value (e.g. the rotation time)`,
-      );
+    const env = io.env ?? {};
+    let args: CliArgs;
+    try {
+        args = parseCliArgs(argv, env);
+    } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        io.stderr.write(`reencrypt-secrets: ${err.message}\nRun reencrypt-secrets --help for usage.\n`);
+        return EXIT_ERROR;
     }
-    if (summary.dryRun) return EXIT_OK;
-    return summary.verified && summary.remainingCount === 0 && !summary.aborted ? EXIT_OK : EXIT_SECRETS_REMAIN;
-  } catch (err) {
-    return fail((err as Error).message ?? String(err));
-  } finally {
-    client?.close?.();
-  }
+    if (args.help) {
+        io.stdout.write(`${USAGE}\n`);
+        return EXIT_OK;
+    }
+
+    const log = (line: string) => io.stderr.write(`reencrypt-secrets: ${line}\n`);
+    const fail = (message: string): number => {
+        log(`error: ${message}`);
+        if (args.output === "json") io.stdout.write(`${JSON.stringify({ error: message })}\n`);
+        return EXIT_ERROR;
+    };
+
+    let client: (SecretsClient & { close?(): void }) | undefined;
+    try {
+        client = (io.createClient ?? defaultClientFactory)({ kubeconfigPath: args.kubeconfigPath, context: args.context }, args.concurrency);
+        const summary: ReencryptSummary = await reencryptSecrets(client, {
+            annotationKey: args.annotationKey,
+            annotationValue: args.annotationValue,
+            concurrency: args.concurrency,
+            qps: args.qps,
+            pageSize: args.pageSize,
+            statePath: args.statePath,
+            dryRun: args.dryRun,
+            signal: io.signal,
+            now: io.now,
+            progressIntervalMs: PROGRESS_INTERVAL_MS,
+            // Short runs stay quiet; long ones report at most every couple of seconds.
+            onProgress: (p) => {
+                if (p.elapsedMs >= PROGRESS_INTERVAL_MS) log(formatProgress(p));
+            },
+            log,
+        });
+        io.stdout.write(args.output === "json" ? `${JSON.stringify(summary)}\n` : `${formatSummaryText(summary)}\n`);
+        if (!summary.resumed && summary.listed > 0 && summary.alreadyCurrent === summary.listed) {
+            // The guide's pitfall: an old TIME value makes every write a no-op, and nothing is re-sealed.
+            log(
+                `warning: every Secret already carried ${summary.annotationKey}=${summary.annotationValue}, so nothing was rewritten; ` +
+                    `if the key rotated since that value was written, run again with a new value (e.g. the rotation time)`,
+            );
+        }
+        if (summary.dryRun) return EXIT_OK;
+        return summary.verified && summary.remainingCount === 0 && !summary.aborted ? EXIT_OK : EXIT_SECRETS_REMAIN;
+    } catch (err) {
+        return fail((err as Error).message ?? String(err));
+    } finally {
+        client?.close?.();
+    }
 }
 
 if (require.main === module) {
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
-    process.stderr.write(`reencrypt-secrets: ${signal}: finishing writes in flight, then stopping (again to quit at once)\n`);
-    controller.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`reencrypt-secrets: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
-      process.exitCode = EXIT_ERROR;
-    },
-  );
+    const controller = new AbortController();
+    let interrupts = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+        interrupts++;
+        if (interrupts > 1) process.exit(130);
+        process.stderr.write(`reencrypt-secrets: ${signal}: finishing writes in flight, then stopping (again to quit at once)\n`);
+        controller.abort();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal }).then(
+        (code) => {
+            process.exitCode = code;
+        },
+        (err: unknown) => {
+            process.stderr.write(`reencrypt-secrets: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+            process.exitCode = EXIT_ERROR;
+        },
+    );
 }

@@ -13,95 +13,91 @@ export type ErrorClass = "retryable" | "gone" | "conflict" | "unauthorized" | "e
  * remainder continue token of a 410 Expired list.
  */
 export class KubernetesApiError extends Error {
-  readonly status: number;
-  readonly reason?: string;
-  readonly retryAfterSeconds?: number;
-  /** For 410 Expired on a list: the Status's metadata.continue (an inconsistent remainder), when given. */
-  readonly continueToken?: string;
+    readonly status: number;
+    readonly reason?: string;
+    readonly retryAfterSeconds?: number;
+    /** For 410 Expired on a list: the Status's metadata.continue (an inconsistent remainder), when given. */
+    readonly continueToken?: string;
 
-  constructor(init: {
-    status: number;
-    operation: string;
-    reason?: string;
-    message?: string;
-    retryAfterSeconds?: number;
-    continueToken?: string;
-  }) {
-    const detail = init.message ? `: ${init.message}` : "";
-    super(`${init.operation} failed with HTTP ${init.status}${init.reason ? ` ${init.reason}` : ""}${detail}`);
-    this.name = "KubernetesApiError";
-    this.status = init.status;
-    this.reason = init.reason;
-    this.retryAfterSeconds = init.retryAfterSeconds;
-    this.continueToken = init.continueToken;
-  }
+    constructor(init: { status: number; operation: string; reason?: string; message?: string; retryAfterSeconds?: number; continueToken?: string }) {
+        const detail = init.message ? `: ${init.message}` : "";
+        super(`${init.operation} failed with HTTP ${init.status}${init.reason ? ` ${init.reason}` : ""}${detail}`);
+        this.name = "KubernetesApiError";
+        this.status = init.status;
+        this.reason = init.reason;
+        this.retryAfterSeconds = init.retryAfterSeconds;
+        this.continueToken = init.continueToken;
+    }
 }
 
 /** The run cannot go on: the credentials are rejected or lack a permission. */
 export class PermissionDeniedError extends Error {
-  constructor(message: string, readonly status: number) {
-    super(message);
-    this.name = "PermissionDeniedError";
-  }
+    constructor(
+        message: string,
+        readonly status: number,
+    ) {
+        super(message);
+        this.name = "PermissionDeniedError";
+    }
 }
 
 // Transport failures that say nothing about the request itself: the same
 // request may well succeed on a fresh connection a moment later.
 const TRANSIENT_NETWORK_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "ESOCKETTIMEDOUT",
-  "EPIPE",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "ERR_HTTP2_STREAM_ERROR",
+    "ECONNRESET",
+    "ECONNREFUSED",
+    "ECONNABORTED",
+    "ETIMEDOUT",
+    "ESOCKETTIMEDOUT",
+    "EPIPE",
+    "EAI_AGAIN",
+    "EHOSTUNREACH",
+    "ENETUNREACH",
+    "ENETDOWN",
+    "UND_ERR_SOCKET",
+    "UND_ERR_CONNECT_TIMEOUT",
+    "ERR_HTTP2_STREAM_ERROR",
 ]);
 
 /** The HTTP status an error carries, whatever client produced it (ours, @kubernetes/client-node's ApiException uses `code`). */
 export function httpStatusOf(err: unknown): number | undefined {
-  if (typeof err !== "object" || err === null) return undefined;
-  const e = err as { status?: unknown; statusCode?: unknown; code?: unknown };
-  for (const candidate of [e.status, e.statusCode, e.code]) {
-    if (typeof candidate === "number" && candidate >= 100 && candidate < 600) return candidate;
-  }
-  return undefined;
+    if (typeof err !== "object" || err === null) return undefined;
+    const e = err as { status?: unknown; statusCode?: unknown; code?: unknown };
+    for (const candidate of [e.status, e.statusCode, e.code]) {
+        if (typeof candidate === "number" && candidate >= 100 && candidate < 600) return candidate;
+    }
+    return undefined;
 }
 
 export function classifyError(err: unknown): ErrorClass {
-  const status = httpStatusOf(err);
-  if (status !== undefined) {
-    if (status === 401 || status === 403) return "unauthorized";
-    if (status === 404) return "gone";
-    if (status === 409) return "conflict";
-    if (status === 410) return "expired";
-    if (status === 408 || status === 429) return "retryable";
-    // 501/505 will not change on retry; every other 5xx is an overloaded or restarting server.
-    if (status >= 500 && status !== 501 && status !== 505) return "retryable";
+    const status = httpStatusOf(err);
+    if (status !== undefined) {
+        if (status === 401 || status === 403) return "unauthorized";
+        if (status === 404) return "gone";
+        if (status === 409) return "conflict";
+        if (status === 410) return "expired";
+        if (status === 408 || status === 429) return "retryable";
+        // 501/505 will not change on retry; every other 5xx is an overloaded or restarting server.
+        if (status >= 500 && status !== 501 && status !== 505) return "retryable";
+        return "fatal";
+    }
+    const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+    if (typeof code === "string" && TRANSIENT_NETWORK_CODES.has(code)) return "retryable";
     return "fatal";
-  }
-  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
-  if (typeof code === "string" && TRANSIENT_NETWORK_CODES.has(code)) return "retryable";
-  return "fatal";
 }
 
 /** Seconds the server asked us to wait (Retry-After), when it did. */
 export function retryAfterSecondsOf(err: unknown): number | undefined {
-  if (typeof err !== "object" || err === null) return undefined;
-  const value = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
-  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
+    if (typeof err !== "object" || err === null) return undefined;
+    const value = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
 /** The remainder token of a 410 Expired list answer, when the server gave one. */
 export function remainderContinueTokenOf(err: unknown): string | undefined {
-  if (typeof err !== "object" || err === null) return undefined;
-  const token = (err as { continueToken?: unknown }).continueToken;
-  return typeof token === "string" && token.length > 0 ? token : undefined;
+    if (typeof err !== "object" || err === null) return undefined;
+    const token = (err as { continueToken?: unknown }).continueToken;
+    return typeof token === "string" && token.length > 0 ? token : undefined;
 }
 
 /**
@@ -109,25 +105,25 @@ export function remainderContinueTokenOf(err: unknown): string | undefined {
  * or undefined when absent or unparseable.
  */
 export function parseRetryAfter(header: string | string[] | undefined, nowMs = Date.now()): number | undefined {
-  const raw = Array.isArray(header) ? header[0] : header;
-  if (raw === undefined) return undefined;
-  const trimmed = raw.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
-  const at = Date.parse(trimmed);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, (at - nowMs) / 1000);
+    const raw = Array.isArray(header) ? header[0] : header;
+    if (raw === undefined) return undefined;
+    const trimmed = raw.trim();
+    if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
+    const at = Date.parse(trimmed);
+    if (Number.isNaN(at)) return undefined;
+    return Math.max(0, (at - nowMs) / 1000);
 }
 
 /** A short reason for a per-Secret failure: safe to print (no bodies beyond Status messages). */
 export function describeError(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    const prefix = typeof code === "string" && !err.message.includes(code) ? `${code}: ` : "";
-    return truncate(prefix + err.message, 300);
-  }
-  return truncate(String(err), 300);
+    if (err instanceof Error) {
+        const code = (err as { code?: unknown }).code;
+        const prefix = typeof code === "string" && !err.message.includes(code) ? `${code}: ` : "";
+        return truncate(prefix + err.message, 300);
+    }
+    return truncate(String(err), 300);
 }
 
 function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

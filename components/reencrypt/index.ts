@@ -1,24 +1,15 @@
 /** The re-encryption engine: no Pulumi, no kubeconfig files, no stdout; callers pass a SecretsClient and options. */
-export type {
-  SecretRef,
-  SecretPage,
-  SecretsClient,
-  ReencryptOptions,
-  ReencryptProgress,
-  ReencryptSummary,
-  SecretFailure,
-  RemainingSecret,
-} from "./types";
+export type { SecretRef, SecretPage, SecretsClient, ReencryptOptions, ReencryptProgress, ReencryptSummary, SecretFailure, RemainingSecret } from "./types";
 export { reencryptSecrets, resolveOptions, forEachBounded, BoundedList, DEFAULT_ANNOTATION_KEY } from "./engine";
 export {
-  classifyError,
-  describeError,
-  httpStatusOf,
-  parseRetryAfter,
-  retryAfterSecondsOf,
-  remainderContinueTokenOf,
-  KubernetesApiError,
-  PermissionDeniedError,
+    classifyError,
+    describeError,
+    httpStatusOf,
+    parseRetryAfter,
+    retryAfterSecondsOf,
+    remainderContinueTokenOf,
+    KubernetesApiError,
+    PermissionDeniedError,
 } from "./errors";
 export type { ErrorClass } from "./errors";
 export { WriteRateLimiter } from "./rateLimiter";

@@ -28,252 +28,252 @@ const CREDENTIAL_REFRESH_MS = 60_000;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 export interface KubernetesClientOptions {
-  /** Writes in flight at once; sizes the connection pool. Default 8. */
-  concurrency?: number;
-  /** Per-request timeout for a PATCH. Default 30 s. */
-  writeTimeoutMs?: number;
-  /** Per-request timeout for a list page. Default 120 s. */
-  listTimeoutMs?: number;
+    /** Writes in flight at once; sizes the connection pool. Default 8. */
+    concurrency?: number;
+    /** Per-request timeout for a PATCH. Default 30 s. */
+    writeTimeoutMs?: number;
+    /** Per-request timeout for a list page. Default 120 s. */
+    listTimeoutMs?: number;
 }
 
 export interface KubernetesSecretsClient extends SecretsClient {
-  /** The API server URL the client talks to. */
-  readonly server: string;
-  /** Close pooled connections. */
-  close(): void;
+    /** The API server URL the client talks to. */
+    readonly server: string;
+    /** Close pooled connections. */
+    close(): void;
 }
 
 interface Connection {
-  agent: http.Agent;
-  headers: Record<string, string>;
-  auth?: string;
-  tlsIdentity: string;
+    agent: http.Agent;
+    headers: Record<string, string>;
+    auth?: string;
+    tlsIdentity: string;
 }
 
 interface RawResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body?: Buffer;
+    status: number;
+    headers: http.IncomingHttpHeaders;
+    body?: Buffer;
 }
 
 export function createKubernetesSecretsClient(kc: KubeAccess, opts: KubernetesClientOptions = {}): KubernetesSecretsClient {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error("the kubeconfig has no current cluster");
-  const server = new URL(cluster.server);
-  const basePath = server.pathname.replace(/\/+$/, "");
-  const transport = server.protocol === "http:" ? http : https;
-  const poolSize = (opts.concurrency ?? 8) + 2; // the writers, plus a prefetched list page
-  const writeTimeoutMs = opts.writeTimeoutMs ?? 30_000;
-  const listTimeoutMs = opts.listTimeoutMs ?? 120_000;
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error("the kubeconfig has no current cluster");
+    const server = new URL(cluster.server);
+    const basePath = server.pathname.replace(/\/+$/, "");
+    const transport = server.protocol === "http:" ? http : https;
+    const poolSize = (opts.concurrency ?? 8) + 2; // the writers, plus a prefetched list page
+    const writeTimeoutMs = opts.writeTimeoutMs ?? 30_000;
+    const listTimeoutMs = opts.listTimeoutMs ?? 120_000;
 
-  let connection: Promise<Connection> | undefined;
-  let connectionAt = 0;
-  let agent: http.Agent | undefined;
+    let connection: Promise<Connection> | undefined;
+    let connectionAt = 0;
+    let agent: http.Agent | undefined;
 
-  const connect = async (previous?: Connection): Promise<Connection> => {
-    const applied: https.RequestOptions = {};
-    await kc.applyToHTTPSOptions(applied);
-    const tlsIdentity = [applied.ca, applied.cert, applied.key, applied.pfx].map((v) => (v === undefined ? "" : String(v))).join("\u0000");
-    if (cluster.proxyUrl) {
-      agent = applied.agent as http.Agent; // the library's proxy agent; it pools on its own
-    } else if (!agent || previous?.tlsIdentity !== tlsIdentity) {
-      agent?.destroy();
-      const tls = {
-        ca: applied.ca,
-        cert: applied.cert,
-        key: applied.key,
-        pfx: applied.pfx,
-        passphrase: applied.passphrase,
-        rejectUnauthorized: applied.rejectUnauthorized,
-        servername: applied.servername,
-      };
-      const poolOptions = { keepAlive: true, maxSockets: poolSize, maxFreeSockets: poolSize };
-      agent = transport === http ? new http.Agent(poolOptions) : new https.Agent({ ...poolOptions, ...withoutUndefined(tls) });
-    }
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(applied.headers ?? {})) {
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : String(value);
-    }
-    return { agent: agent!, headers, auth: applied.auth ?? undefined, tlsIdentity };
-  };
+    const connect = async (previous?: Connection): Promise<Connection> => {
+        const applied: https.RequestOptions = {};
+        await kc.applyToHTTPSOptions(applied);
+        const tlsIdentity = [applied.ca, applied.cert, applied.key, applied.pfx].map((v) => (v === undefined ? "" : String(v))).join("\u0000");
+        if (cluster.proxyUrl) {
+            agent = applied.agent as http.Agent; // the library's proxy agent; it pools on its own
+        } else if (!agent || previous?.tlsIdentity !== tlsIdentity) {
+            agent?.destroy();
+            const tls = {
+                ca: applied.ca,
+                cert: applied.cert,
+                key: applied.key,
+                pfx: applied.pfx,
+                passphrase: applied.passphrase,
+                rejectUnauthorized: applied.rejectUnauthorized,
+                servername: applied.servername,
+            };
+            const poolOptions = { keepAlive: true, maxSockets: poolSize, maxFreeSockets: poolSize };
+            agent = transport === http ? new http.Agent(poolOptions) : new https.Agent({ ...poolOptions, ...withoutUndefined(tls) });
+        }
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(applied.headers ?? {})) {
+            if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : String(value);
+        }
+        return { agent: agent!, headers, auth: applied.auth ?? undefined, tlsIdentity };
+    };
 
-  const currentConnection = async (refresh: boolean): Promise<Connection> => {
-    if (!connection || refresh || Date.now() - connectionAt > CREDENTIAL_REFRESH_MS) {
-      const previous = connection ? await connection.catch(() => undefined) : undefined;
-      connectionAt = Date.now();
-      connection = connect(previous);
-      connection.catch(() => {
-        connection = undefined;
-      });
-    }
-    return connection;
-  };
+    const currentConnection = async (refresh: boolean): Promise<Connection> => {
+        if (!connection || refresh || Date.now() - connectionAt > CREDENTIAL_REFRESH_MS) {
+            const previous = connection ? await connection.catch(() => undefined) : undefined;
+            connectionAt = Date.now();
+            connection = connect(previous);
+            connection.catch(() => {
+                connection = undefined;
+            });
+        }
+        return connection;
+    };
 
-  const sendOnce = (
-    conn: Connection,
-    method: string,
-    pathAndQuery: string,
-    init: { accept: string; body?: string; contentType?: string; timeoutMs: number; keepBody: boolean },
-  ): Promise<RawResponse> =>
-    new Promise<RawResponse>((resolve, reject) => {
-      const headers: Record<string, string> = { ...conn.headers, Accept: init.accept, "User-Agent": USER_AGENT };
-      if (init.body !== undefined) {
-        headers["Content-Type"] = init.contentType ?? "application/json";
-        headers["Content-Length"] = String(Buffer.byteLength(init.body));
-      }
-      const req = transport.request(
-        {
-          protocol: server.protocol,
-          hostname: server.hostname.replace(/^\[|\]$/g, ""),
-          port: server.port || undefined,
-          path: basePath + pathAndQuery,
-          method,
-          headers,
-          auth: conn.auth,
-          agent: conn.agent,
+    const sendOnce = (
+        conn: Connection,
+        method: string,
+        pathAndQuery: string,
+        init: { accept: string; body?: string; contentType?: string; timeoutMs: number; keepBody: boolean },
+    ): Promise<RawResponse> =>
+        new Promise<RawResponse>((resolve, reject) => {
+            const headers: Record<string, string> = { ...conn.headers, Accept: init.accept, "User-Agent": USER_AGENT };
+            if (init.body !== undefined) {
+                headers["Content-Type"] = init.contentType ?? "application/json";
+                headers["Content-Length"] = String(Buffer.byteLength(init.body));
+            }
+            const req = transport.request(
+                {
+                    protocol: server.protocol,
+                    hostname: server.hostname.replace(/^\[|\]$/g, ""),
+                    port: server.port || undefined,
+                    path: basePath + pathAndQuery,
+                    method,
+                    headers,
+                    auth: conn.auth,
+                    agent: conn.agent,
+                },
+                (res) => {
+                    const status = res.statusCode ?? 0;
+                    const ok = status >= 200 && status < 300;
+                    if (ok && !init.keepBody) {
+                        // A PATCH answer carries the whole Secret: discard it unread.
+                        res.resume();
+                        res.on("end", () => resolve({ status, headers: res.headers }));
+                        res.on("error", reject);
+                        return;
+                    }
+                    const limit = ok ? Infinity : MAX_ERROR_BODY_BYTES;
+                    const chunks: Buffer[] = [];
+                    let size = 0;
+                    res.on("data", (chunk: Buffer) => {
+                        if (size < limit) chunks.push(chunk);
+                        size += chunk.length;
+                    });
+                    res.on("end", () => resolve({ status, headers: res.headers, body: Buffer.concat(chunks) }));
+                    res.on("error", reject);
+                },
+            );
+            req.setTimeout(init.timeoutMs, () => {
+                req.destroy(Object.assign(new Error(`${method} ${pathAndQuery.split("?")[0]} timed out after ${init.timeoutMs} ms`), { code: "ETIMEDOUT" }));
+            });
+            req.on("error", reject);
+            req.end(init.body);
+        });
+
+    const send = async (
+        method: string,
+        pathAndQuery: string,
+        init: { accept: string; body?: string; contentType?: string; timeoutMs: number; keepBody: boolean },
+    ): Promise<RawResponse> => {
+        let response = await sendOnce(await currentConnection(false), method, pathAndQuery, init);
+        if (response.status === 401) {
+            // The token may just have expired: ask the kubeconfig (exec plugin, token file) once more before giving up.
+            response = await sendOnce(await currentConnection(true), method, pathAndQuery, init);
+        }
+        return response;
+    };
+
+    const apiError = (operation: string, response: RawResponse): KubernetesApiError => {
+        const status = parseStatusBody(response.body);
+        return new KubernetesApiError({
+            status: response.status,
+            operation,
+            reason: status?.reason,
+            message: status?.message ?? plainTextSnippet(response.body),
+            retryAfterSeconds: parseRetryAfter(response.headers["retry-after"]),
+            continueToken: status?.continueToken,
+        });
+    };
+
+    return {
+        server: cluster.server,
+
+        async listPage({ limit, continueToken }): Promise<SecretPage> {
+            const query = new URLSearchParams({ limit: String(limit) });
+            if (continueToken) query.set("continue", continueToken);
+            const response = await send("GET", `/api/v1/secrets?${query}`, { accept: METADATA_LIST_ACCEPT, timeoutMs: listTimeoutMs, keepBody: true });
+            if (response.status !== 200) throw apiError("list secrets", response);
+            return parseMetadataList(response.body ?? Buffer.alloc(0));
         },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          const ok = status >= 200 && status < 300;
-          if (ok && !init.keepBody) {
-            // A PATCH answer carries the whole Secret: discard it unread.
-            res.resume();
-            res.on("end", () => resolve({ status, headers: res.headers }));
-            res.on("error", reject);
-            return;
-          }
-          const limit = ok ? Infinity : MAX_ERROR_BODY_BYTES;
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on("data", (chunk: Buffer) => {
-            if (size < limit) chunks.push(chunk);
-            size += chunk.length;
-          });
-          res.on("end", () => resolve({ status, headers: res.headers, body: Buffer.concat(chunks) }));
-          res.on("error", reject);
+
+        async patchAnnotation(ref: SecretRef, key: string, value: string): Promise<void> {
+            const secretPath = `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/secrets/${encodeURIComponent(ref.name)}`;
+            const body = JSON.stringify({ metadata: { resourceVersion: ref.resourceVersion, annotations: { [key]: value } } });
+            const response = await send("PATCH", `${secretPath}?fieldManager=${FIELD_MANAGER}`, {
+                accept: METADATA_OBJECT_ACCEPT,
+                body,
+                contentType: "application/merge-patch+json",
+                timeoutMs: writeTimeoutMs,
+                keepBody: false,
+            });
+            if (response.status < 200 || response.status >= 300) throw apiError(`patch secret ${ref.namespace}/${ref.name}`, response);
         },
-      );
-      req.setTimeout(init.timeoutMs, () => {
-        req.destroy(Object.assign(new Error(`${method} ${pathAndQuery.split("?")[0]} timed out after ${init.timeoutMs} ms`), { code: "ETIMEDOUT" }));
-      });
-      req.on("error", reject);
-      req.end(init.body);
-    });
 
-  const send = async (
-    method: string,
-    pathAndQuery: string,
-    init: { accept: string; body?: string; contentType?: string; timeoutMs: number; keepBody: boolean },
-  ): Promise<RawResponse> => {
-    let response = await sendOnce(await currentConnection(false), method, pathAndQuery, init);
-    if (response.status === 401) {
-      // The token may just have expired: ask the kubeconfig (exec plugin, token file) once more before giving up.
-      response = await sendOnce(await currentConnection(true), method, pathAndQuery, init);
-    }
-    return response;
-  };
-
-  const apiError = (operation: string, response: RawResponse): KubernetesApiError => {
-    const status = parseStatusBody(response.body);
-    return new KubernetesApiError({
-      status: response.status,
-      operation,
-      reason: status?.reason,
-      message: status?.message ?? plainTextSnippet(response.body),
-      retryAfterSeconds: parseRetryAfter(response.headers["retry-after"]),
-      continueToken: status?.continueToken,
-    });
-  };
-
-  return {
-    server: cluster.server,
-
-    async listPage({ limit, continueToken }): Promise<SecretPage> {
-      const query = new URLSearchParams({ limit: String(limit) });
-      if (continueToken) query.set("continue", continueToken);
-      const response = await send("GET", `/api/v1/secrets?${query}`, { accept: METADATA_LIST_ACCEPT, timeoutMs: listTimeoutMs, keepBody: true });
-      if (response.status !== 200) throw apiError("list secrets", response);
-      return parseMetadataList(response.body ?? Buffer.alloc(0));
-    },
-
-    async patchAnnotation(ref: SecretRef, key: string, value: string): Promise<void> {
-      const secretPath = `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/secrets/${encodeURIComponent(ref.name)}`;
-      const body = JSON.stringify({ metadata: { resourceVersion: ref.resourceVersion, annotations: { [key]: value } } });
-      const response = await send("PATCH", `${secretPath}?fieldManager=${FIELD_MANAGER}`, {
-        accept: METADATA_OBJECT_ACCEPT,
-        body,
-        contentType: "application/merge-patch+json",
-        timeoutMs: writeTimeoutMs,
-        keepBody: false,
-      });
-      if (response.status < 200 || response.status >= 300) throw apiError(`patch secret ${ref.namespace}/${ref.name}`, response);
-    },
-
-    close(): void {
-      agent?.destroy();
-    },
-  };
+        close(): void {
+            agent?.destroy();
+        },
+    };
 }
 
 interface ListMetadata {
-  kind?: string;
-  metadata?: { continue?: string; resourceVersion?: string; remainingItemCount?: number };
-  items?: Array<{ metadata?: Partial<SecretRef> & { namespace?: string; name?: string } }>;
+    kind?: string;
+    metadata?: { continue?: string; resourceVersion?: string; remainingItemCount?: number };
+    items?: Array<{ metadata?: Partial<SecretRef> & { namespace?: string; name?: string } }>;
 }
 
 export function parseMetadataList(body: Buffer): SecretPage {
-  let parsed: ListMetadata;
-  try {
-    parsed = JSON.parse(body.toString("utf8")) as ListMetadata;
-  } catch {
-    throw new Error("list secrets: the API server's answer is not JSON");
-  }
-  if (parsed.kind !== "PartialObjectMetadataList") {
-    // Never go on with full Secrets in memory: the whole point is that values do not reach this process.
-    throw new Error(
-      `list secrets: expected kind PartialObjectMetadataList, got ${parsed.kind ?? "no kind"}; the API server does not ` +
-        "support metadata-only lists (Kubernetes 1.15+ does), so this tool refuses to read full Secrets",
-    );
-  }
-  const items: SecretRef[] = (parsed.items ?? []).map((item, index) => {
-    const m = item.metadata ?? {};
-    if (!m.namespace || !m.name || !m.resourceVersion) {
-      throw new Error(`list secrets: item ${index} lacks metadata.namespace/name/resourceVersion`);
+    let parsed: ListMetadata;
+    try {
+        parsed = JSON.parse(body.toString("utf8")) as ListMetadata;
+    } catch {
+        throw new Error("list secrets: the API server's answer is not JSON");
     }
+    if (parsed.kind !== "PartialObjectMetadataList") {
+        // Never go on with full Secrets in memory: the whole point is that values do not reach this process.
+        throw new Error(
+            `list secrets: expected kind PartialObjectMetadataList, got ${parsed.kind ?? "no kind"}; the API server does not ` +
+                "support metadata-only lists (Kubernetes 1.15+ does), so this tool refuses to read full Secrets",
+        );
+    }
+    const items: SecretRef[] = (parsed.items ?? []).map((item, index) => {
+        const m = item.metadata ?? {};
+        if (!m.namespace || !m.name || !m.resourceVersion) {
+            throw new Error(`list secrets: item ${index} lacks metadata.namespace/name/resourceVersion`);
+        }
+        return {
+            namespace: m.namespace,
+            name: m.name,
+            resourceVersion: m.resourceVersion,
+            annotations: m.annotations,
+            creationTimestamp: m.creationTimestamp,
+        };
+    });
+    const meta = parsed.metadata ?? {};
     return {
-      namespace: m.namespace,
-      name: m.name,
-      resourceVersion: m.resourceVersion,
-      annotations: m.annotations,
-      creationTimestamp: m.creationTimestamp,
+        items,
+        continueToken: meta.continue || undefined,
+        resourceVersion: meta.resourceVersion,
+        remainingItemCount: typeof meta.remainingItemCount === "number" ? meta.remainingItemCount : undefined,
     };
-  });
-  const meta = parsed.metadata ?? {};
-  return {
-    items,
-    continueToken: meta.continue || undefined,
-    resourceVersion: meta.resourceVersion,
-    remainingItemCount: typeof meta.remainingItemCount === "number" ? meta.remainingItemCount : undefined,
-  };
 }
 
 function parseStatusBody(body: Buffer | undefined): { reason?: string; message?: string; continueToken?: string } | undefined {
-  if (!body || body.length === 0) return undefined;
-  try {
-    const status = JSON.parse(body.toString("utf8")) as { kind?: string; reason?: string; message?: string; metadata?: { continue?: string } };
-    if (status.kind !== "Status") return undefined;
-    return { reason: status.reason, message: status.message, continueToken: status.metadata?.continue || undefined };
-  } catch {
-    return undefined; // e.g. "Too many requests, please try again later." as plain text
-  }
+    if (!body || body.length === 0) return undefined;
+    try {
+        const status = JSON.parse(body.toString("utf8")) as { kind?: string; reason?: string; message?: string; metadata?: { continue?: string } };
+        if (status.kind !== "Status") return undefined;
+        return { reason: status.reason, message: status.message, continueToken: status.metadata?.continue || undefined };
+    } catch {
+        return undefined; // e.g. "Too many requests, please try again later." as plain text
+    }
 }
 
 function plainTextSnippet(body: Buffer | undefined): string | undefined {
-  if (!body || body.length === 0) return undefined;
-  const text = body.subarray(0, 200).toString("utf8").replace(/\s+/g, " ").trim();
-  return text.length > 0 ? text : undefined;
+    if (!body || body.length === 0) return undefined;
+    const text = body.subarray(0, 200).toString("utf8").replace(/\s+/g, " ").trim();
+    return text.length > 0 ? text : undefined;
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

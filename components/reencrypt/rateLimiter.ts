@@ -19,8 +19,8 @@
  */
 
 export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
+    now(): number;
+    sleep(ms: number): Promise<void>;
 }
 
 const MIN_RATE_PER_SECOND = 1;
@@ -29,40 +29,43 @@ const MIN_MS_BETWEEN_DECREASES = 1000;
 const BURST_SLOTS = 1; // slots a late worker may catch up on, beyond the current one
 
 export class WriteRateLimiter {
-  private nextSlotMs = -Infinity;
-  private reducedRate?: number;
-  private reducedAtMs = -Infinity;
+    private nextSlotMs = -Infinity;
+    private reducedRate?: number;
+    private reducedAtMs = -Infinity;
 
-  /** @param capPerSecond writes per second; 0 means no cap. */
-  constructor(private readonly capPerSecond: number, private readonly clock: Clock) {
-    if (!(capPerSecond >= 0) || !Number.isFinite(capPerSecond)) {
-      throw new Error(`rate cap must be a finite number >= 0 (0 = no cap), got ${capPerSecond}`);
+    /** @param capPerSecond writes per second; 0 means no cap. */
+    constructor(
+        private readonly capPerSecond: number,
+        private readonly clock: Clock,
+    ) {
+        if (!(capPerSecond >= 0) || !Number.isFinite(capPerSecond)) {
+            throw new Error(`rate cap must be a finite number >= 0 (0 = no cap), got ${capPerSecond}`);
+        }
     }
-  }
 
-  /** The write rate currently allowed, per second (Infinity when uncapped). */
-  currentRate(nowMs = this.clock.now()): number {
-    if (this.capPerSecond === 0) return Infinity;
-    if (this.reducedRate === undefined) return this.capPerSecond;
-    const recovered = this.reducedRate + ((nowMs - this.reducedAtMs) / 1000) * this.capPerSecond * RECOVERY_FRACTION_OF_CAP_PER_SECOND;
-    return Math.min(this.capPerSecond, recovered);
-  }
+    /** The write rate currently allowed, per second (Infinity when uncapped). */
+    currentRate(nowMs = this.clock.now()): number {
+        if (this.capPerSecond === 0) return Infinity;
+        if (this.reducedRate === undefined) return this.capPerSecond;
+        const recovered = this.reducedRate + ((nowMs - this.reducedAtMs) / 1000) * this.capPerSecond * RECOVERY_FRACTION_OF_CAP_PER_SECOND;
+        return Math.min(this.capPerSecond, recovered);
+    }
 
-  /** Wait for the caller's turn to send one write. */
-  async acquire(): Promise<void> {
-    if (this.capPerSecond === 0) return;
-    const now = this.clock.now();
-    const intervalMs = 1000 / this.currentRate(now);
-    const slotMs = Math.max(this.nextSlotMs, now - BURST_SLOTS * intervalMs);
-    this.nextSlotMs = slotMs + intervalMs;
-    if (slotMs > now) await this.clock.sleep(slotMs - now);
-  }
+    /** Wait for the caller's turn to send one write. */
+    async acquire(): Promise<void> {
+        if (this.capPerSecond === 0) return;
+        const now = this.clock.now();
+        const intervalMs = 1000 / this.currentRate(now);
+        const slotMs = Math.max(this.nextSlotMs, now - BURST_SLOTS * intervalMs);
+        this.nextSlotMs = slotMs + intervalMs;
+        if (slotMs > now) await this.clock.sleep(slotMs - now);
+    }
 
-  /** The server answered 429: halve the shared rate (at most once a second). */
-  onThrottled(): void {
-    const now = this.clock.now();
-    if (this.capPerSecond === 0 || now - this.reducedAtMs < MIN_MS_BETWEEN_DECREASES) return;
-    this.reducedRate = Math.max(MIN_RATE_PER_SECOND, this.currentRate(now) / 2);
-    this.reducedAtMs = now;
-  }
+    /** The server answered 429: halve the shared rate (at most once a second). */
+    onThrottled(): void {
+        const now = this.clock.now();
+        if (this.capPerSecond === 0 || now - this.reducedAtMs < MIN_MS_BETWEEN_DECREASES) return;
+        this.reducedRate = Math.max(MIN_RATE_PER_SECOND, this.currentRate(now) / 2);
+        this.reducedAtMs = now;
+    }
 }

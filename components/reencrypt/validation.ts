@@ -8,26 +8,26 @@ const MAX_VALUE_LENGTH = 1024;
 
 /** Returns a problem description, or undefined when `key` is a valid annotation key (a Kubernetes qualified name). */
 export function annotationKeyProblem(key: string): string | undefined {
-  if (key.length === 0) return "annotation key is empty";
-  const parts = key.split("/");
-  if (parts.length > 2) return `annotation key "${key}" has more than one "/"`;
-  const name = parts[parts.length - 1];
-  if (parts.length === 2) {
-    const prefix = parts[0];
-    if (prefix.length === 0 || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)) {
-      return `annotation key prefix "${prefix}" must be a lowercase DNS subdomain of at most 253 characters (e.g. example.com)`;
+    if (key.length === 0) return "annotation key is empty";
+    const parts = key.split("/");
+    if (parts.length > 2) return `annotation key "${key}" has more than one "/"`;
+    const name = parts[parts.length - 1];
+    if (parts.length === 2) {
+        const prefix = parts[0];
+        if (prefix.length === 0 || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)) {
+            return `annotation key prefix "${prefix}" must be a lowercase DNS subdomain of at most 253 characters (e.g. example.com)`;
+        }
     }
-  }
-  if (name.length === 0 || name.length > 63 || !NAME_PART.test(name)) {
-    return `annotation key name "${name}" must be 1-63 characters of [A-Za-z0-9-_.], starting and ending with a letter or digit`;
-  }
-  return undefined;
+    if (name.length === 0 || name.length > 63 || !NAME_PART.test(name)) {
+        return `annotation key name "${name}" must be 1-63 characters of [A-Za-z0-9-_.], starting and ending with a letter or digit`;
+    }
+    return undefined;
 }
 
 /** Returns a problem description, or undefined when `value` is an acceptable annotation value. */
 export function annotationValueProblem(value: string): string | undefined {
-  if (value.length === 0) return "annotation value is empty: give the rotation time, e.g. 20220101-010101";
-  if (value.length > MAX_VALUE_LENGTH) return `annotation value is ${value.length} characters; at most ${MAX_VALUE_LENGTH} are accepted`;
-  if (/[\u0000-\u001f\u007f]/.test(value)) return "annotation value contains control characters (newline, tab, ...)";
-  return undefined;
+    if (value.length === 0) return "annotation value is empty: give the rotation time, e.g. 20220101-010101";
+    if (value.length > MAX_VALUE_LENGTH) return `annotation value is ${value.length} characters; at most ${MAX_VALUE_LENGTH} are accepted`;
+    if (/[\u0000-\u001f\u007f]/.test(value)) return "annotation value contains control characters (newline, tab, ...)";
+    return undefined;
 }

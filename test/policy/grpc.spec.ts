@@ -6,12 +6,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { POLICY_PACK_NAME, policies } from "../../policy/policies";
-import {
-    PlannedResource, PolicyPackSession, PolicyViolation, UNKNOWN_VALUE, runPolicyPack, secretValue, startPolicyPack,
-} from "../../scripts/policyClient";
-import {
-    ENCRYPTION_URN, KEY_ID, KEY_URN, SECOND_CLUSTER_URN, compliantStack, serverlessCluster, urnOf, withResource,
-} from "../support/policyFixtures";
+import { PlannedResource, PolicyPackSession, PolicyViolation, UNKNOWN_VALUE, runPolicyPack, secretValue, startPolicyPack } from "../../scripts/policyClient";
+import { ENCRYPTION_URN, KEY_ID, KEY_URN, SECOND_CLUSTER_URN, compliantStack, serverlessCluster, urnOf, withResource } from "../support/policyFixtures";
 
 const MANDATORY_POLICIES = [
     "kms-key-in-use-enabled",
@@ -48,7 +44,10 @@ function withTempPack(files: Record<string, string>, body: (packDir: string) => 
 }
 
 const verdicts = (violations: PolicyViolation[], level: string) =>
-    violations.filter((v) => v.level === level).map((v) => `${v.policy} @ ${v.urn}`).sort();
+    violations
+        .filter((v) => v.level === level)
+        .map((v) => `${v.policy} @ ${v.urn}`)
+        .sort();
 
 describe("policy pack over the Analyzer gRPC protocol", function () {
     // ts-node compiles and type-checks the pack at start-up (the CLI's way): seconds, more on a busy machine.
@@ -64,9 +63,15 @@ describe("policy pack over the Analyzer gRPC protocol", function () {
 
     it("GetAnalyzerInfo names the pack and every policy with its default level", () => {
         assert.strictEqual(session.pack, POLICY_PACK_NAME);
-        assert.deepStrictEqual(session.policies.map((p) => p.name), policies.map((p) => p.name));
         assert.deepStrictEqual(
-            session.policies.filter((p) => p.enforcementLevel === "mandatory").map((p) => p.name).sort(),
+            session.policies.map((p) => p.name),
+            policies.map((p) => p.name),
+        );
+        assert.deepStrictEqual(
+            session.policies
+                .filter((p) => p.enforcementLevel === "mandatory")
+                .map((p) => p.name)
+                .sort(),
             [...MANDATORY_POLICIES].sort(),
         );
         const present = session.policies.find((p) => p.name === "kms-key-in-use-present");
@@ -106,11 +111,17 @@ describe("policy pack over the Analyzer gRPC protocol", function () {
     it("Analyze judges a resource on its own: the security policy on a user is advisory, on that resource", async () => {
         const type = "alicloud:ram/userPolicyAttachment:UserPolicyAttachment";
         const attachment: PlannedResource = {
-            urn: urnOf(type, "ops-kms"), type, name: "ops-kms", protect: false,
+            urn: urnOf(type, "ops-kms"),
+            type,
+            name: "ops-kms",
+            protect: false,
             props: { userName: "ops", policyName: "AliyunCSManagedSecurityRolePolicy", policyType: "System" },
         };
         const { violations } = await session.evaluate([...compliantStack({ idsKnown: true }), attachment]);
-        assert.deepStrictEqual(violations.map((v) => [v.policy, v.level, v.urn]), [["cs-security-role-policy-scope", "advisory", attachment.urn]]);
+        assert.deepStrictEqual(
+            violations.map((v) => [v.policy, v.level, v.urn]),
+            [["cs-security-role-policy-scope", "advisory", attachment.urn]],
+        );
     });
 
     it("secret values reach the policies as plain values (a secret key reference still matches)", async () => {
@@ -121,8 +132,10 @@ describe("policy pack over the Analyzer gRPC protocol", function () {
     });
 
     it("Configure changes levels and settings, and a later call without config restores the defaults", async () => {
-        const stack = [...withResource(compliantStack({ idsKnown: true }), KEY_URN, { props: { automaticRotation: "Disabled" } }),
-            serverlessCluster("key-shared")];
+        const stack = [
+            ...withResource(compliantStack({ idsKnown: true }), KEY_URN, { props: { automaticRotation: "Disabled" } }),
+            serverlessCluster("key-shared"),
+        ];
         const configured = await session.evaluate(stack, {
             "kms-key-in-use-rotation": "mandatory",
             "kms-key-in-use-present": { externalKeyIds: ["key-shared"] },
@@ -152,29 +165,41 @@ describe("runPolicyPack (one shot) and start-up failures", function () {
         );
     });
 
-    it("type-checks the pack like the CLI by default, and only transpiles with typeCheck: false", withTempPack({
-        "package.json": JSON.stringify({ name: "typed", version: "0.0.1", main: "index.ts" }),
-        "index.ts": [
-            'import { PolicyPack } from "@pulumi/policy";',
-            'const wrongOnPurpose: number = "not a number";',
-            'new PolicyPack("typed-pack", { policies: [] });',
-        ].join("\n"),
-    }, async (packDir) => {
-        assert.deepStrictEqual(await runPolicyPack([], { packDir, typeCheck: false }), { pack: "typed-pack", violations: [] });
-        await assert.rejects(runPolicyPack([], { packDir }), /failed to start: it exited[\s\S]*TS2322/);
-    }));
+    it(
+        "type-checks the pack like the CLI by default, and only transpiles with typeCheck: false",
+        withTempPack(
+            {
+                "package.json": JSON.stringify({ name: "typed", version: "0.0.1", main: "index.ts" }),
+                "index.ts": [
+                    'import { PolicyPack } from "@pulumi/policy";',
+                    'const wrongOnPurpose: number = "not a number";',
+                    'new PolicyPack("typed-pack", { policies: [] });',
+                ].join("\n"),
+            },
+            async (packDir) => {
+                assert.deepStrictEqual(await runPolicyPack([], { packDir, typeCheck: false }), { pack: "typed-pack", violations: [] });
+                await assert.rejects(runPolicyPack([], { packDir }), /failed to start: it exited[\s\S]*TS2322/);
+            },
+        ),
+    );
 
     it("says clearly when a directory is not a policy pack", async () => {
         await assert.rejects(runPolicyPack([], { packDir: __dirname }), /is not a policy pack: PulumiPolicy.yaml is missing/);
     });
 
-    it("reports a pack that dies before printing its port, with its own error output", withTempPack({
-        "package.json": JSON.stringify({ name: "broken", version: "0.0.1", main: "index.js" }),
-        "index.js": 'throw new Error("entry exploded on purpose");\n',
-    }, async (packDir) => {
-        await assert.rejects(
-            runPolicyPack([], { packDir }),
-            (err: Error) => /failed to start: it exited/.test(err.message) && /entry exploded on purpose/.test(err.message),
-        );
-    }));
+    it(
+        "reports a pack that dies before printing its port, with its own error output",
+        withTempPack(
+            {
+                "package.json": JSON.stringify({ name: "broken", version: "0.0.1", main: "index.js" }),
+                "index.js": 'throw new Error("entry exploded on purpose");\n',
+            },
+            async (packDir) => {
+                await assert.rejects(
+                    runPolicyPack([], { packDir }),
+                    (err: Error) => /failed to start: it exited/.test(err.message) && /entry exploded on purpose/.test(err.message),
+                );
+            },
+        ),
+    );
 });

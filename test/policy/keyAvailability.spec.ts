@@ -1,9 +1,7 @@
 import { inUseKeyDeletionProtection, inUseKeyEnabled, inUseKeyPresent, inUseKeyProtected } from "../../policy/keyAvailability";
 import { UNKNOWN_VALUE } from "../../scripts/policyClient";
 import { assertHasViolation, assertNoViolations, runStackPolicy } from "../support/policyHarness";
-import {
-    ENCRYPTION_URN, KEY_ID, KEY_URN, SECOND_CLUSTER_URN, compliantStack, serverlessCluster, withResource, without,
-} from "../support/policyFixtures";
+import { ENCRYPTION_URN, KEY_ID, KEY_URN, SECOND_CLUSTER_URN, compliantStack, serverlessCluster, withResource, without } from "../support/policyFixtures";
 
 const unused = (idsKnown: boolean) => without(compliantStack({ idsKnown }), ENCRYPTION_URN);
 
@@ -39,23 +37,30 @@ for (const idsKnown of [true, false]) {
             it("denies Disabled and absent (the KMS default is Disabled)", async () => {
                 assertHasViolation(
                     await runStackPolicy(inUseKeyDeletionProtection, withResource(stack(), KEY_URN, { props: { deletionProtection: "Disabled" } })),
-                    { message: 'its deletionProtection is "Disabled"', urn: KEY_URN });
-                assertHasViolation(
-                    await runStackPolicy(inUseKeyDeletionProtection, withResource(stack(), KEY_URN, { drop: ["deletionProtection"] })),
-                    { message: "not set (KMS default: Disabled)", urn: KEY_URN });
+                    { message: 'its deletionProtection is "Disabled"', urn: KEY_URN },
+                );
+                assertHasViolation(await runStackPolicy(inUseKeyDeletionProtection, withResource(stack(), KEY_URN, { drop: ["deletionProtection"] })), {
+                    message: "not set (KMS default: Disabled)",
+                    urn: KEY_URN,
+                });
             });
             it("skips an unknown value and an unused key", async () => {
-                assertNoViolations(await runStackPolicy(inUseKeyDeletionProtection, withResource(stack(), KEY_URN, { props: { deletionProtection: UNKNOWN_VALUE } })));
-                assertNoViolations(await runStackPolicy(inUseKeyDeletionProtection, withResource(unused(idsKnown), KEY_URN, { props: { deletionProtection: "Disabled" } })));
+                assertNoViolations(
+                    await runStackPolicy(inUseKeyDeletionProtection, withResource(stack(), KEY_URN, { props: { deletionProtection: UNKNOWN_VALUE } })),
+                );
+                assertNoViolations(
+                    await runStackPolicy(inUseKeyDeletionProtection, withResource(unused(idsKnown), KEY_URN, { props: { deletionProtection: "Disabled" } })),
+                );
             });
         });
 
         describe("kms-key-in-use-protected", () => {
             it("passes protect: true and denies its absence on an in-use key only", async () => {
                 assertNoViolations(await runStackPolicy(inUseKeyProtected, stack()));
-                assertHasViolation(
-                    await runStackPolicy(inUseKeyProtected, withResource(stack(), KEY_URN, { protect: false })),
-                    { message: "the resource option protect is not set", urn: KEY_URN });
+                assertHasViolation(await runStackPolicy(inUseKeyProtected, withResource(stack(), KEY_URN, { protect: false })), {
+                    message: "the resource option protect is not set",
+                    urn: KEY_URN,
+                });
                 assertNoViolations(await runStackPolicy(inUseKeyProtected, withResource(unused(idsKnown), KEY_URN, { protect: false })));
             });
         });

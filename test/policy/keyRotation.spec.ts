@@ -28,28 +28,31 @@ describe("policy/keyRotation", () => {
             }
         });
         it("flags rotation off or absent", async () => {
-            assertHasViolation(
-                await runStackPolicy(inUseKeyRotation, withResource(stack(), KEY_URN, { props: { automaticRotation: "Disabled" } })),
-                { message: 'its automaticRotation is "Disabled"', urn: KEY_URN });
-            assertHasViolation(
-                await runStackPolicy(inUseKeyRotation, withResource(stack(), KEY_URN, { drop: ["automaticRotation"] })),
-                { message: "automaticRotation is not set" });
+            assertHasViolation(await runStackPolicy(inUseKeyRotation, withResource(stack(), KEY_URN, { props: { automaticRotation: "Disabled" } })), {
+                message: 'its automaticRotation is "Disabled"',
+                urn: KEY_URN,
+            });
+            assertHasViolation(await runStackPolicy(inUseKeyRotation, withResource(stack(), KEY_URN, { drop: ["automaticRotation"] })), {
+                message: "automaticRotation is not set",
+            });
         });
         it("flags an interval over 365 days, a missing one and an unreadable one", async () => {
-            assertHasViolation(
-                await runStackPolicy(inUseKeyRotation, withResource(stack(), KEY_URN, { props: { rotationInterval: "31622400s" } })),
-                { message: "rotates only every 366 days" });
-            assertHasViolation(
-                await runStackPolicy(inUseKeyRotation, withResource(stack(), KEY_URN, { drop: ["rotationInterval"] })),
-                { message: "rotationInterval is not set" });
-            assertHasViolation(
-                await runStackPolicy(inUseKeyRotation, withResource(stack(), KEY_URN, { props: { rotationInterval: "one year" } })),
-                { message: 'rotationInterval "one year" is not a duration' });
+            assertHasViolation(await runStackPolicy(inUseKeyRotation, withResource(stack(), KEY_URN, { props: { rotationInterval: "31622400s" } })), {
+                message: "rotates only every 366 days",
+            });
+            assertHasViolation(await runStackPolicy(inUseKeyRotation, withResource(stack(), KEY_URN, { drop: ["rotationInterval"] })), {
+                message: "rotationInterval is not set",
+            });
+            assertHasViolation(await runStackPolicy(inUseKeyRotation, withResource(stack(), KEY_URN, { props: { rotationInterval: "one year" } })), {
+                message: 'rotationInterval "one year" is not a duration',
+            });
         });
         it("ignores unknown values and unused keys", async () => {
             assertNoViolations(await runStackPolicy(inUseKeyRotation, withResource(stack(), KEY_URN, { props: { rotationInterval: UNKNOWN_VALUE } })));
             assertNoViolations(await runStackPolicy(inUseKeyRotation, withResource(stack(), KEY_URN, { props: { automaticRotation: UNKNOWN_VALUE } })));
-            assertNoViolations(await runStackPolicy(inUseKeyRotation, withResource(without(stack(), ENCRYPTION_URN), KEY_URN, { props: { automaticRotation: "Disabled" } })));
+            assertNoViolations(
+                await runStackPolicy(inUseKeyRotation, withResource(without(stack(), ENCRYPTION_URN), KEY_URN, { props: { automaticRotation: "Disabled" } })),
+            );
         });
     });
 
@@ -60,16 +63,19 @@ describe("policy/keyRotation", () => {
             }
         });
         it("flags a shorter window and an unset one", async () => {
-            assertHasViolation(
-                await runStackPolicy(inUseKeyPendingWindow, withResource(stack(), KEY_URN, { props: { pendingWindowInDays: 7 } })),
-                { message: "pending-deletion window is 7 days", urn: KEY_URN });
-            assertHasViolation(
-                await runStackPolicy(inUseKeyPendingWindow, withResource(stack(), KEY_URN, { drop: ["pendingWindowInDays"] })),
-                { message: "pendingWindowInDays is not set" });
+            assertHasViolation(await runStackPolicy(inUseKeyPendingWindow, withResource(stack(), KEY_URN, { props: { pendingWindowInDays: 7 } })), {
+                message: "pending-deletion window is 7 days",
+                urn: KEY_URN,
+            });
+            assertHasViolation(await runStackPolicy(inUseKeyPendingWindow, withResource(stack(), KEY_URN, { drop: ["pendingWindowInDays"] })), {
+                message: "pendingWindowInDays is not set",
+            });
         });
         it("ignores an unknown window and unused keys", async () => {
             assertNoViolations(await runStackPolicy(inUseKeyPendingWindow, withResource(stack(), KEY_URN, { props: { pendingWindowInDays: UNKNOWN_VALUE } })));
-            assertNoViolations(await runStackPolicy(inUseKeyPendingWindow, withResource(without(stack(), ENCRYPTION_URN), KEY_URN, { props: { pendingWindowInDays: 7 } })));
+            assertNoViolations(
+                await runStackPolicy(inUseKeyPendingWindow, withResource(without(stack(), ENCRYPTION_URN), KEY_URN, { props: { pendingWindowInDays: 7 } })),
+            );
         });
     });
 });

@@ -12,16 +12,16 @@ describe("policy/keySpec: kms-key-in-use-spec", () => {
     });
 
     it("denies another spec or usage on an in-use key, both named in one message", async () => {
-        const violations = await runStackPolicy(inUseKeySpec,
-            withResource(stack(), KEY_URN, { props: { keySpec: "Aliyun_SM4", keyUsage: "SIGN/VERIFY" } }));
+        const violations = await runStackPolicy(inUseKeySpec, withResource(stack(), KEY_URN, { props: { keySpec: "Aliyun_SM4", keyUsage: "SIGN/VERIFY" } }));
         assertHasViolation(violations, { message: 'its keySpec is "Aliyun_SM4" and its keyUsage is "SIGN/VERIFY"', urn: KEY_URN });
         assertHasViolation(violations, { message: "Changing either replaces the key" });
     });
 
     it("denies a wrong spec when IDs are unknown (matched by dependency)", async () => {
-        assertHasViolation(
-            await runStackPolicy(inUseKeySpec, withResource(compliantStack({ idsKnown: false }), KEY_URN, { props: { keySpec: "RSA_2048" } })),
-            { message: 'its keySpec is "RSA_2048"', urn: KEY_URN });
+        assertHasViolation(await runStackPolicy(inUseKeySpec, withResource(compliantStack({ idsKnown: false }), KEY_URN, { props: { keySpec: "RSA_2048" } })), {
+            message: 'its keySpec is "RSA_2048"',
+            urn: KEY_URN,
+        });
     });
 
     it("ignores unknown values and unused keys", async () => {

@@ -19,18 +19,24 @@ for (const idsKnown of [true, false]) {
         });
 
         it("ignores an unknown setting, and an instance whose keys no cluster uses", async () => {
-            assertNoViolations(await runStackPolicy(kmsInstanceDeletionProtection, withResource(stack(), INSTANCE_URN, { props: { deletionProtection: UNKNOWN_VALUE } })));
-            assertNoViolations(await runStackPolicy(kmsInstanceDeletionProtection,
-                withResource(without(stack(), ENCRYPTION_URN), INSTANCE_URN, { props: { deletionProtection: false } })));
+            assertNoViolations(
+                await runStackPolicy(kmsInstanceDeletionProtection, withResource(stack(), INSTANCE_URN, { props: { deletionProtection: UNKNOWN_VALUE } })),
+            );
+            assertNoViolations(
+                await runStackPolicy(
+                    kmsInstanceDeletionProtection,
+                    withResource(without(stack(), ENCRYPTION_URN), INSTANCE_URN, { props: { deletionProtection: false } }),
+                ),
+            );
         });
     });
 }
 
 describe("policy/kmsInstance: a key in an instance outside the stack", () => {
     it("does not blame an unrelated instance in the stack", async () => {
-        const stack = withResource(
-            withResource(compliantStack({ idsKnown: true }), INSTANCE_URN, { props: { deletionProtection: false } }),
-            KEY_URN, { props: { dkmsInstanceId: "kst-elsewhere" } });
+        const stack = withResource(withResource(compliantStack({ idsKnown: true }), INSTANCE_URN, { props: { deletionProtection: false } }), KEY_URN, {
+            props: { dkmsInstanceId: "kst-elsewhere" },
+        });
         assertNoViolations(await runStackPolicy(kmsInstanceDeletionProtection, stack));
     });
 });

@@ -2,14 +2,13 @@
 
 import * as assert from "assert";
 import * as analyzer from "@pulumi/pulumi/proto/analyzer_pb";
-import {
-    PolicySummary, UNKNOWN_VALUE, buildConfigureRequest, formatVerdicts, mandatoryViolations, secretValue, toWireValue,
-} from "../../scripts/policyClient";
+import { PolicySummary, UNKNOWN_VALUE, buildConfigureRequest, formatVerdicts, mandatoryViolations, secretValue, toWireValue } from "../../scripts/policyClient";
 
 const POLICIES: PolicySummary[] = [
     { name: "kms-key-in-use-enabled", enforcementLevel: "mandatory", configProperties: {} },
     {
-        name: "kms-key-in-use-present", enforcementLevel: "mandatory",
+        name: "kms-key-in-use-present",
+        enforcementLevel: "mandatory",
         configProperties: { externalKeyIds: { type: "array", items: { type: "string" }, default: [] } },
     },
     { name: "kms-key-in-use-rotation", enforcementLevel: "advisory", configProperties: {} },
@@ -33,13 +32,16 @@ describe("scripts/policyClient: Configure request", () => {
     });
 
     it("applies a bare level, an object level and settings", () => {
-        const sent = sentConfig(buildConfigureRequest("pack", POLICIES, {
-            "kms-key-in-use-rotation": "mandatory",
-            "kms-key-in-use-present": { enforcementLevel: "advisory", externalKeyIds: ["key-a"] },
-        }));
+        const sent = sentConfig(
+            buildConfigureRequest("pack", POLICIES, {
+                "kms-key-in-use-rotation": "mandatory",
+                "kms-key-in-use-present": { enforcementLevel: "advisory", externalKeyIds: ["key-a"] },
+            }),
+        );
         assert.deepStrictEqual(sent["kms-key-in-use-rotation"].level, analyzer.EnforcementLevel.MANDATORY);
         assert.deepStrictEqual(sent["kms-key-in-use-present"], {
-            level: analyzer.EnforcementLevel.ADVISORY, properties: { externalKeyIds: ["key-a"] },
+            level: analyzer.EnforcementLevel.ADVISORY,
+            properties: { externalKeyIds: ["key-a"] },
         });
     });
 
@@ -48,21 +50,28 @@ describe("scripts/policyClient: Configure request", () => {
         assert.throws(() => buildConfigureRequest("pack", POLICIES, { "kms-key-in-use-enabled": "strict" }), /must be an enforcement level/);
         assert.throws(() => buildConfigureRequest("pack", POLICIES, { "kms-key-in-use-enabled": { enforcementLevel: "hard" } }), /enforcementLevel" is "hard"/);
         assert.throws(() => buildConfigureRequest("pack", POLICIES, { "kms-key-in-use-enabled": { x: 1 } }), /it takes only enforcementLevel/);
-        assert.throws(() => buildConfigureRequest("pack", POLICIES, { "kms-key-in-use-present": { externalKeyIds: [1] } }), /externalKeyIds\[0\]" must be of type string/);
+        assert.throws(
+            () => buildConfigureRequest("pack", POLICIES, { "kms-key-in-use-present": { externalKeyIds: [1] } }),
+            /externalKeyIds\[0\]" must be of type string/,
+        );
     });
 });
 
 describe("scripts/policyClient: wire values", () => {
     it("keeps JSON, the unknown sentinel and the secret envelope; drops undefined fields", () => {
-        assert.deepStrictEqual(
-            toWireValue({ a: 1, b: undefined, c: [undefined, "x"], u: UNKNOWN_VALUE, s: secretValue("v") }, "props"),
-            { a: 1, c: [null, "x"], u: UNKNOWN_VALUE, s: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "v" } },
-        );
+        assert.deepStrictEqual(toWireValue({ a: 1, b: undefined, c: [undefined, "x"], u: UNKNOWN_VALUE, s: secretValue("v") }, "props"), {
+            a: 1,
+            c: [null, "x"],
+            u: UNKNOWN_VALUE,
+            s: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "v" },
+        });
     });
 
     it("rejects non-JSON values by path, without quoting the value", () => {
-        assert.throws(() => toWireValue({ when: new Date(0) }, "props of k"), (err: Error) =>
-            /props of k\.when is a Date, not plain JSON data/.test(err.message) && !err.message.includes("1970"));
+        assert.throws(
+            () => toWireValue({ when: new Date(0) }, "props of k"),
+            (err: Error) => /props of k\.when is a Date, not plain JSON data/.test(err.message) && !err.message.includes("1970"),
+        );
         assert.throws(() => toWireValue({ n: NaN }, "props"), /props\.n is a non-finite number/);
         assert.throws(() => toWireValue({ f: () => 1 }, "props"), /props\.f is a Function/);
     });
@@ -77,7 +86,10 @@ describe("scripts/policyClient: verdict helpers", () => {
         ],
     };
     it("picks the mandatory violations and prints them first", () => {
-        assert.deepStrictEqual(mandatoryViolations(verdicts).map((v) => v.policy), ["kms-key-in-use-enabled"]);
+        assert.deepStrictEqual(
+            mandatoryViolations(verdicts).map((v) => v.policy),
+            ["kms-key-in-use-enabled"],
+        );
         const text = formatVerdicts(verdicts);
         assert.match(text, /2 violation\(s\), 1 mandatory/);
         assert.ok(text.indexOf("[mandatory] kms-key-in-use-enabled") < text.indexOf("[advisory] kms-key-in-use-rotation"), text);

@@ -6,7 +6,10 @@ import { urnOf } from "../support/policyFixtures";
 function attachment(kind: "role" | "user" | "group", holder: unknown, extra: Record<string, unknown> = {}): PlannedResource {
     const type = `alicloud:ram/${kind}PolicyAttachment:${kind[0].toUpperCase()}${kind.slice(1)}PolicyAttachment`;
     return {
-        urn: urnOf(type, `${kind}-attachment`), type, name: `${kind}-attachment`, protect: false,
+        urn: urnOf(type, `${kind}-attachment`),
+        type,
+        name: `${kind}-attachment`,
+        protect: false,
         props: { [`${kind}Name`]: holder, policyName: "AliyunCSManagedSecurityRolePolicy", policyType: "System", ...extra },
     };
 }
@@ -30,8 +33,13 @@ describe("policy/securityRole: cs-security-role-policy-scope", () => {
     });
 
     it("ignores resources that are not policy attachments", async () => {
-        const role: PlannedResource = { urn: urnOf("alicloud:ram/role:Role", "r"), type: "alicloud:ram/role:Role", name: "r", protect: false,
-            props: { roleName: "x", policyName: "AliyunCSManagedSecurityRolePolicy" } };
+        const role: PlannedResource = {
+            urn: urnOf("alicloud:ram/role:Role", "r"),
+            type: "alicloud:ram/role:Role",
+            name: "r",
+            protect: false,
+            props: { roleName: "x", policyName: "AliyunCSManagedSecurityRolePolicy" },
+        };
         assertNoViolations(await runResourcePolicy(securityRolePolicyScope, role));
     });
 });

@@ -335,13 +335,22 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
     // ---- CS (ROA, ACS3-HMAC-SHA256) ---------------------------------------------------------
 
     class CsError {
-        constructor(readonly status: number, readonly code: string, readonly message: string) {}
+        constructor(
+            readonly status: number,
+            readonly code: string,
+            readonly message: string,
+        ) {}
     }
 
     function verifyCsSignature(r: Incoming): { accessKeyId: string } {
         const authorization = header(r.headers, "authorization") ?? "";
         const match = /^ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]+),Signature=([0-9a-f]+)$/.exec(authorization);
-        if (!match) throw new CsError(400, "IncompleteSignature", "The request signature does not conform to Aliyun standards: expected an ACS3-HMAC-SHA256 Authorization header.");
+        if (!match)
+            throw new CsError(
+                400,
+                "IncompleteSignature",
+                "The request signature does not conform to Aliyun standards: expected an ACS3-HMAC-SHA256 Authorization header.",
+            );
         const [, credential, signedHeaderList, signature] = match;
         const known = accessKeys.get(credential);
         if (!known) throw new CsError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
@@ -350,10 +359,12 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
         }
         const signedHeaders = signedHeaderList.split(";");
         for (const required of ["host", "x-acs-action", "x-acs-content-sha256", "x-acs-date", "x-acs-signature-nonce", "x-acs-version"]) {
-            if (!signedHeaders.includes(required)) throw new CsError(400, "IncompleteSignature", `The request signature does not sign the required header ${required}.`);
+            if (!signedHeaders.includes(required))
+                throw new CsError(400, "IncompleteSignature", `The request signature does not sign the required header ${required}.`);
         }
         const problem = timestampProblem(header(r.headers, "x-acs-date"));
-        if (problem) throw new CsError(400, `InvalidTimeStamp.${problem === "expired" ? "Expired" : "Format"}`, `Specified time stamp or date value is ${problem}.`);
+        if (problem)
+            throw new CsError(400, `InvalidTimeStamp.${problem === "expired" ? "Expired" : "Format"}`, `Specified time stamp or date value is ${problem}.`);
         const payloadHash = crypto.createHash("sha256").update(r.body).digest("hex");
         if (header(r.headers, "x-acs-content-sha256") !== payloadHash) {
             throw new CsError(400, "SignatureDoesNotMatch", "The x-acs-content-sha256 header does not match the request body.");
@@ -419,7 +430,11 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
         const c = clusters.get(clusterId);
         if (!c) throw new CsError(404, "ErrorClusterNotFound", `cluster ${clusterId} not found`);
         if (knobs.forbidUpdate) {
-            throw new CsError(403, "ForbiddenUpdateKMSState", "Forbidden update kms state, current user has no permission to update kms encryption of this cluster");
+            throw new CsError(
+                403,
+                "ForbiddenUpdateKMSState",
+                "Forbidden update kms state, current user has no permission to update kms encryption of this cluster",
+            );
         }
         if (knobs.conflictsBeforeAccept > 0) {
             knobs.conflictsBeforeAccept--;
@@ -460,8 +475,18 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
 
     const csRoutes: { action: string; method: string; pattern: RegExp; handle: (m: RegExpExecArray, r: Incoming) => unknown }[] = [
         { action: "DescribeClusterDetail", method: "GET", pattern: /^\/clusters\/([^/]+)$/, handle: (m) => csDescribeClusterDetail(decodeURIComponent(m[1])) },
-        { action: "UpdateKMSEncryption", method: "PUT", pattern: /^\/clusters\/([^/]+)\/kms$/, handle: (m, r) => csUpdateKmsEncryption(decodeURIComponent(m[1]), r.body) },
-        { action: "DescribeClusterUserKubeconfig", method: "GET", pattern: /^\/k8s\/([^/]+)\/user_config$/, handle: (m, r) => csUserKubeconfig(decodeURIComponent(m[1]), r.query) },
+        {
+            action: "UpdateKMSEncryption",
+            method: "PUT",
+            pattern: /^\/clusters\/([^/]+)\/kms$/,
+            handle: (m, r) => csUpdateKmsEncryption(decodeURIComponent(m[1]), r.body),
+        },
+        {
+            action: "DescribeClusterUserKubeconfig",
+            method: "GET",
+            pattern: /^\/k8s\/([^/]+)\/user_config$/,
+            handle: (m, r) => csUserKubeconfig(decodeURIComponent(m[1]), r.query),
+        },
     ];
 
     async function handleCs(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -469,7 +494,13 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
         if (r.method === "GET" && r.path === CREDENTIALS_URI_PATH) {
             const issued = issueTemporaryKey();
             calls.push({ service: "sts", action: "CredentialsURI", method: r.method, path: r.path, query: {}, body: "", status: 200, accessKeyId: issued.id });
-            send(res, 200, { Code: "Success", AccessKeyId: issued.id, AccessKeySecret: issued.secret, SecurityToken: issued.token, Expiration: isoSeconds(new Date(Date.now() + 3600_000)) });
+            send(res, 200, {
+                Code: "Success",
+                AccessKeyId: issued.id,
+                AccessKeySecret: issued.secret,
+                SecurityToken: issued.token,
+                Expiration: isoSeconds(new Date(Date.now() + 3600_000)),
+            });
             return;
         }
         const action = header(r.headers, "x-acs-action") ?? "";
@@ -495,7 +526,11 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
                     return;
                 }
             }
-            throw new CsError(404, "InvalidAction.NotFound", `Specified api is not found, please check your url and method: ${r.method} ${r.path} (${action}).`);
+            throw new CsError(
+                404,
+                "InvalidAction.NotFound",
+                `Specified api is not found, please check your url and method: ${r.method} ${r.path} (${action}).`,
+            );
         } catch (e) {
             if (!(e instanceof CsError)) throw e;
             call.status = send(res, e.status, { code: e.code, message: e.message, requestId: rid, status: e.status });
@@ -505,7 +540,11 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
     // ---- KMS (RPC, HMAC-SHA1 signature v1) ------------------------------------------------
 
     class RpcError {
-        constructor(readonly status: number, readonly code: string, readonly message: string) {}
+        constructor(
+            readonly status: number,
+            readonly code: string,
+            readonly message: string,
+        ) {}
     }
 
     function verifyRpcSignature(method: string, params: Record<string, string>): string {
@@ -519,7 +558,11 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
             }
         }
         if (params.SignatureMethod !== "HMAC-SHA1" || params.SignatureVersion !== "1.0") {
-            throw new RpcError(400, "IncompleteSignature", "The request signature does not conform to Aliyun standards: use HMAC-SHA1 with SignatureVersion 1.0.");
+            throw new RpcError(
+                400,
+                "IncompleteSignature",
+                "The request signature does not conform to Aliyun standards: use HMAC-SHA1 with SignatureVersion 1.0.",
+            );
         }
         const known = accessKeys.get(params.AccessKeyId);
         if (!known) throw new RpcError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
@@ -527,16 +570,24 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
             throw new RpcError(400, "InvalidSecurityToken.Mismatch", "Specified SecurityToken mismatch with the AccessKey.");
         }
         const problem = timestampProblem(params.Timestamp);
-        if (problem) throw new RpcError(400, `InvalidTimeStamp.${problem === "expired" ? "Expired" : "Format"}`, `Specified time stamp or date value is ${problem}.`);
+        if (problem)
+            throw new RpcError(400, `InvalidTimeStamp.${problem === "expired" ? "Expired" : "Format"}`, `Specified time stamp or date value is ${problem}.`);
         const canonicalized = Object.keys(params)
             .filter((k) => k !== "Signature")
             .sort()
             .map((k) => `${popEncode(k)}=${popEncode(params[k])}`)
             .join("&");
         const stringToSign = `${method}&${popEncode("/")}&${popEncode(canonicalized)}`;
-        const expected = crypto.createHmac("sha1", known.secret + "&").update(stringToSign).digest("base64");
+        const expected = crypto
+            .createHmac("sha1", known.secret + "&")
+            .update(stringToSign)
+            .digest("base64");
         if (expected.length !== params.Signature.length || !crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(params.Signature))) {
-            throw new RpcError(400, "SignatureDoesNotMatch", `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`);
+            throw new RpcError(
+                400,
+                "SignatureDoesNotMatch",
+                `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`,
+            );
         }
         if (usedNonces.has(params.SignatureNonce)) throw new RpcError(400, "SignatureNonceUsed", "Specified signature nonce was used already.");
         usedNonces.add(params.SignatureNonce);
@@ -568,7 +619,7 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
     }
 
     function findKey(keyId: string | undefined): StandInKey {
-        const k = keyId ? keys.get(keyId) ?? [...keys.values()].find((x) => x.arn === keyId) : undefined;
+        const k = keyId ? (keys.get(keyId) ?? [...keys.values()].find((x) => x.arn === keyId)) : undefined;
         if (!k) throw new RpcError(404, "Forbidden.KeyNotFound", "The specified Key is not found.");
         return k;
     }
@@ -638,7 +689,16 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
         const formBody = /application\/x-www-form-urlencoded/.test(header(r.headers, "content-type") ?? "") ? parseQuery(r.body.toString("utf8")) : {};
         const params = { ...r.query, ...formBody };
         const action = params.Action ?? "";
-        const call: RecordedCall = { service: "kms", action, method: r.method, path: r.path, query: params, body: r.body.toString("utf8"), status: 0, securityToken: params.SecurityToken };
+        const call: RecordedCall = {
+            service: "kms",
+            action,
+            method: r.method,
+            path: r.path,
+            query: params,
+            body: r.body.toString("utf8"),
+            status: 0,
+            securityToken: params.SecurityToken,
+        };
         calls.push(call);
         const rid = requestId();
         try {
@@ -663,7 +723,11 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
     // ---- STS (RPC, HMAC-SHA1 signature v1, https only) ---------------------------------------
 
     function issueTemporaryKey() {
-        const issued = { id: `STS.${crypto.randomBytes(8).toString("hex")}`, secret: crypto.randomBytes(16).toString("hex"), token: `CAIS${crypto.randomBytes(24).toString("base64url")}` };
+        const issued = {
+            id: `STS.${crypto.randomBytes(8).toString("hex")}`,
+            secret: crypto.randomBytes(16).toString("hex"),
+            token: `CAIS${crypto.randomBytes(24).toString("base64url")}`,
+        };
         accessKeys.set(issued.id, { secret: issued.secret, securityToken: issued.token });
         return issued;
     }
@@ -678,8 +742,16 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
         if (!(duration >= 900 && duration <= 43200)) throw new RpcError(400, "InvalidParameter.DurationSeconds", "DurationSeconds must be 900-43200.");
         const issued = issueTemporaryKey();
         return {
-            AssumedRoleUser: { Arn: `${role.roleArn.replace(":role/", ":assumed-role/")}/${params.RoleSessionName}`, AssumedRoleId: `3${crypto.randomBytes(8).toString("hex")}:${params.RoleSessionName}` },
-            Credentials: { AccessKeyId: issued.id, AccessKeySecret: issued.secret, SecurityToken: issued.token, Expiration: isoSeconds(new Date(Date.now() + duration * 1000)) },
+            AssumedRoleUser: {
+                Arn: `${role.roleArn.replace(":role/", ":assumed-role/")}/${params.RoleSessionName}`,
+                AssumedRoleId: `3${crypto.randomBytes(8).toString("hex")}:${params.RoleSessionName}`,
+            },
+            Credentials: {
+                AccessKeyId: issued.id,
+                AccessKeySecret: issued.secret,
+                SecurityToken: issued.token,
+                Expiration: isoSeconds(new Date(Date.now() + duration * 1000)),
+            },
         };
     }
 
@@ -687,12 +759,22 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
         const r = await readRequest(req);
         const formBody = /application\/x-www-form-urlencoded/.test(header(r.headers, "content-type") ?? "") ? parseQuery(r.body.toString("utf8")) : {};
         const params = { ...r.query, ...formBody };
-        const call: RecordedCall = { service: "sts", action: params.Action ?? "", method: r.method, path: r.path, query: params, body: r.body.toString("utf8"), status: 0, securityToken: params.SecurityToken };
+        const call: RecordedCall = {
+            service: "sts",
+            action: params.Action ?? "",
+            method: r.method,
+            path: r.path,
+            query: params,
+            body: r.body.toString("utf8"),
+            status: 0,
+            securityToken: params.SecurityToken,
+        };
         calls.push(call);
         const rid = requestId();
         try {
             call.accessKeyId = verifyRpcSignature(r.method, params);
-            if (params.Action !== "AssumeRole" || params.Version !== "2015-04-01") throw new RpcError(404, "InvalidAction.NotFound", "Specified api is not found.");
+            if (params.Action !== "AssumeRole" || params.Version !== "2015-04-01")
+                throw new RpcError(404, "InvalidAction.NotFound", "Specified api is not found.");
             call.status = send(res, 200, { ...assumeRole(params, call.accessKeyId), RequestId: rid });
         } catch (e) {
             if (!(e instanceof RpcError)) throw e;
@@ -825,7 +907,10 @@ export function standInHostEnv(standIn: Pick<AlibabaStandIn, "csEndpoint" | "kms
 }
 
 /** The stack config `pulumi up` sends the dynamic providers (CLI >= 3.139): region and the stand-in's key as explicit alicloud config. */
-export function standInStackConfig(standIn: Pick<AlibabaStandIn, "accessKeyId" | "accessKeySecret" | "regionId">): { config: Record<string, string>; secretKeys: string[] } {
+export function standInStackConfig(standIn: Pick<AlibabaStandIn, "accessKeyId" | "accessKeySecret" | "regionId">): {
+    config: Record<string, string>;
+    secretKeys: string[];
+} {
     return {
         config: { "alicloud:region": standIn.regionId, "alicloud:accessKey": standIn.accessKeyId, "alicloud:secretKey": standIn.accessKeySecret },
         secretKeys: ["alicloud:secretKey"],

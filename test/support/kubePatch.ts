@@ -10,7 +10,10 @@ export const JSON_PATCH = "application/json-patch+json";
 
 /** A patch the server must refuse; `code` is the HTTP status kube-apiserver uses for it. */
 export class PatchError extends Error {
-    constructor(message: string, readonly code: 400 | 415 | 422) {
+    constructor(
+        message: string,
+        readonly code: 400 | 415 | 422,
+    ) {
         super(message);
     }
 }

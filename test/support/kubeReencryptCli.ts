@@ -59,7 +59,11 @@ export function startCli(entry: string, args: string[], env: Record<string, stri
 
 /** Parses the single JSON summary object `--output json` prints on stdout. */
 export function parseSummary(stdout: string): Record<string, unknown> {
-    const line = stdout.trim().split("\n").filter((l) => l.startsWith("{")).pop();
+    const line = stdout
+        .trim()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .pop();
     if (!line) {
         throw new Error(`the CLI printed no JSON summary on stdout; stdout was:\n${stdout}`);
     }

@@ -88,7 +88,7 @@ export function runShell(script: string, env: { kubeconfig: string; home: string
                 maxBuffer: 256 * 1024 * 1024,
             },
             (error, stdout, stderr) => {
-                const code = error ? (typeof (error as { code?: unknown }).code === "number" ? ((error as { code: number }).code) : 1) : 0;
+                const code = error ? (typeof (error as { code?: unknown }).code === "number" ? (error as { code: number }).code : 1) : 0;
                 resolve({ code, stdout: String(stdout), stderr: String(stderr) });
             },
         );

@@ -186,7 +186,13 @@ export function serverCertificate(): Promise<{ cert: string; key: string }> {
                         { name: "basicConstraints", cA: true },
                         { name: "keyUsage", keyCertSign: true, digitalSignature: true, keyEncipherment: true },
                         { name: "extKeyUsage", serverAuth: true },
-                        { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }, { type: 2, value: "localhost" }] },
+                        {
+                            name: "subjectAltName",
+                            altNames: [
+                                { type: 7, ip: "127.0.0.1" },
+                                { type: 2, value: "localhost" },
+                            ],
+                        },
                     ],
                 },
                 (error, result) => (error ? reject(error) : resolve({ cert: result.cert, key: result.private })),
@@ -521,7 +527,13 @@ class Server implements KubeTestServer {
 
     // ---- request handling ---------------------------------------------------
 
-    private send(response: http.ServerResponse, code: number, body: JsonObject | string, contentType = "application/json", headers: Record<string, string> = {}): void {
+    private send(
+        response: http.ServerResponse,
+        code: number,
+        body: JsonObject | string,
+        contentType = "application/json",
+        headers: Record<string, string> = {},
+    ): void {
         if (response.headersSent || response.destroyed) {
             return;
         }
@@ -623,10 +635,15 @@ class Server implements KubeTestServer {
             this.send(
                 response,
                 403,
-                status(403, "Forbidden", `${subject} is forbidden: User "${identity.user}" cannot ${rbacVerb} resource "${resource.split("/")[0]}" in API group "" ${scope}`, {
-                    ...(route.name ? { name: route.name } : {}),
-                    kind: resource.split("/")[0],
-                }),
+                status(
+                    403,
+                    "Forbidden",
+                    `${subject} is forbidden: User "${identity.user}" cannot ${rbacVerb} resource "${resource.split("/")[0]}" in API group "" ${scope}`,
+                    {
+                        ...(route.name ? { name: route.name } : {}),
+                        kind: resource.split("/")[0],
+                    },
+                ),
             );
             return;
         }
@@ -682,7 +699,10 @@ class Server implements KubeTestServer {
     }
 
     private route(method: string, path: string): { verb: Verb; namespace?: string; name?: string } | undefined {
-        if (method === "GET" && (path === "/api" || path === "/api/v1" || path === "/apis" || path === "/version" || path === "/healthz" || path === "/livez" || path === "/readyz")) {
+        if (
+            method === "GET" &&
+            (path === "/api" || path === "/api/v1" || path === "/apis" || path === "/version" || path === "/healthz" || path === "/livez" || path === "/readyz")
+        ) {
             return { verb: "discovery" };
         }
         if (path === "/api/v1/secrets") {
@@ -736,8 +756,23 @@ class Server implements KubeTestServer {
                     kind: "APIResourceList",
                     groupVersion: "v1",
                     resources: [
-                        { name: "secrets", singularName: "secret", namespaced: true, kind: "Secret", verbs: ["create", "delete", "get", "list", "patch", "update"], storageVersionHash: "S6u1pOWzb84=" },
-                        { name: "serviceaccounts/token", singularName: "", namespaced: true, group: "authentication.k8s.io", version: "v1", kind: "TokenRequest", verbs: ["create"] },
+                        {
+                            name: "secrets",
+                            singularName: "secret",
+                            namespaced: true,
+                            kind: "Secret",
+                            verbs: ["create", "delete", "get", "list", "patch", "update"],
+                            storageVersionHash: "S6u1pOWzb84=",
+                        },
+                        {
+                            name: "serviceaccounts/token",
+                            singularName: "",
+                            namespaced: true,
+                            group: "authentication.k8s.io",
+                            version: "v1",
+                            kind: "TokenRequest",
+                            verbs: ["create"],
+                        },
                     ],
                 });
                 return;
@@ -818,7 +853,11 @@ class Server implements KubeTestServer {
         }
         for (let i = 0; i < (churn.creates ?? 0); i++) {
             const namespace = (pick() ?? "default/x").split("/")[0];
-            this.store.create(namespace, { metadata: { name: `churn-created-${++this.churnCounter}` }, data: { value: Buffer.from("churn").toString("base64") } }, "churn");
+            this.store.create(
+                namespace,
+                { metadata: { name: `churn-created-${++this.churnCounter}` }, data: { value: Buffer.from("churn").toString("base64") } },
+                "churn",
+            );
         }
     }
 
@@ -834,7 +873,11 @@ class Server implements KubeTestServer {
         }
         const negotiated = negotiate(request.headers.accept, true);
         if (!negotiated) {
-            throw new ApiError(406, "NotAcceptable", "only the following media types are accepted: application/json, application/json;as=Table;g=meta.k8s.io;v=v1, application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1");
+            throw new ApiError(
+                406,
+                "NotAcceptable",
+                "only the following media types are accepted: application/json, application/json;as=Table;g=meta.k8s.io;v=v1, application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
+            );
         }
         const limit = Math.max(0, Number.parseInt(query.get("limit") ?? "0", 10) || 0);
         const continueParam = query.get("continue");
@@ -847,7 +890,10 @@ class Server implements KubeTestServer {
                 throw new ApiError(400, "BadRequest", "continue key is not valid: it was issued for a different list");
             }
             const ttl = this.faults.continueTokenTtlMs;
-            const expireOnce = this.faults.expireContinueAfterPages !== undefined && !this.continueExpiredOnce && this.chunkedPagesServed >= this.faults.expireContinueAfterPages;
+            const expireOnce =
+                this.faults.expireContinueAfterPages !== undefined &&
+                !this.continueExpiredOnce &&
+                this.chunkedPagesServed >= this.faults.expireContinueAfterPages;
             if (expireOnce || (ttl !== undefined && Date.now() - token.issuedAt > ttl)) {
                 if (expireOnce) this.continueExpiredOnce = true;
                 this.counters.faultsInjected.expiredContinues++;
@@ -865,7 +911,12 @@ class Server implements KubeTestServer {
         const listMeta: JsonObject = { resourceVersion: listRevision };
         if (page.lastKey !== undefined) {
             this.chunkedPagesServed++;
-            listMeta.continue = encodeContinue({ rv: listRevision, ns: scope, after: page.lastKey, issuedAt: continueParam ? decodeContinue(continueParam).issuedAt : Date.now() });
+            listMeta.continue = encodeContinue({
+                rv: listRevision,
+                ns: scope,
+                after: page.lastKey,
+                issuedAt: continueParam ? decodeContinue(continueParam).issuedAt : Date.now(),
+            });
             listMeta.remainingItemCount = page.remainingItemCount;
         }
         let body: JsonObject;
@@ -894,7 +945,11 @@ class Server implements KubeTestServer {
     private serveGet(namespace: string, name: string, request: http.IncomingMessage, response: http.ServerResponse): void {
         const negotiated = negotiate(request.headers.accept, false);
         if (!negotiated) {
-            throw new ApiError(406, "NotAcceptable", "only the following media types are accepted: application/json, application/json;as=Table;g=meta.k8s.io;v=v1, application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1");
+            throw new ApiError(
+                406,
+                "NotAcceptable",
+                "only the following media types are accepted: application/json, application/json;as=Table;g=meta.k8s.io;v=v1, application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1",
+            );
         }
         const object = this.store.get(namespace, name);
         if (!object) {
@@ -903,16 +958,32 @@ class Server implements KubeTestServer {
         if (negotiated.as === "PartialObjectMetadata") {
             this.send(response, 200, partialMetadata(object), negotiated.contentType);
         } else if (negotiated.as === "Table") {
-            this.send(response, 200, table([object], "meta.k8s.io/v1", { resourceVersion: (object.metadata as JsonObject).resourceVersion }), negotiated.contentType);
+            this.send(
+                response,
+                200,
+                table([object], "meta.k8s.io/v1", { resourceVersion: (object.metadata as JsonObject).resourceVersion }),
+                negotiated.contentType,
+            );
         } else {
             this.send(response, 200, object);
         }
     }
 
-    private async serveUpdate(verb: "patch" | "update", namespace: string, name: string, query: URLSearchParams, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    private async serveUpdate(
+        verb: "patch" | "update",
+        namespace: string,
+        name: string,
+        query: URLSearchParams,
+        request: http.IncomingMessage,
+        response: http.ServerResponse,
+    ): Promise<void> {
         const contentType = (request.headers["content-type"] ?? "").split(";")[0].trim();
         if (verb === "update" && contentType !== "application/json" && contentType !== "") {
-            throw new ApiError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json (got ${contentType})`);
+            throw new ApiError(
+                415,
+                "UnsupportedMediaType",
+                `the body of the request was in an unknown format - accepted media types include: application/json (got ${contentType})`,
+            );
         }
         const body = await this.readJson(request);
         const updateFn = (current: JsonObject): Json => (verb === "patch" ? applyPatch(contentType, current, body) : body);
@@ -945,7 +1016,11 @@ class Server implements KubeTestServer {
 
     private sendWriteResult(request: http.IncomingMessage, response: http.ServerResponse, code: number, object: JsonObject): void {
         const lost = this.faults.lostResponseProbability;
-        if (lost && (!this.faults.faultVerbs || this.faults.faultVerbs.some((v) => v === "patch" || v === "update" || v === "create")) && this.random() < lost) {
+        if (
+            lost &&
+            (!this.faults.faultVerbs || this.faults.faultVerbs.some((v) => v === "patch" || v === "update" || v === "create")) &&
+            this.random() < lost
+        ) {
             this.counters.faultsInjected.lostResponses++;
             request.socket.destroy();
             return;
@@ -965,7 +1040,13 @@ class Server implements KubeTestServer {
         this.sendWriteResult(request, response, 201, this.store.create(namespace, body, "api"));
     }
 
-    private async serveDelete(namespace: string, name: string, query: URLSearchParams, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    private async serveDelete(
+        namespace: string,
+        name: string,
+        query: URLSearchParams,
+        request: http.IncomingMessage,
+        response: http.ServerResponse,
+    ): Promise<void> {
         const text = await this.readBody(request);
         let preconditions: JsonObject = {};
         if (text.trim() !== "") {
@@ -1000,7 +1081,11 @@ class Server implements KubeTestServer {
         const spec = isJsonObject(body) && isJsonObject(body.spec) ? body.spec : {};
         const expirationSeconds = typeof spec.expirationSeconds === "number" ? spec.expirationSeconds : 3600;
         if (expirationSeconds < TOKEN_REQUEST_MIN_SECONDS) {
-            throw new ApiError(422, "Invalid", `TokenRequest.authentication.k8s.io "${name}" is invalid: spec.expirationSeconds: Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes`);
+            throw new ApiError(
+                422,
+                "Invalid",
+                `TokenRequest.authentication.k8s.io "${name}" is invalid: spec.expirationSeconds: Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes`,
+            );
         }
         const token = this.mintToken(namespace, name, expirationSeconds);
         const expiresAt = (this.identities.get(token) as TokenIdentity).expiresAt;

@@ -56,9 +56,21 @@ async function main(): Promise<void> {
         return;
     }
     const known = new Set([
-        "secrets", "namespaces", "data-bytes", "key-version", "latency-ms", "write-latency-ms", "throttle-probability",
-        "server-error-probability", "reset-probability", "expire-continue-after-pages", "continue-remainder",
-        "churn-every-requests", "random-seed", "token", "kubeconfig",
+        "secrets",
+        "namespaces",
+        "data-bytes",
+        "key-version",
+        "latency-ms",
+        "write-latency-ms",
+        "throttle-probability",
+        "server-error-probability",
+        "reset-probability",
+        "expire-continue-after-pages",
+        "continue-remainder",
+        "churn-every-requests",
+        "random-seed",
+        "token",
+        "kubeconfig",
     ]);
     for (const name of Object.keys(flags)) {
         if (!known.has(name)) throw new Error(`unknown flag --${name}\n${USAGE}`);

@@ -47,17 +47,7 @@ export interface SeedOptions {
     namePrefix?: string;
 }
 
-const META_FIELDS_KEPT = [
-    "name",
-    "generateName",
-    "namespace",
-    "uid",
-    "creationTimestamp",
-    "labels",
-    "annotations",
-    "ownerReferences",
-    "finalizers",
-];
+const META_FIELDS_KEPT = ["name", "generateName", "namespace", "uid", "creationTimestamp", "labels", "annotations", "ownerReferences", "finalizers"];
 
 const NAME_PATTERN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -214,11 +204,7 @@ export class SecretStore {
             );
         }
         if (inputMeta.name !== undefined && inputMeta.name !== name) {
-            throw new ApiError(
-                400,
-                "BadRequest",
-                `the name of the object (${String(inputMeta.name)}) does not match the name on the URL (${name})`,
-            );
+            throw new ApiError(400, "BadRequest", `the name of the object (${String(inputMeta.name)}) does not match the name on the URL (${name})`);
         }
         const metadata: JsonObject = {};
         for (const field of META_FIELDS_KEPT) {
@@ -401,7 +387,10 @@ export class SecretStore {
             throw invalid(name, "metadata.name: Required value: name or generateName is required");
         }
         if (!NAME_PATTERN.test(name) || name.length > 253) {
-            throw invalid(name, `metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`);
+            throw invalid(
+                name,
+                `metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
+            );
         }
         const key = secretKey(namespace, name);
         if (this.secrets.has(key)) {
@@ -423,7 +412,10 @@ export class SecretStore {
             throw conflict(name, `Precondition failed: UID in precondition: ${options.preconditionUid}, UID in object meta: ${String(meta.uid)}`);
         }
         if (options.preconditionResourceVersion !== undefined && options.preconditionResourceVersion !== meta.resourceVersion) {
-            throw conflict(name, `Precondition failed: ResourceVersion in precondition: ${options.preconditionResourceVersion}, ResourceVersion in object meta: ${String(meta.resourceVersion)}`);
+            throw conflict(
+                name,
+                `Precondition failed: ResourceVersion in precondition: ${options.preconditionResourceVersion}, ResourceVersion in object meta: ${String(meta.resourceVersion)}`,
+            );
         }
         this.secrets.delete(key);
         this.sortedKeys.splice(lowerBound(this.sortedKeys, key), 1);
@@ -451,7 +443,11 @@ export class SecretStore {
             for (let offset = 0; offset < dataBytes; offset += filler.length) {
                 filler.copy(bytes, offset, 0, Math.min(filler.length, dataBytes - offset));
             }
-            const object = this.create(namespace, { metadata: { name, labels: { app: "seeded" } }, type: "Opaque", data: { value: bytes.toString("base64") } }, "seed");
+            const object = this.create(
+                namespace,
+                { metadata: { name, labels: { app: "seeded" } }, type: "Opaque", data: { value: bytes.toString("base64") } },
+                "seed",
+            );
             keys.push(secretKey(namespace, (object.metadata as JsonObject).name as string));
         }
         return keys;

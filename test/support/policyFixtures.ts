@@ -32,11 +32,24 @@ export function compliantStack({ idsKnown }: StackOptions): PlannedResource[] {
     const known = <T>(value: T) => (idsKnown ? value : UNKNOWN_VALUE);
     return [
         {
-            urn: INSTANCE_URN, type: "alicloud:kms/instance:Instance", name: "kms-instance", protect: true,
-            props: { id: known(INSTANCE_ID), productVersion: "3", deletionProtection: true, vpcId: "vpc-1", vswitchIds: ["vsw-1"], zoneIds: ["cn-hangzhou-h", "cn-hangzhou-k"] },
+            urn: INSTANCE_URN,
+            type: "alicloud:kms/instance:Instance",
+            name: "kms-instance",
+            protect: true,
+            props: {
+                id: known(INSTANCE_ID),
+                productVersion: "3",
+                deletionProtection: true,
+                vpcId: "vpc-1",
+                vswitchIds: ["vsw-1"],
+                zoneIds: ["cn-hangzhou-h", "cn-hangzhou-k"],
+            },
         },
         {
-            urn: KEY_URN, type: "alicloud:kms/key:Key", name: "cluster-secrets-key", protect: true,
+            urn: KEY_URN,
+            type: "alicloud:kms/key:Key",
+            name: "cluster-secrets-key",
+            protect: true,
             props: {
                 id: known(KEY_ID),
                 arn: known(`acs:kms:cn-hangzhou:1234567890:key/${KEY_ID}`),
@@ -56,23 +69,35 @@ export function compliantStack({ idsKnown }: StackOptions): PlannedResource[] {
             propertyDependencies: { dkmsInstanceId: [INSTANCE_URN] },
         },
         {
-            urn: ROLE_URN, type: "alicloud:ram/role:Role", name: "cs-security-role", protect: false,
+            urn: ROLE_URN,
+            type: "alicloud:ram/role:Role",
+            name: "cs-security-role",
+            protect: false,
             props: { roleName: "AliyunCSManagedSecurityRole" },
         },
         {
-            urn: ATTACHMENT_URN, type: "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment", name: "cs-security-role-policy", protect: false,
+            urn: ATTACHMENT_URN,
+            type: "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment",
+            name: "cs-security-role-policy",
+            protect: false,
             props: { roleName: "AliyunCSManagedSecurityRole", policyName: "AliyunCSManagedSecurityRolePolicy", policyType: "System" },
             dependencies: [ROLE_URN],
             propertyDependencies: { roleName: [ROLE_URN] },
         },
         {
-            urn: ENCRYPTION_URN, type: "pulumi-nodejs:dynamic/ask:ClusterEncryption", name: "cluster-encryption", protect: false,
+            urn: ENCRYPTION_URN,
+            type: "pulumi-nodejs:dynamic/ask:ClusterEncryption",
+            name: "cluster-encryption",
+            protect: false,
             props: { clusterId: CLUSTER_ID, kmsKeyId: known(KEY_ID), regionId: "cn-hangzhou", __provider: "exports.handler = __f0; /* serialized provider */" },
             dependencies: [KEY_URN, ATTACHMENT_URN],
             propertyDependencies: { kmsKeyId: [KEY_URN], clusterId: [], regionId: [] },
         },
         {
-            urn: ROTATION_URN, type: "pulumi-nodejs:dynamic/ask:SecretRotation", name: "secret-rotation", protect: false,
+            urn: ROTATION_URN,
+            type: "pulumi-nodejs:dynamic/ask:SecretRotation",
+            name: "secret-rotation",
+            protect: false,
             props: { clusterId: CLUSTER_ID, kmsKeyId: known(KEY_ID), __provider: "exports.handler = __f0;" },
             dependencies: [KEY_URN, ENCRYPTION_URN],
             propertyDependencies: { kmsKeyId: [KEY_URN] },
@@ -104,9 +129,7 @@ export function without(stack: readonly PlannedResource[], urn: string): Planned
         .map((r) => ({
             ...r,
             dependencies: (r.dependencies ?? []).filter((d) => d !== urn),
-            propertyDependencies: Object.fromEntries(
-                Object.entries(r.propertyDependencies ?? {}).map(([k, v]) => [k, v.filter((d) => d !== urn)]),
-            ),
+            propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([k, v]) => [k, v.filter((d) => d !== urn)])),
         }));
 }
 
@@ -115,7 +138,10 @@ export const SECOND_CLUSTER_URN = urnOf("alicloud:cs/serverlessKubernetes:Server
 /** An ASK cluster managed in the stack, sealed by `keyId` (known). */
 export function serverlessCluster(keyId: string, extra: Record<string, unknown> = {}): PlannedResource {
     return {
-        urn: SECOND_CLUSTER_URN, type: "alicloud:cs/serverlessKubernetes:ServerlessKubernetes", name: "other-ask", protect: false,
+        urn: SECOND_CLUSTER_URN,
+        type: "alicloud:cs/serverlessKubernetes:ServerlessKubernetes",
+        name: "other-ask",
+        protect: false,
         props: { name: "other-ask", clusterSpec: "ack.pro.small", encryptionProviderKey: keyId, disableEncryption: false, ...extra },
     };
 }

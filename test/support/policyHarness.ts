@@ -4,12 +4,7 @@
 // unknown value the wrong way fails here as it would in preview.
 
 import * as assert from "assert";
-import type {
-    PolicyResource,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    StackValidationPolicy,
-} from "@pulumi/policy";
+import type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import type { PlannedResource } from "../../scripts/policyClient";
 
 // Internal to @pulumi/policy (no typings), but it is exactly what the server wraps props in.
@@ -28,7 +23,11 @@ function asPolicyProps(props: Record<string, unknown>): Record<string, any> {
         if (value && typeof value === "object") {
             const record = value as Record<string, unknown>;
             if (record[SPECIAL_SIG_KEY] === SECRET_SIG) return unwrap(record.value);
-            return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined).map(([k, v]) => [k, unwrap(v)]));
+            return Object.fromEntries(
+                Object.entries(record)
+                    .filter(([, v]) => v !== undefined)
+                    .map(([k, v]) => [k, unwrap(v)]),
+            );
         }
         return value;
     };
@@ -60,8 +59,7 @@ export function toPolicyResources(stack: readonly PlannedResource[]): PolicyReso
         asType: () => undefined,
     }));
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
-    const resolve = (urns: string[] | undefined) =>
-        (urns ?? []).map((u) => byUrn.get(u)).filter((r): r is PolicyResource => r !== undefined);
+    const resolve = (urns: string[] | undefined) => (urns ?? []).map((u) => byUrn.get(u)).filter((r): r is PolicyResource => r !== undefined);
     stack.forEach((planned, i) => {
         const resource = resources[i];
         if (planned.parent && byUrn.has(planned.parent)) resource.parent = byUrn.get(planned.parent);
@@ -89,7 +87,9 @@ export async function runStackPolicy(
             resources: toPolicyResources(stack),
             stackTags: new Map(),
             getConfig: <T extends object>() => config as T,
-            notApplicable: (reason?: string) => { throw new Error(`notApplicable: ${reason}`); },
+            notApplicable: (reason?: string) => {
+                throw new Error(`notApplicable: ${reason}`);
+            },
         },
         (message: string, urn?: string) => violations.push({ message, urn }),
     );
@@ -112,7 +112,9 @@ export async function runResourcePolicy(
         isType: () => false,
         asType: () => undefined,
         getConfig: <T extends object>() => config as T,
-        notApplicable: (reason?: string) => { throw new Error(`notApplicable: ${reason}`); },
+        notApplicable: (reason?: string) => {
+            throw new Error(`notApplicable: ${reason}`);
+        },
     };
     const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
     for (const validate of validations) {
@@ -126,15 +128,11 @@ function listed(violations: readonly ReportedViolation[]): string {
 }
 
 /** Exactly what was wanted: some violation whose message contains `message` (and is on `urn`, when given). */
-export function assertHasViolation(
-    violations: readonly ReportedViolation[],
-    want: { message: string; urn?: string },
-): void {
+export function assertHasViolation(violations: readonly ReportedViolation[], want: { message: string; urn?: string }): void {
     const found = violations.some((v) => v.message.includes(want.message) && (want.urn === undefined || v.urn === want.urn));
     assert.ok(
         found,
-        `expected a violation containing ${JSON.stringify(want.message)}` +
-        (want.urn ? ` on ${want.urn}` : "") + `; reported:\n${listed(violations)}`,
+        `expected a violation containing ${JSON.stringify(want.message)}` + (want.urn ? ` on ${want.urn}` : "") + `; reported:\n${listed(violations)}`,
     );
 }
 

@@ -56,7 +56,10 @@ function struct(value: Props): Struct {
     return Struct.fromJavaScript(JSON.parse(JSON.stringify(value)));
 }
 
-function call<Req, Res>(method: (req: Req, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Res) => void) => unknown, req: Req): Promise<Res> {
+function call<Req, Res>(
+    method: (req: Req, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Res) => void) => unknown,
+    req: Req,
+): Promise<Res> {
     return new Promise((resolve, reject) => {
         method(req, new grpc.Metadata(), { deadline: Date.now() + CALL_DEADLINE_MS }, (e, r) => {
             // The engine shows `details`: that is all a user ever sees of a provider error.
@@ -79,7 +82,10 @@ export async function startProviderHost(options: HostOptions = {}): Promise<Prov
     child.stderr!.on("data", (chunk) => (stderr += chunk.toString()));
     const port = await new Promise<number>((resolve, reject) => {
         let out = "";
-        const timer = setTimeout(() => reject(new Error(`provider host did not print its port within ${START_TIMEOUT_MS} ms; stderr:\n${stderr}`)), START_TIMEOUT_MS);
+        const timer = setTimeout(
+            () => reject(new Error(`provider host did not print its port within ${START_TIMEOUT_MS} ms; stderr:\n${stderr}`)),
+            START_TIMEOUT_MS,
+        );
         child.stdout!.on("data", (chunk) => {
             out += chunk.toString();
             const line = /^(\d+)\s*\n/.exec(out);
@@ -95,7 +101,12 @@ export async function startProviderHost(options: HostOptions = {}): Promise<Prov
     });
     const client = new providerRpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     const bind = <Req, Res>(name: string) =>
-        (client as unknown as Record<string, (req: Req, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Res) => void) => unknown>)[name].bind(client);
+        (
+            client as unknown as Record<
+                string,
+                (req: Req, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Res) => void) => unknown
+            >
+        )[name].bind(client);
 
     return {
         async configure(config, secretKeys = []) {
