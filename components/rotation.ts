@@ -121,7 +121,7 @@ async function readKey(inputs: SecretRotationInputs, runtime: ProviderRuntime): 
  * that token, which may only get, list and patch Secrets and expires in an hour.
  */
 export async function reencryptionKubeConfig(inputs: SecretRotationInputs, runtime: ProviderRuntime) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- client-node loads only when a rotation runs (it is heavy; the program never needs it)
     const k8s = require("@kubernetes/client-node") as typeof import("@kubernetes/client-node");
     const operator = new k8s.KubeConfig();
     if (inputs.kubeconfigPath) {

@@ -21,7 +21,7 @@ export interface StackResource {
     type: string;
     urn: string;
     name: string;
-    props: Record<string, any>;
+    props: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- @pulumi/policy types resource props this way
     opts: { protect: boolean };
     dependencies: StackResource[];
     propertyDependencies: Record<string, StackResource[]>;

@@ -83,7 +83,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream, err: Node
     try {
         const project = readProjectName(projectDir);
         const config = readStackConfig(projectDir, args.stack, project, args["config-file"]);
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program module, loaded at run time after the mocks are set
         const program = require(path.join(projectDir, "index.ts")) as () => Promise<unknown>;
         plan = await planProgram({ program, project, stack: args.stack, config });
     } catch (e) {

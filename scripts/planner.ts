@@ -214,7 +214,7 @@ export async function planProgram(options: {
     );
 
     const resources: PlannedResource[] = options.sink ?? [];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- internal SDK module (no public export) holding the mock monitor
     const settings = require("@pulumi/pulumi/runtime/settings") as {
         getMonitor(): Record<string, (req: RegisterRequest, cb: unknown) => unknown>;
         waitForRPCs(): Promise<void>;

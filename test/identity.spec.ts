@@ -342,6 +342,7 @@ describe("stack identity through Pulumi's provider host", function () {
         // The program run with the credentials in its stack config, as `pulumi up` would run it.
         const stack = readStackConfig(PROJECT_DIR, "dev", PROJECT);
         const config = { config: { ...stack.config, ...credentials }, secretKeys: [...stack.secretKeys, "alicloud:secretKey", "alicloud:securityToken"] };
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program module, loaded the way the plan loads it
         const planned = await planProgram({ program: require("../index"), project: PROJECT, stack: "dev", config });
         const host = await hostWith({ "alicloud:region": REGION, ...credentials }, ["alicloud:secretKey", "alicloud:securityToken"], {});
         standIn.addAccessKey("LTAIconfigKey000001", "config-secret-0001", "CAIStoken-in-config");

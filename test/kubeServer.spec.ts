@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { KubeTestServer, startKubeServer } from "./support/kubeServer";
-import { kubeRequest, runShell } from "./support/kubeRequest";
+import { Json, kubeRequest, runShell } from "./support/kubeRequest";
 
 const GUIDE_PIPELINE = (value: string) =>
     `kubectl get secrets --all-namespaces -o json | kubectl annotate --overwrite -f - encryption-key-rotation-time=${value}`;
@@ -51,7 +51,7 @@ describe("Kubernetes API test server", function () {
             assert.match(result.stdout, /secret\/secret-1 annotated/);
             assert.deepStrictEqual(server.secretsNotOnKeyVersion(2), ["apps/secret-0", "apps/secret-2"]);
             const stored = server.store.get("apps", "secret-1");
-            assert.strictEqual((stored?.metadata as any).annotations["encryption-key-rotation-time"], "20260101-000000");
+            assert.strictEqual((stored?.metadata as Json).annotations["encryption-key-rotation-time"], "20260101-000000");
         });
 
         for (const pipefail of [true, false]) {
@@ -138,7 +138,7 @@ describe("Kubernetes API test server", function () {
 
     describe("with @kubernetes/client-node", () => {
         it("loads the kubeconfig, verifies the CA and lists and patches Secrets", async () => {
-            // eslint-disable-next-line @typescript-eslint/no-var-requires
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded inside the test on purpose
             const k8s = require("@kubernetes/client-node") as typeof import("@kubernetes/client-node");
             server.seed(7, { namespaces: ["one", "two"] });
             const config = new k8s.KubeConfig();
@@ -163,7 +163,7 @@ describe("Kubernetes API test server", function () {
     describe("on the wire", () => {
         it("answers 409 Conflict to a patch with a stale resourceVersion and applies it with the current one", async () => {
             server.seed(1, { namespaces: ["apps"] });
-            const listed = (server.store.get("apps", "secret-0")?.metadata as any).resourceVersion as string;
+            const listed = (server.store.get("apps", "secret-0")?.metadata as Json).resourceVersion as string;
             const edit = await kubeRequest(server, "PATCH", "/api/v1/namespaces/apps/secrets/secret-0", {
                 contentType: "application/strategic-merge-patch+json",
                 body: { metadata: { labels: { edited: "by-someone-else" } } },
@@ -181,7 +181,7 @@ describe("Kubernetes API test server", function () {
             assert.strictEqual(stale.json.kind, "Status");
             assert.strictEqual(stale.json.reason, "Conflict");
             assert.match(stale.json.message, /the object has been modified/);
-            assert.strictEqual((server.store.get("apps", "secret-0")?.metadata as any).annotations, undefined);
+            assert.strictEqual((server.store.get("apps", "secret-0")?.metadata as Json).annotations, undefined);
 
             const fresh = await kubeRequest(server, "PATCH", "/api/v1/namespaces/apps/secrets/secret-0", {
                 contentType: "application/merge-patch+json",
@@ -204,7 +204,7 @@ describe("Kubernetes API test server", function () {
             assert.deepStrictEqual(jsonPatch.json.metadata.annotations, { a: "1" });
 
             server.resetCounters();
-            const current = server.store.get("apps", "secret-0") as any;
+            const current = server.store.get("apps", "secret-0") as Json;
             const put = await kubeRequest(server, "PUT", "/api/v1/namespaces/apps/secrets/secret-0", { body: current });
             assert.strictEqual(put.status, 200);
             assert.strictEqual(put.json.metadata.resourceVersion, current.metadata.resourceVersion, "an unchanged PUT must not get a new resourceVersion");
@@ -247,7 +247,7 @@ describe("Kubernetes API test server", function () {
             const retried = await kubeRequest(server, "GET", `/api/v1/secrets?limit=3&continue=${page2.json.metadata.continue}`);
             assert.strictEqual(retried.status, 200);
             assert.deepStrictEqual(
-                retried.json.items.map((item: any) => item.metadata.name),
+                retried.json.items.map((item: Json) => item.metadata.name),
                 ["secret-6", "secret-7", "secret-8"],
             );
 
@@ -260,7 +260,7 @@ describe("Kubernetes API test server", function () {
             const rest = await kubeRequest(server, "GET", `/api/v1/namespaces/apps/secrets?limit=100&continue=${remainder}`);
             assert.strictEqual(rest.status, 200);
             assert.deepStrictEqual(
-                rest.json.items.map((item: any) => item.metadata.name),
+                rest.json.items.map((item: Json) => item.metadata.name),
                 ["secret-4", "secret-5", "secret-6", "secret-7", "secret-8", "secret-9"],
             );
         });
@@ -286,11 +286,11 @@ describe("Kubernetes API test server", function () {
             assert.strictEqual(response.json.items.length, 4);
             assert.ok(
                 response.json.items.every(
-                    (item: any) => item.kind === "PartialObjectMetadata" && Object.keys(item).sort().join() === "apiVersion,kind,metadata",
+                    (item: Json) => item.kind === "PartialObjectMetadata" && Object.keys(item).sort().join() === "apiVersion,kind,metadata",
                 ),
             );
             assert.ok(!response.text.includes('"data"'), "no Secret data in a metadata-only list");
-            const value = (server.store.get("a", "secret-0")?.data as any).value as string;
+            const value = (server.store.get("a", "secret-0")?.data as Json).value as string;
             assert.ok(!response.text.includes(value));
             assert.ok(response.json.metadata.continue);
 
@@ -369,7 +369,7 @@ describe("Kubernetes API test server", function () {
                     accept: "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
                 });
                 assert.strictEqual(page.status, 200);
-                names.push(...page.json.items.map((item: any) => `${item.metadata.namespace}/${item.metadata.name}`));
+                names.push(...page.json.items.map((item: Json) => `${item.metadata.namespace}/${item.metadata.name}`));
                 token = page.json.metadata.continue;
             } while (token);
             assert.strictEqual(names.length, 20_000);
@@ -377,7 +377,7 @@ describe("Kubernetes API test server", function () {
             assert.deepStrictEqual(names, [...names].sort());
             const inB = await kubeRequest(server, "GET", "/api/v1/namespaces/b/secrets?limit=10000");
             assert.strictEqual(inB.json.items.length, 5_000);
-            assert.ok(inB.json.items.every((item: any) => item.metadata.namespace === "b"));
+            assert.ok(inB.json.items.every((item: Json) => item.metadata.namespace === "b"));
         });
     });
 });

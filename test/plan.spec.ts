@@ -128,7 +128,7 @@ describe("offline plan (npm run plan)", () => {
         );
         const table = plan("--stack", "adopt", "--config-file", stackFile, "--no-policy");
         assert.equal(table.code, 0, table.stderr);
-        assert.match(table.stdout, /Warnings:\n(  - adopting key key-hzz62f1cb66fa42qo5jgx: .*\n){5}/);
+        assert.match(table.stdout, /Warnings:\n( {2}- adopting key key-hzz62f1cb66fa42qo5jgx: .*\n){5}/);
         assert.match(table.stdout, /automaticRotation is not visible to the lookup; the import is followed by an update that sets it to Enabled/);
         const json = plan("--stack", "adopt", "--config-file", stackFile, "--no-policy", "--json");
         assert.deepEqual(Object.keys(JSON.parse(json.stdout)), ["stack", "resources"]);
@@ -138,6 +138,7 @@ describe("offline plan (npm run plan)", () => {
     it("sends the pack what the engine would: the dynamic resources' inputs as their check (through the host) returns them", async function () {
         this.timeout(60_000);
         const config = readStackConfig(PROJECT_DIR, "dev", PROJECT);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program module, loaded the way the plan loads it
         const preview = await planProgram({ program: require("../index"), project: PROJECT, stack: "dev", config });
         const host = await startProviderHost({ env: { HOME: os.tmpdir(), ALIBABA_CLOUD_ECS_METADATA_DISABLED: "true" } });
         try {

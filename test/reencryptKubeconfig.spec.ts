@@ -78,7 +78,7 @@ async function startMutualTlsServer(pem: { cert: string; key: string }) {
 
 /** One certificate usable as server certificate, client certificate and CA: enough for mutual TLS in tests. */
 function generateCertificate(commonName: string): Promise<{ cert: string; key: string }> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- selfsigned has no ES module entry; loaded only by this test
     const selfsigned = require("selfsigned") as typeof import("selfsigned");
     return new Promise((resolve, reject) =>
         selfsigned.generate(

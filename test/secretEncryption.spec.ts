@@ -5,7 +5,7 @@ import { InvokeAnswer, planProgram, Plan, PlannedResource, readStackConfig, Stac
 import { PROJECT } from "../components/config";
 
 const ROOT = path.resolve(__dirname, "..");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the program module, loaded the way the plan loads it
 const program = require(path.join(ROOT, "index.ts")) as () => Promise<unknown>;
 const CLUSTER = "c8f2a1b3c4d5e6f708192a3b4c5d6e7f8";
 

@@ -85,7 +85,7 @@ export async function updateKmsEncryption(ctx: AlibabaContext, clusterId: string
         throw new Error(`UpdateKMSEncryption for cluster "${clusterId}": enabling encryption needs a KMS key ID.`);
     }
     const { client, endpoint } = createCsClient(ctx);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- SDK loads on first call (see clients.ts)
     const cs = require("@alicloud/cs20151215") as typeof import("@alicloud/cs20151215");
     const request = new cs.UpdateKMSEncryptionRequest({ disableEncryption: change.disableEncryption, kmsKeyId: change.kmsKeyId });
     try {
@@ -109,7 +109,7 @@ export async function describeClusterUserKubeconfigWithExpiry(
         throw new Error(`DescribeClusterUserKubeconfig: temporaryDurationMinutes must be a whole number from 15 to 4320, got ${temporaryDurationMinutes}.`);
     }
     const { client, endpoint } = createCsClient(ctx);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- SDK loads on first call (see clients.ts)
     const cs = require("@alicloud/cs20151215") as typeof import("@alicloud/cs20151215");
     let body;
     try {

@@ -103,7 +103,7 @@ function readKubeconfigFile(file: string): ParsedFile {
 export function parseKubeconfig(text: string, origin: string, baseDir?: string): ParsedFile {
     const configTypes = loadConfigTypes();
     try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- js-yaml loads only when a kubeconfig is parsed
         const yaml = require("js-yaml") as typeof import("js-yaml");
         const doc = (yaml.load(text) ?? {}) as Record<string, unknown>;
         if (typeof doc !== "object" || Array.isArray(doc)) throw new Error("the document is not a mapping");
@@ -292,6 +292,6 @@ function loadConfigTypes(): typeof import("@kubernetes/client-node/dist/config_t
 
 /** Deep requires of single client-node modules; the package has no "exports" map, so these paths are reachable. */
 function loadClientModule<T>(file: string): T {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- one client-node file by path, so its generated API never loads (see above)
     return require(`@kubernetes/client-node/dist/${file}`) as T;
 }

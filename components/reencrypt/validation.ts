@@ -28,6 +28,7 @@ export function annotationKeyProblem(key: string): string | undefined {
 export function annotationValueProblem(value: string): string | undefined {
     if (value.length === 0) return "annotation value is empty: give the rotation time, e.g. 20220101-010101";
     if (value.length > MAX_VALUE_LENGTH) return `annotation value is ${value.length} characters; at most ${MAX_VALUE_LENGTH} are accepted`;
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point of this check
     if (/[\u0000-\u001f\u007f]/.test(value)) return "annotation value contains control characters (newline, tab, ...)";
     return undefined;
 }

@@ -5,12 +5,16 @@ import * as https from "https";
 import { execFile } from "child_process";
 import type { KubeTestServer } from "./kubeServer";
 
+/** A parsed JSON body: tests index into whatever the server answered and assert on it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response shapes vary per request; the assertions are the type check
+export type Json = any;
+
 export interface KubeResponse {
     status: number;
     headers: Record<string, string | string[] | undefined>;
     text: string;
     /** the body parsed as JSON, or undefined when it is not JSON. */
-    json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    json: Json;
 }
 
 export interface KubeRequestOptions {

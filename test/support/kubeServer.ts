@@ -174,7 +174,7 @@ let certificatePromise: Promise<{ cert: string; key: string }> | undefined;
 export function serverCertificate(): Promise<{ cert: string; key: string }> {
     if (!certificatePromise) {
         certificatePromise = new Promise((resolve, reject) => {
-            // eslint-disable-next-line @typescript-eslint/no-var-requires
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- selfsigned is CommonJS only, loaded once per process
             const selfsigned = require("selfsigned") as typeof import("selfsigned");
             selfsigned.generate(
                 [{ name: "commonName", value: "kube-test-apiserver" }],

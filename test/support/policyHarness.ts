@@ -7,17 +7,19 @@ import * as assert from "assert";
 import type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import type { PlannedResource } from "../../scripts/policyClient";
 
+import type { Json } from "./kubeRequest";
+
 // Internal to @pulumi/policy (no typings), but it is exactly what the server wraps props in.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by path at run time
 const { unknownCheckingProxy } = require("@pulumi/policy/proxy") as {
-    unknownCheckingProxy: (props: Record<string, unknown>) => Record<string, any>;
+    unknownCheckingProxy: (props: Record<string, unknown>) => Record<string, Json>;
 };
 
 const SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 /** What the pack's server does to props: secrets unwrapped to their values, then proxied. */
-function asPolicyProps(props: Record<string, unknown>): Record<string, any> {
+function asPolicyProps(props: Record<string, unknown>): Record<string, Json> {
     const unwrap = (value: unknown): unknown => {
         if (Array.isArray(value)) return value.map(unwrap);
         if (value && typeof value === "object") {
