@@ -2,7 +2,20 @@
 // is parsed and validated here, before any resource is registered, so a typo
 // or a bad value fails the whole program with one message and creates nothing.
 
-import { ENCRYPTION_TIMING, EncryptionTiming, NumberSetting, numberOrDefault, numberProblem } from "./settings";
+import {
+    defaultKeyDescription,
+    ENCRYPTION_TIMING,
+    EncryptionTiming,
+    KEY_SETTINGS,
+    NumberSetting,
+    numberOrDefault,
+    numberProblem,
+    REENCRYPT_IDENTITY,
+    REENCRYPT_TUNING,
+    ReencryptTuning,
+    TextSetting,
+    textProblem,
+} from "./settings";
 
 /** The Pulumi project name in Pulumi.yaml; the config namespace of our keys unless the program is run under another name. */
 export const PROJECT = "ask-kms-secret-encryption";
@@ -10,7 +23,6 @@ export const PROJECT = "ask-kms-secret-encryption";
 export const SECURITY_ROLE_NAME = "AliyunCSManagedSecurityRole";
 export const SECURITY_ROLE_POLICY = "AliyunCSManagedSecurityRolePolicy";
 export const OPERATOR_POLICY = "AliyunKMSCryptoAdminAccess";
-export const DEFAULT_ANNOTATION_KEY = "encryption-key-rotation-time";
 
 /** Settings for a dedicated KMS instance the stack creates. */
 export interface KmsInstanceSettings {
@@ -40,11 +52,9 @@ export interface KmsKeySettings {
     description: string;
 }
 
-export interface RotationSettings {
+/** Re-encryption after rotation: tuning and identity as in ./settings.ts (REENCRYPT_TUNING, REENCRYPT_IDENTITY). */
+export interface RotationSettings extends ReencryptTuning {
     enabled: boolean;
-    concurrency: number;
-    qps: number;
-    pageSize: number;
     annotationKey: string;
     /** A kubeconfig path for cluster access instead of a short-lived one from the CS API. */
     kubeconfigPath?: string;
@@ -152,21 +162,13 @@ export function parseStackConfig(raw: Record<string, string>, project: string = 
     }));
     const rotation = v.object(ours, "rotation", (o) => ({
         enabled: v.bool(o, "rotation.enabled", true),
-        concurrency: v.int(o, "rotation.concurrency", 1, 64, 8),
-        qps: v.int(o, "rotation.qps", 0, 1000, 100),
-        pageSize: v.int(o, "rotation.pageSize", 10, 5000, 500),
-        annotationKey:
-            v.string(o, "rotation.annotationKey", {
-                pattern: /^(([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
-                patternHelp: "a Kubernetes annotation key: [prefix/]name, name up to 63 characters of letters, digits, '-', '_', '.'",
-            }) ?? DEFAULT_ANNOTATION_KEY,
+        concurrency: v.setting(o, REENCRYPT_TUNING.concurrency),
+        qps: v.setting(o, REENCRYPT_TUNING.qps),
+        pageSize: v.setting(o, REENCRYPT_TUNING.pageSize),
+        annotationKey: v.text(o, REENCRYPT_IDENTITY.annotationKey),
         kubeconfigPath: v.string(o, "rotation.kubeconfigPath", {}),
-        serviceAccountNamespace:
-            v.string(o, "rotation.serviceAccountNamespace", { pattern: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, patternHelp: "a namespace name" }) ??
-            "kube-system",
-        serviceAccountName:
-            v.string(o, "rotation.serviceAccountName", { pattern: /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, patternHelp: "a ServiceAccount name" }) ??
-            "ask-secret-reencryptor",
+        serviceAccountNamespace: v.text(o, REENCRYPT_IDENTITY.serviceAccountNamespace),
+        serviceAccountName: v.text(o, REENCRYPT_IDENTITY.serviceAccountName),
     }));
     const tags = v.object(ours, "tags", (o, path) => {
         const out: Record<string, string> = {};
@@ -244,10 +246,8 @@ function parseKey(v: Validator, value: unknown, clusterId: string): KmsKeySettin
         }
         return {
             rotationInterval: `${seconds ?? 0}s`,
-            pendingWindowInDays: v.int(o, "key.pendingWindowInDays", 7, 366, 30),
-            description:
-                v.string(o, "key.description", {}) ??
-                `Encrypts Kubernetes Secrets at rest for ASK Pro cluster ${clusterId}. Do not disable or delete while the cluster uses it.`,
+            pendingWindowInDays: v.setting(o, KEY_SETTINGS.pendingWindowInDays),
+            description: v.string(o, "key.description", {}) ?? defaultKeyDescription(clusterId),
         };
     });
     return parsed;
@@ -386,6 +386,18 @@ class Validator {
             return setting.default;
         }
         return numberOrDefault(setting, value);
+    }
+
+    /** A text setting from ./settings.ts: its rule and default. */
+    text(o: Record<string, unknown>, setting: TextSetting): string {
+        const value = o[this.leaf(setting.configPath)];
+        if (value === undefined || value === "") return setting.default;
+        const problem = textProblem(setting, value);
+        if (problem) {
+            this.problems.push(`${this.project}:${setting.configPath}: ${problem}`);
+            return setting.default;
+        }
+        return value as string;
     }
 
     bool(o: Record<string, unknown>, path: string, fallback: boolean): boolean {

@@ -12,22 +12,22 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as alibaba from "./alibaba";
 import { configureStackIdentity } from "./alibaba/identity";
+import * as kube from "./kube";
 import * as engine from "./reencrypt";
 import type { KeyInfo } from "./alibaba";
 import type { ReencryptSummary } from "./reencrypt";
 import { anyUnknown, CheckFailure, defaultRuntime, isUnknown, ProviderRuntime } from "./providers/kit";
 import { hostShim, isShimText } from "./providers/shim";
+import { numberProblem, REENCRYPT_IDENTITY, REENCRYPT_TUNING, ReencryptTuning, textProblem } from "./settings";
 
-export interface SecretRotationInputs {
+/** Tuning (concurrency, qps, pageSize) and identity as defined in ./settings.ts. */
+export interface SecretRotationInputs extends ReencryptTuning {
     clusterId: string;
     regionId: string;
     kmsKeyId: string;
     /** When the cluster's encryption was switched on (ISO time): a run must follow it. */
     encryptionEnabledAt?: string;
     annotationKey: string;
-    concurrency: number;
-    qps: number;
-    pageSize: number;
     serviceAccountNamespace: string;
     serviceAccountName: string;
     kubeconfigPath?: string;
@@ -93,16 +93,18 @@ export function rotationDue(olds: Partial<SecretRotationOutputs>, news: SecretRo
 
 export function validateRotationInputs(news: Partial<SecretRotationInputs>): string[] {
     const failures: string[] = [];
-    const wholeIn = (name: keyof SecretRotationInputs, min: number, max: number) => {
-        const v = news[name];
-        if (v === undefined || isUnknown(v)) return;
-        if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-            failures.push(`${name}: ${JSON.stringify(v)} must be a whole number from ${min} to ${max}`);
-        }
-    };
-    wholeIn("concurrency", 1, 64);
-    wholeIn("qps", 0, 1000);
-    wholeIn("pageSize", 10, 5000);
+    for (const name of Object.keys(REENCRYPT_TUNING) as (keyof typeof REENCRYPT_TUNING)[]) {
+        const value = news[name];
+        if (value === undefined || isUnknown(value)) continue;
+        const problem = numberProblem(REENCRYPT_TUNING[name], value);
+        if (problem) failures.push(`${name}: ${problem}`);
+    }
+    for (const name of Object.keys(REENCRYPT_IDENTITY) as (keyof typeof REENCRYPT_IDENTITY)[]) {
+        const value = news[name];
+        if (value === undefined || value === "" || isUnknown(value)) continue;
+        const problem = textProblem(REENCRYPT_IDENTITY[name], value);
+        if (problem) failures.push(`${name}: ${problem}`);
+    }
     for (const name of ["clusterId", "regionId", "kmsKeyId", "annotationKey", "serviceAccountNamespace", "serviceAccountName"] as const) {
         if (!news[name]) failures.push(`${name}: required`);
     }
@@ -121,37 +123,14 @@ async function readKey(inputs: SecretRotationInputs, runtime: ProviderRuntime): 
  * that token, which may only get, list and patch Secrets and expires in an hour.
  */
 export async function reencryptionKubeConfig(inputs: SecretRotationInputs, runtime: ProviderRuntime) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- client-node loads only when a rotation runs (it is heavy; the program never needs it)
-    const k8s = require("@kubernetes/client-node") as typeof import("@kubernetes/client-node");
-    const operator = new k8s.KubeConfig();
-    if (inputs.kubeconfigPath) {
-        operator.loadFromFile(inputs.kubeconfigPath);
-    } else {
-        const yaml = await alibaba.describeClusterUserKubeconfig(runtime.alibaba(inputs.regionId), inputs.clusterId, 15);
-        operator.loadFromString(yaml);
-    }
-    const cluster = operator.getCurrentCluster();
-    if (!cluster) throw new Error(`the kubeconfig for cluster ${inputs.clusterId} has no current cluster; check its current-context`);
-    let token: string | undefined;
-    try {
-        const core = operator.makeApiClient(k8s.CoreV1Api);
-        const answer = await core.createNamespacedServiceAccountToken({
-            name: inputs.serviceAccountName,
-            namespace: inputs.serviceAccountNamespace,
-            body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600, audiences: [] } },
-        });
-        token = answer.status?.token;
-    } catch (e) {
-        const code = (e as { code?: number }).code;
-        throw new Error(
-            `could not get a token for ServiceAccount ${inputs.serviceAccountNamespace}/${inputs.serviceAccountName} on cluster ${inputs.clusterId}` +
-                `${code ? ` (HTTP ${code})` : ""}: the operator needs "create" on serviceaccounts/token there, and the ServiceAccount must exist (this stack creates it).`,
-        );
-    }
-    if (!token) throw new Error(`the TokenRequest for ${inputs.serviceAccountNamespace}/${inputs.serviceAccountName} returned no token`);
-    const runner = new k8s.KubeConfig();
-    runner.loadFromClusterAndUser(cluster, { name: "ask-secret-reencryptor", token });
-    return runner;
+    const operator: kube.OperatorKubeconfig = inputs.kubeconfigPath
+        ? { path: inputs.kubeconfigPath }
+        : { yaml: await alibaba.describeClusterUserKubeconfig(runtime.alibaba(inputs.regionId), inputs.clusterId, 15) };
+    return kube.serviceAccountAccess(
+        operator,
+        { namespace: inputs.serviceAccountNamespace, name: inputs.serviceAccountName },
+        { expirationSeconds: 3600, clusterLabel: `cluster ${inputs.clusterId}` },
+    );
 }
 
 /** One run: re-seal every Secret with the key's current primary version, verify, record. */
@@ -164,7 +143,7 @@ export async function runRotation(inputs: SecretRotationInputs, runtime: Rotatio
         `re-encrypting Secrets of cluster ${inputs.clusterId}: key ${inputs.kmsKeyId} primary version ${key.primaryKeyVersion}, ${inputs.annotationKey}=${annotationValue}`,
     );
     const kubeConfig = await reencryptionKubeConfig(inputs, runtime);
-    const client = engine.createKubernetesSecretsClient(kubeConfig, { concurrency: inputs.concurrency });
+    const client = kube.createKubernetesSecretsClient(kubeConfig, { concurrency: inputs.concurrency });
     const statePath = path.join(checkpointDir(runtime), `${inputs.clusterId}.json`);
     let summary: ReencryptSummary;
     try {
@@ -184,10 +163,9 @@ export async function runRotation(inputs: SecretRotationInputs, runtime: Rotatio
     } finally {
         client.close();
     }
-    if (summary.verified) {
-        // Done: nothing to resume, and no stale checkpoint to mislead a later run.
-        fs.rmSync(statePath, { force: true });
-    } else {
+    // The engine removes its checkpoint once a run verifies; its warnings are for the person reading the log.
+    for (const warning of summary.warnings) log(`warning: ${warning}`);
+    if (summary.outcome !== "verified") {
         const names = summary.remaining
             .slice(0, 20)
             .map((r) => `${r.namespace}/${r.name}`)
@@ -204,8 +182,8 @@ export async function runRotation(inputs: SecretRotationInputs, runtime: Rotatio
         listed: summary.listed,
         rewritten: summary.rewritten,
         remainingCount: summary.remainingCount,
-        verified: summary.verified,
-        verifiedAt: summary.verified ? new Date(summary.finishedAt).toISOString() : undefined,
+        verified: summary.outcome === "verified",
+        verifiedAt: summary.outcome === "verified" ? new Date(summary.finishedAt).toISOString() : undefined,
     };
 }
 

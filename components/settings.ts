@@ -1,19 +1,40 @@
-// Settings defined once: name, default, limits and one line of documentation.
-// The stack config parser (config.ts) and the providers' check both validate
-// through `numberProblem`, so a limit is written here and nowhere else.
+// Every setting defined once: name, default, limits, one line of documentation.
+// Stack config (config.ts), the component's args (secretEncryption.ts), the
+// provider inputs (clusterEncryption.ts, rotation.ts), the engine's defaults and
+// the reencrypt-secrets CLI's flags and --help all derive from these objects,
+// and validate through `numberProblem` / `textProblem`.
 
+import { annotationKeyProblem } from "./reencrypt/validation";
+
+/** A numeric setting. `cli` records where the break-glass CLI deliberately allows other limits, and why. */
 export interface NumberSetting {
-    /** Where it lives in the stack config, e.g. "encryption.pollIntervalSeconds". */
+    /** Where it lives in the stack config, e.g. "rotation.concurrency". */
     configPath: string;
+    /** The reencrypt-secrets flag, when the CLI has one. */
+    flag?: string;
     default: number;
     min: number;
     max: number;
     /** Whole numbers only. */
     integer: boolean;
     doc: string;
+    cli?: { min: number; max: number; integer: boolean; why: string };
 }
 
-/** How ClusterEncryption waits for Container Service (stack config `encryption.*`, provider inputs of the same names). */
+/** A text setting with a default and a rule. */
+export interface TextSetting {
+    configPath: string;
+    flag?: string;
+    default: string;
+    /** Why a value is not valid, or undefined. */
+    problem(value: string): string | undefined;
+    doc: string;
+}
+
+export type Surface = "stack" | "cli";
+
+// ---- ClusterEncryption: how it waits for Container Service ------------------------------------
+
 export const ENCRYPTION_TIMING = {
     pollIntervalSeconds: {
         configPath: "encryption.pollIntervalSeconds",
@@ -44,16 +65,109 @@ export const ENCRYPTION_TIMING = {
 
 export type EncryptionTiming = { -readonly [K in keyof typeof ENCRYPTION_TIMING]: number };
 
-/** The limits in words, for messages: "a whole number from 1 to 300". */
-export function describeLimits(setting: NumberSetting): string {
-    return `${setting.integer ? "a whole number" : "a number"} from ${setting.min} to ${setting.max} (default ${setting.default})`;
+// ---- The re-encryption: the engine, the rotation provider and the CLI ------------------------
+
+/** The guide's annotation (`kubectl annotate ... encryption-key-rotation-time=TIME`). */
+export const DEFAULT_ANNOTATION_KEY = "encryption-key-rotation-time";
+
+export const REENCRYPT_TUNING = {
+    concurrency: {
+        configPath: "rotation.concurrency",
+        flag: "--concurrency",
+        default: 8,
+        min: 1,
+        max: 64,
+        integer: true,
+        doc: "Secret writes in flight at once.",
+        cli: { min: 1, max: 1000, integer: true, why: "a person at the break-glass CLI may push one big cluster harder than a scheduled stack run should" },
+    },
+    qps: {
+        configPath: "rotation.qps",
+        flag: "--qps",
+        default: 100,
+        min: 0,
+        max: 1000,
+        integer: true,
+        doc: "Cap on Secret writes per second, each one billed KMS Encrypt call; 0 = no cap.",
+        cli: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: false, why: "the CLI has always taken any rate, fractions too (0.5/s for a fragile API server)" },
+    },
+    pageSize: {
+        configPath: "rotation.pageSize",
+        flag: "--page-size",
+        default: 500,
+        min: 10,
+        max: 5000,
+        integer: true,
+        doc: "Secrets per list page (metadata only).",
+        cli: { min: 1, max: 10000, integer: true, why: "the CLI's limits since its first release: no user's flags may break" },
+    },
+} as const satisfies Record<string, NumberSetting>;
+
+export type ReencryptTuning = { -readonly [K in keyof typeof REENCRYPT_TUNING]: number };
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+export const REENCRYPT_IDENTITY = {
+    annotationKey: {
+        configPath: "rotation.annotationKey",
+        flag: "--annotation-key",
+        default: DEFAULT_ANNOTATION_KEY,
+        problem: annotationKeyProblem,
+        doc: "Annotation written with a new value to force each Secret's rewrite (the guide's).",
+    },
+    serviceAccountNamespace: {
+        configPath: "rotation.serviceAccountNamespace",
+        default: "kube-system",
+        problem: (v: string) => (DNS_LABEL.test(v) ? undefined : `"${v}" is not a namespace name (lowercase letters, digits and '-', at most 63)`),
+        doc: "Namespace of the re-encryption identity.",
+    },
+    serviceAccountName: {
+        configPath: "rotation.serviceAccountName",
+        default: "ask-secret-reencryptor",
+        problem: (v: string) => (DNS_SUBDOMAIN_NAME.test(v) ? undefined : `"${v}" is not a ServiceAccount name (lowercase letters, digits, '-' and '.')`),
+        doc: "The re-encryption identity: may only get, list and patch Secrets.",
+    },
+} as const satisfies Record<string, TextSetting>;
+
+// ---- The KMS key ------------------------------------------------------------------------------
+
+export const KEY_SETTINGS = {
+    pendingWindowInDays: {
+        configPath: "key.pendingWindowInDays",
+        default: 30,
+        // alicloud.kms.Key pendingWindowInDays: 7-366 (provider validation).
+        min: 7,
+        max: 366,
+        integer: true,
+        doc: "Days between a deletion request and the key's destruction.",
+    },
+} as const satisfies Record<string, NumberSetting>;
+
+/** The key's description unless the stack sets one. */
+export function defaultKeyDescription(clusterId: string): string {
+    return `Encrypts Kubernetes Secrets at rest for ASK Pro cluster ${clusterId}. Do not disable or delete while the cluster uses it.`;
 }
 
-/** Why `value` is not valid for `setting`, or undefined when it is. Accepts numeric strings (stack config arrives as text). */
-export function numberProblem(setting: NumberSetting, value: unknown): string | undefined {
+// ---- Validation, shared by every surface ----------------------------------------------------
+
+function limitsFor(setting: NumberSetting, surface: Surface): { min: number; max: number; integer: boolean } {
+    return surface === "cli" && setting.cli ? setting.cli : setting;
+}
+
+/** The limits in words, for messages and --help: "a whole number from 1 to 300 (default 10)". */
+export function describeLimits(setting: NumberSetting, surface: Surface = "stack"): string {
+    const { min, max, integer } = limitsFor(setting, surface);
+    const range = max >= Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    return `${integer ? "a whole number" : "a number"} ${range} (default ${setting.default})`;
+}
+
+/** Why `value` is not valid for `setting` on `surface`, or undefined when it is. Numeric strings count (config arrives as text). */
+export function numberProblem(setting: NumberSetting, value: unknown, surface: Surface = "stack"): string | undefined {
+    const { min, max, integer } = limitsFor(setting, surface);
     const n = typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
-    if (typeof n !== "number" || !Number.isFinite(n) || (setting.integer && !Number.isInteger(n)) || n < setting.min || n > setting.max) {
-        return `${JSON.stringify(value)} must be ${describeLimits(setting)}: ${setting.doc}`;
+    if (typeof n !== "number" || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+        return `${JSON.stringify(value)} must be ${describeLimits(setting, surface)}: ${setting.doc}`;
     }
     return undefined;
 }
@@ -62,4 +176,10 @@ export function numberProblem(setting: NumberSetting, value: unknown): string | 
 export function numberOrDefault(setting: NumberSetting, value: unknown): number {
     if (value === undefined || value === "") return setting.default;
     return typeof value === "string" ? Number(value) : (value as number);
+}
+
+/** Why `value` is not valid for a text setting, or undefined. */
+export function textProblem(setting: TextSetting, value: unknown): string | undefined {
+    if (typeof value !== "string") return `must be a string, got ${JSON.stringify(value)}`;
+    return setting.problem(value);
 }

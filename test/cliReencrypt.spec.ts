@@ -4,6 +4,7 @@ import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CliIO, EXIT_ERROR, EXIT_OK, EXIT_SECRETS_REMAIN, main, parseCliArgs } from "../components/cli/reencrypt";
+import { REENCRYPT_TUNING } from "../components/settings";
 import { apiError, FakeSecretsClient } from "./support/fakeSecretsClient";
 
 function capture() {
@@ -43,10 +44,13 @@ describe("reencrypt-secrets CLI", () => {
             [["--annotation-value", "a\nb"], /control characters/],
             [["--annotation-value", "v", "--annotation-key", "Bad Key!"], /--annotation-key: annotation key name "Bad Key!"/],
             [["--annotation-value", "v", "--annotation-key", "UPPER.example/x"], /prefix "UPPER.example" must be a lowercase DNS subdomain/],
-            [["--annotation-value", "v", "--concurrency", "0"], /--concurrency must be a whole number from 1 to 1000, got "0"/],
-            [["--annotation-value", "v", "--concurrency", "eight"], /--concurrency must be a whole number/],
+            [
+                ["--annotation-value", "v", "--concurrency", "0"],
+                /--concurrency: "0" must be a whole number from 1 to 1000 \(default 8\): Secret writes in flight at once/,
+            ],
+            [["--annotation-value", "v", "--concurrency", "eight"], /--concurrency: "eight" must be a whole number/],
             [["--annotation-value", "v", "--page-size", "-5"], /--page-size/],
-            [["--annotation-value", "v", "--qps", "fast"], /--qps must be a number >= 0 \(0 = no cap\), got "fast"/],
+            [["--annotation-value", "v", "--qps", "fast"], /--qps: "fast" must be a number >= 0 \(default 100\)/],
             [["--annotation-value", "v", "--output", "yaml"], /--output must be text or json, got "yaml"/],
             [["--annotation-value", "v", "--frobnicate"], /Unknown option '--frobnicate'/],
             [["--annotation-value", "v", "extra"], /positional/i],
@@ -70,6 +74,25 @@ describe("reencrypt-secrets CLI", () => {
         for (const flag of ["--kubeconfig", "--context", "--annotation-key", "--concurrency", "--qps", "--page-size", "--state", "--dry-run", "--output"]) {
             assert.match(result.stdout, new RegExp(flag));
         }
+    });
+
+    it("--help shows each tuning flag's default and limits from the settings model, with the CLI's own limits", async () => {
+        const { stdout } = await run(["--help"]);
+        for (const setting of Object.values(REENCRYPT_TUNING)) {
+            const line = stdout.split("\n").find((l) => l.trimStart().startsWith(setting.flag));
+            assert.ok(line, setting.flag);
+            assert.ok(line.includes(setting.doc), `${setting.flag} documents itself: ${line}`);
+            assert.ok(line.includes(`(default ${setting.default})`), `${setting.flag} shows its default: ${line}`);
+            if (setting.cli.max < Number.MAX_SAFE_INTEGER)
+                assert.ok(line.includes(`from ${setting.cli.min} to ${setting.cli.max}`), `${setting.flag} shows the CLI's limits: ${line}`);
+        }
+        assert.match(stdout, /--annotation-key KEY .*Default encryption-key-rotation-time/);
+    });
+
+    it("keeps the CLI's wider limits valid where the model records why (no user's flags break)", () => {
+        const args = parseCliArgs(["--annotation-value", "v", "--concurrency", "1000", "--page-size", "10000", "--qps", "0.5"]);
+        assert.deepEqual([args.concurrency, args.pageSize, args.qps], [1000, 10000, 0.5]);
+        for (const setting of Object.values(REENCRYPT_TUNING)) assert.ok(setting.cli.why.length > 20, `${setting.flag} records why its CLI limits differ`);
     });
 
     it("defaults: annotation key, concurrency 8, qps 100, page size 500, kubeconfig from $KUBECONFIG", () => {

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT, SECURITY_ROLE_NAME } from "../components/config";
-import { ROLE_MANAGED_BY_TAG } from "../components/secretEncryption";
+import { ROLE_MANAGED_BY_TAG } from "../components/lookups";
 import { InvokeAnswer, Plan, planProgram, PlannedResource, readStackConfig } from "../scripts/planner";
 import { standInHostEnv, standInStackConfig, startAlibabaStandIn } from "./support/alibabaStandIn";
 import { startKubeServer } from "./support/kubeServer";

@@ -2,16 +2,9 @@ import * as assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import {
-    classifyError,
-    KubernetesApiError,
-    parseRetryAfter,
-    PermissionDeniedError,
-    ReencryptOptions,
-    ReencryptProgress,
-    reencryptSecrets,
-    WriteRateLimiter,
-} from "../components/reencrypt";
+import { KubernetesApiError, parseRetryAfter, PermissionDeniedError, ReencryptOptions, ReencryptProgress, reencryptSecrets } from "../components/reencrypt";
+import { classifyError } from "../components/reencrypt/errors";
+import { WriteRateLimiter } from "../components/reencrypt/rateLimiter";
 import { apiError, FakeSecretsClient, networkError } from "./support/fakeSecretsClient";
 
 const KEY = "encryption-key-rotation-time";
@@ -370,24 +363,52 @@ describe("reencrypt engine", () => {
             assert.equal(second.alreadyCurrent, 5);
         });
 
-        it("starts over when the state file belongs to a different value", async () => {
+        it("starts over when the state file belongs to a different value, and removes the checkpoint once verified", async () => {
             const statePath = path.join(tmp, "state.json");
             const fake = FakeSecretsClient.withSecrets(30);
-            await reencryptSecrets(fake, fastOptions({ pageSize: 10, statePath, annotationValue: "first-value" }));
+            const controller = new AbortController();
+            const stopped = await reencryptSecrets(
+                fake,
+                fastOptions({
+                    pageSize: 10,
+                    statePath,
+                    annotationValue: "first-value",
+                    signal: controller.signal,
+                    concurrency: 1,
+                    progressIntervalMs: 0,
+                    onProgress: (p) => p.done === 15 && controller.abort(),
+                }),
+            );
+            assert.equal(stopped.outcome, "interrupted");
+            assert.equal(JSON.parse(await fs.readFile(statePath, "utf8")).annotationValue, "first-value");
             const logs: string[] = [];
             const callsBefore = fake.listCalls.length;
             const summary = await reencryptSecrets(fake, fastOptions({ pageSize: 10, statePath, annotationValue: "second-value", log: (l) => logs.push(l) }));
             assert.equal(summary.resumed, false);
             assert.equal(fake.listCalls[callsBefore].continueToken, undefined);
             assert.equal(summary.rewritten, 30);
+            assert.equal(summary.outcome, "verified");
             assert.ok(logs.some((l) => /belongs to .*first-value.*starting over/.test(l)));
-            assert.equal(JSON.parse(await fs.readFile(statePath, "utf8")).annotationValue, "second-value");
+            await assert.rejects(fs.stat(statePath), /ENOENT/, "the engine removes its checkpoint once every Secret is confirmed");
         });
 
         it("goes straight to verification when the checkpoint says the rewrite pass finished", async () => {
             const statePath = path.join(tmp, "state.json");
             const fake = FakeSecretsClient.withSecrets(20);
-            await reencryptSecrets(fake, fastOptions({ pageSize: 10, statePath }));
+            // Stop as verification starts: the checkpoint then says the rewrite pass finished.
+            const controller = new AbortController();
+            const first = await reencryptSecrets(
+                fake,
+                fastOptions({
+                    pageSize: 10,
+                    statePath,
+                    signal: controller.signal,
+                    progressIntervalMs: 0,
+                    onProgress: (p) => p.phase === "verify" && controller.abort(),
+                }),
+            );
+            assert.equal(first.outcome, "interrupted");
+            assert.equal(JSON.parse(await fs.readFile(statePath, "utf8")).rewritePassComplete, true);
             const patchesBefore = fake.patchCalls;
             const again = await reencryptSecrets(fake, fastOptions({ pageSize: 10, statePath }));
             assert.equal(again.resumed, true);

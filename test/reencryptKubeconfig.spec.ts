@@ -7,8 +7,9 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-import { createKubernetesSecretsClient, KubernetesApiError, KubernetesSecretsClient } from "../components/reencrypt";
-import { LightKubeConfig, loadKubeConfig } from "../components/reencrypt/kubeconfig";
+import { createKubernetesSecretsClient, KubernetesSecretsClient } from "../components/kube";
+import { LightKubeConfig, loadKubeConfig } from "../components/kube/kubeconfig";
+import { KubernetesApiError } from "../components/reencrypt";
 import { KubeTestServer, startKubeServer } from "./support/kubeServer";
 
 const q = JSON.stringify;
@@ -393,7 +394,7 @@ describe("light kubeconfig loader", function () {
             kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": caData }, user: { token: server.token } }),
         );
         const script = [
-            `const { loadKubeConfig } = require(${q(path.resolve(__dirname, "../components/reencrypt/kubeconfig"))});`,
+            `const { loadKubeConfig } = require(${q(path.resolve(__dirname, "../components/kube/kubeconfig"))});`,
             `const kc = loadKubeConfig({ kubeconfigPath: ${q(file)} });`,
             "kc.applyToHTTPSOptions({}).then(() => {",
             "  console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes('@kubernetes/client-node')).map((k) => k.split('client-node/')[1])));",

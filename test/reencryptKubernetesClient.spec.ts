@@ -3,14 +3,9 @@ import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { main } from "../components/cli/reencrypt";
-import {
-    classifyError,
-    createKubernetesSecretsClient,
-    KubernetesApiError,
-    KubernetesSecretsClient,
-    loadKubeConfig,
-    reencryptSecrets,
-} from "../components/reencrypt";
+import { createKubernetesSecretsClient, KubernetesSecretsClient, loadKubeConfig } from "../components/kube";
+import { KubernetesApiError, reencryptSecrets } from "../components/reencrypt";
+import { classifyError } from "../components/reencrypt/errors";
 import { KubeTestServer, startKubeServer } from "./support/kubeServer";
 
 const KEY = "encryption-key-rotation-time";

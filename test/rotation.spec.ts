@@ -223,12 +223,15 @@ describe("SecretRotation through Pulumi's provider host, against the KMS stand-i
         await assert.rejects(host.create(urn(), inputs({ kmsKeyId: "key-gone" })), /KMS DescribeKey for key "key-gone" failed: Forbidden\.KeyNotFound/);
     });
 
-    it("check refuses out-of-range settings, naming each", async () => {
-        const { failures } = await host.check(urn(), {}, inputs({ concurrency: 0, pageSize: 5 }));
+    it("check refuses out-of-range settings, naming each with the settings model's limits and default", async () => {
+        const { failures } = await host.check(urn(), {}, inputs({ concurrency: 0, pageSize: 5, serviceAccountName: "Not_Valid" }));
         assert.deepEqual(
             failures.map((f) => f.property),
-            ["concurrency", "pageSize"],
+            ["concurrency", "pageSize", "serviceAccountName"],
         );
+        assert.match(failures[0].reason, /concurrency: 0 must be a whole number from 1 to 64 \(default 8\): Secret writes in flight at once/);
+        assert.match(failures[1].reason, /pageSize: 5 must be a whole number from 10 to 5000 \(default 500\)/);
+        assert.match(failures[2].reason, /is not a ServiceAccount name/);
     });
 
     it("diff on unknown inputs (preview of a new key) reports a change without calling KMS", async () => {

@@ -14,18 +14,10 @@
  */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import {
-    annotationKeyProblem,
-    annotationValueProblem,
-    createKubernetesSecretsClient,
-    DEFAULT_ANNOTATION_KEY,
-    formatProgress,
-    formatSummaryText,
-    loadKubeConfig,
-    reencryptSecrets,
-    ReencryptSummary,
-    SecretsClient,
-} from "../reencrypt";
+import { createKubernetesSecretsClient, loadKubeConfig } from "../kube";
+import { annotationKeyProblem, annotationValueProblem, reencryptSecrets, ReencryptSummary, SecretsClient } from "../reencrypt";
+import { describeLimits, NumberSetting, numberProblem, REENCRYPT_IDENTITY, REENCRYPT_TUNING, ReencryptTuning } from "../settings";
+import { formatProgress, formatSummaryText } from "./report";
 
 export const EXIT_OK = 0;
 export const EXIT_SECRETS_REMAIN = 1;
@@ -33,34 +25,45 @@ export const EXIT_ERROR = 2;
 
 const PROGRESS_INTERVAL_MS = 2000;
 
-export const USAGE = `Usage: reencrypt-secrets --annotation-value VALUE [options]
+/** A flag's help line: the name and argument padded to a column, then the text (wrapped by the caller's terminal). */
+function flagLine(flag: string, text: string): string {
+    return `  ${flag.padEnd(24)}  ${text}`;
+}
 
-Rewrites every Secret in every namespace (one annotation with a new value per
-Secret) so kube-apiserver encrypts it again with the current KMS key version.
-Only Secret metadata is read; Secret values never reach this tool.
+function tuningLine(setting: NumberSetting & { flag: string }): string {
+    return flagLine(`${setting.flag} N`, `${setting.doc} ${describeLimits(setting, "cli").replace(/^a /, "A ")}.`);
+}
 
-Options:
-  --annotation-value VALUE  required: a value no Secret carries yet, e.g. the
-                            rotation time 20220101-010101 (reusing an old value
-                            rewrites nothing)
-  --annotation-key KEY      annotation to set (default ${DEFAULT_ANNOTATION_KEY})
-  --kubeconfig PATH         kubeconfig file (default $KUBECONFIG, then ~/.kube/config)
-  --context NAME            kubeconfig context (default: current-context)
-  --concurrency N           writes in flight at once (default 8)
-  --qps N                   cap on writes per second, each one KMS Encrypt call
-                            (default 100; 0 = no cap)
-  --page-size N             Secrets per list page (default 500)
-  --state FILE              checkpoint file: a killed run started again with the
-                            same file and value continues where it stopped
-  --dry-run                 count what would be rewritten, the KMS calls and the
-                            time at the rate cap; write nothing
-  --output text|json        summary format on stdout (default text; json prints
-                            exactly one object)
-  --help                    show this help
-
-Needs RBAC "list" and "patch" on "secrets" in all namespaces.
-Exit status: 0 all rewritten and verified; 1 some remain (listed); 2 usage,
-connection or permission error.`;
+export const USAGE = [
+    "Usage: reencrypt-secrets --annotation-value VALUE [options]",
+    "",
+    "Rewrites every Secret in every namespace (one annotation with a new value per",
+    "Secret) so kube-apiserver encrypts it again with the current KMS key version.",
+    "Only Secret metadata is read; Secret values never reach this tool.",
+    "",
+    "Options:",
+    flagLine(
+        "--annotation-value VALUE",
+        "required: a value no Secret carries yet, e.g. the rotation time 20220101-010101 (reusing an old value rewrites nothing)",
+    ),
+    flagLine(`${REENCRYPT_IDENTITY.annotationKey.flag} KEY`, `${REENCRYPT_IDENTITY.annotationKey.doc} Default ${REENCRYPT_IDENTITY.annotationKey.default}.`),
+    flagLine("--kubeconfig PATH", "kubeconfig file (default $KUBECONFIG, then ~/.kube/config)"),
+    flagLine("--context NAME", "kubeconfig context (default: current-context)"),
+    tuningLine(REENCRYPT_TUNING.concurrency),
+    tuningLine(REENCRYPT_TUNING.qps),
+    tuningLine(REENCRYPT_TUNING.pageSize),
+    flagLine(
+        "--state FILE",
+        "checkpoint file: a killed run started again with the same file and value continues where it stopped; removed once the run verifies",
+    ),
+    flagLine("--dry-run", "count what would be rewritten, the KMS calls and the time at the rate cap; write nothing"),
+    flagLine("--output text|json", "summary format on stdout (default text; json prints exactly one object)"),
+    flagLine("--help", "show this help"),
+    "",
+    'Needs RBAC "list" and "patch" on "secrets" in all namespaces.',
+    "Exit status: 0 all rewritten and verified; 1 some remain (listed); 2 usage,",
+    "connection or permission error.",
+].join("\n");
 
 export interface Writable {
     write(chunk: string): unknown;
@@ -81,14 +84,11 @@ export interface CliIO {
 
 class UsageError extends Error {}
 
-interface CliArgs {
+interface CliArgs extends ReencryptTuning {
     annotationKey: string;
     annotationValue: string;
     kubeconfigPath?: string;
     context?: string;
-    concurrency: number;
-    qps: number;
-    pageSize: number;
     statePath?: string;
     dryRun: boolean;
     output: "text" | "json";
@@ -120,7 +120,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliAr
         throw new UsageError((err as Error).message);
     }
     const help = values.help === true;
-    const annotationKey = (values["annotation-key"] as string | undefined) ?? DEFAULT_ANNOTATION_KEY;
+    const annotationKey = (values["annotation-key"] as string | undefined) ?? REENCRYPT_IDENTITY.annotationKey.default;
     const annotationValue = values["annotation-value"] as string | undefined;
     const output = (values.output as string | undefined) ?? "text";
     if (!help) {
@@ -138,9 +138,9 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliAr
         annotationValue: annotationValue ?? "",
         kubeconfigPath: (values.kubeconfig as string | undefined) || env.KUBECONFIG || undefined,
         context: values.context as string | undefined,
-        concurrency: integerFlag("--concurrency", values.concurrency as string | undefined, 8, 1, 1000),
-        qps: numberFlag("--qps", values.qps as string | undefined, 100),
-        pageSize: integerFlag("--page-size", values["page-size"] as string | undefined, 500, 1, 10000),
+        concurrency: tuningFlag(REENCRYPT_TUNING.concurrency, values.concurrency as string | undefined),
+        qps: tuningFlag(REENCRYPT_TUNING.qps, values.qps as string | undefined),
+        pageSize: tuningFlag(REENCRYPT_TUNING.pageSize, values["page-size"] as string | undefined),
         statePath: values.state ? path.resolve(values.state as string) : undefined,
         dryRun: values["dry-run"] === true,
         output: output as "text" | "json",
@@ -148,18 +148,14 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliAr
     };
 }
 
-function integerFlag(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-    if (raw === undefined) return fallback;
-    if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
-        throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
-    }
-    return Number(raw);
-}
-
-function numberFlag(flag: string, raw: string | undefined, fallback: number): number {
-    if (raw === undefined) return fallback;
-    if (!/^\d+(\.\d+)?$/.test(raw.trim())) throw new UsageError(`${flag} must be a number >= 0 (0 = no cap), got "${raw}"`);
-    return Number(raw);
+/** A tuning flag, validated by the settings model with the CLI's limits (settings.ts records why they differ). */
+function tuningFlag(setting: NumberSetting & { flag: string }, raw: string | undefined): number {
+    if (raw === undefined) return setting.default;
+    const trimmed = raw.trim();
+    // Only plain decimal numbers: "1e3" or "0x10" are not what anyone means on a command line.
+    const problem = /^\d+(\.\d+)?$/.test(trimmed) ? numberProblem(setting, Number(trimmed), "cli") : `"${raw}" must be ${describeLimits(setting, "cli")}`;
+    if (problem) throw new UsageError(`${setting.flag}: ${problem.replace(/^[\d.]+ must/, `"${raw}" must`)}`);
+    return Number(trimmed);
 }
 
 const defaultClientFactory: ClientFactory = (source, concurrency) => createKubernetesSecretsClient(loadKubeConfig(source), { concurrency });
@@ -207,15 +203,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
             log,
         });
         io.stdout.write(args.output === "json" ? `${JSON.stringify(summary)}\n` : `${formatSummaryText(summary)}\n`);
-        if (!summary.resumed && summary.listed > 0 && summary.alreadyCurrent === summary.listed) {
-            // The guide's pitfall: an old TIME value makes every write a no-op, and nothing is re-sealed.
-            log(
-                `warning: every Secret already carried ${summary.annotationKey}=${summary.annotationValue}, so nothing was rewritten; ` +
-                    `if the key rotated since that value was written, run again with a new value (e.g. the rotation time)`,
-            );
-        }
-        if (summary.dryRun) return EXIT_OK;
-        return summary.verified && summary.remainingCount === 0 && !summary.aborted ? EXIT_OK : EXIT_SECRETS_REMAIN;
+        for (const warning of summary.warnings) log(`warning: ${warning}`);
+        return summary.outcome === "verified" || summary.outcome === "dryRun" ? EXIT_OK : EXIT_SECRETS_REMAIN;
     } catch (err) {
         return fail((err as Error).message ?? String(err));
     } finally {

@@ -20,11 +20,20 @@
  */
 import { classifyError, describeError, httpStatusOf, PermissionDeniedError, remainderContinueTokenOf, retryAfterSecondsOf } from "./errors";
 import { WriteRateLimiter } from "./rateLimiter";
-import { emptyCounts, loadState, ReencryptCounts, ReencryptState, saveStateAtomically, STATE_FORMAT_VERSION } from "./state";
-import { ReencryptOptions, ReencryptProgress, ReencryptSummary, RemainingSecret, SecretFailure, SecretPage, SecretRef, SecretsClient } from "./types";
+import { DEFAULT_ANNOTATION_KEY, REENCRYPT_TUNING } from "../settings";
+import { emptyCounts, loadState, ReencryptCounts, ReencryptState, removeState, saveStateAtomically, STATE_FORMAT_VERSION } from "./state";
+import {
+    ReencryptOptions,
+    ReencryptOutcome,
+    ReencryptProgress,
+    ReencryptSummary,
+    RemainingSecret,
+    SecretFailure,
+    SecretPage,
+    SecretRef,
+    SecretsClient,
+} from "./types";
 import { annotationKeyProblem, annotationValueProblem } from "./validation";
-
-export const DEFAULT_ANNOTATION_KEY = "encryption-key-rotation-time";
 
 type ResolvedOptions = Required<Omit<ReencryptOptions, "statePath" | "onProgress" | "signal">> & Pick<ReencryptOptions, "statePath" | "onProgress" | "signal">;
 
@@ -37,9 +46,9 @@ export async function reencryptSecrets(client: SecretsClient, options: Reencrypt
 export function resolveOptions(options: ReencryptOptions): ResolvedOptions {
     const resolved: ResolvedOptions = {
         annotationKey: DEFAULT_ANNOTATION_KEY,
-        concurrency: 8,
-        qps: 100,
-        pageSize: 500,
+        concurrency: REENCRYPT_TUNING.concurrency.default,
+        qps: REENCRYPT_TUNING.qps.default,
+        pageSize: REENCRYPT_TUNING.pageSize.default,
         dryRun: false,
         maxAttempts: 10,
         verifyRounds: 3,
@@ -87,17 +96,17 @@ class ReencryptRun {
 
     constructor(
         private readonly client: SecretsClient,
-        private readonly o: ResolvedOptions,
+        private readonly options: ResolvedOptions,
     ) {
-        this.limiter = new WriteRateLimiter(o.qps, { now: o.now, sleep: (ms) => this.sleep(ms) });
-        this.failed = new BoundedList(o.maxNamesReported);
-        this.remaining = new BoundedList(o.maxNamesReported);
-        this.startedAt = new Date(o.now()).toISOString();
-        this.progress = new ProgressTracker("rewrite", o);
+        this.limiter = new WriteRateLimiter(options.qps, { now: options.now, sleep: (ms) => this.sleep(ms) });
+        this.failed = new BoundedList(options.maxNamesReported);
+        this.remaining = new BoundedList(options.maxNamesReported);
+        this.startedAt = new Date(options.now()).toISOString();
+        this.progress = new ProgressTracker("rewrite", options);
     }
 
     async execute(): Promise<ReencryptSummary> {
-        const runBeganMs = this.o.now();
+        const runBeganMs = this.options.now();
         await this.resumeFromCheckpoint();
         if (!this.rewritePassComplete) {
             let nextPage: Promise<SecretPage> | undefined = this.prefetch(this.continueToken);
@@ -108,7 +117,7 @@ class ReencryptRun {
                 this.progress.pageListed(page);
                 await forEachBounded(
                     page.items,
-                    this.o.concurrency,
+                    this.options.concurrency,
                     () => this.aborted,
                     (ref) => this.rewriteIfStale(ref),
                 );
@@ -119,21 +128,24 @@ class ReencryptRun {
             }
             this.progress.report(this.counts.rewritten, true);
         }
-        if (!this.o.dryRun && !this.aborted) await this.verify();
+        if (!this.options.dryRun && !this.aborted) await this.verify();
+        // The engine owns its checkpoint: once every Secret is confirmed there is nothing to resume.
+        if (this.verified && this.options.statePath) await removeState(this.options.statePath);
         return this.summary(runBeganMs);
     }
 
     private async rewriteIfStale(ref: SecretRef): Promise<void> {
         this.counts.listed++;
-        if (ref.annotations?.[this.o.annotationKey] === this.o.annotationValue) {
+        if (ref.annotations?.[this.options.annotationKey] === this.options.annotationValue) {
             this.counts.alreadyCurrent++;
         } else {
             this.wouldRewrite++;
-            const failure = this.o.dryRun ? undefined : this.count(await this.writeWithRetry(ref));
+            const failure = this.options.dryRun ? undefined : this.recordOutcome(await this.writeWithRetry(ref));
             if (failure !== undefined) {
                 this.counts.failedCount++;
                 this.failed.push({ namespace: ref.namespace, name: ref.name, reason: failure });
-                if (this.counts.failedCount <= this.o.maxNamesReported) this.o.log(`could not rewrite secret ${ref.namespace}/${ref.name}: ${failure}`);
+                if (this.counts.failedCount <= this.options.maxNamesReported)
+                    this.options.log(`could not rewrite secret ${ref.namespace}/${ref.name}: ${failure}`);
             }
         }
         this.progress.itemDone(this.counts.rewritten);
@@ -141,15 +153,15 @@ class ReencryptRun {
 
     /** Re-list until every Secret is confirmed, retrying leftovers; what is still left is reported by name. */
     private async verify(): Promise<void> {
-        for (let round = 1; round <= this.o.verifyRounds && !this.aborted; round++) {
+        for (let round = 1; round <= this.options.verifyRounds && !this.aborted; round++) {
             this.verification.rounds = round;
-            this.remaining = new BoundedList(this.o.maxNamesReported);
-            this.progress = new ProgressTracker("verify", this.o);
+            this.remaining = new BoundedList(this.options.maxNamesReported);
+            this.progress = new ProgressTracker("verify", this.options);
             for await (const page of this.listAll()) {
                 this.progress.pageListed(page);
                 await forEachBounded(
                     page.items,
-                    this.o.concurrency,
+                    this.options.concurrency,
                     () => this.aborted,
                     (ref) => this.confirmOrRewrite(ref),
                 );
@@ -160,27 +172,27 @@ class ReencryptRun {
                 this.verified = true;
                 return;
             }
-            this.o.log(`verification round ${round}: ${this.remaining.total} Secret(s) not confirmed yet`);
-            if (round < this.o.verifyRounds) await this.sleep(this.backoffMs(round));
+            this.options.log(`verification round ${round}: ${this.remaining.total} Secret(s) not confirmed yet`);
+            if (round < this.options.verifyRounds) await this.sleep(this.backoffMs(round));
         }
     }
 
     private async confirmOrRewrite(ref: SecretRef): Promise<void> {
-        if (ref.annotations?.[this.o.annotationKey] === this.o.annotationValue) {
+        if (ref.annotations?.[this.options.annotationKey] === this.options.annotationValue) {
             this.verification.confirmedByAnnotation++;
         } else if (this.writtenAfterRunBegan(ref)) {
             this.verification.confirmedByLaterWrite++;
         } else {
             const outcome = await this.writeWithRetry(ref);
             if (outcome === "rewritten") this.verification.leftoversRewritten++;
-            const failure = outcome === "interrupted" ? "interrupted" : this.count(outcome);
+            const failure = outcome === "interrupted" ? "interrupted" : this.recordOutcome(outcome);
             if (failure !== undefined) this.remaining.push({ namespace: ref.namespace, name: ref.name, reason: failure });
         }
         this.progress.itemDone(this.counts.rewritten);
     }
 
     /** Counts a write's outcome; returns the failure reason when it failed. */
-    private count(outcome: WriteOutcome): string | undefined {
+    private recordOutcome(outcome: WriteOutcome): string | undefined {
         if (outcome === "rewritten") this.counts.rewritten++;
         else if (outcome === "gone") this.counts.gone++;
         else if (outcome === "conflict") this.counts.conflicts++;
@@ -200,14 +212,14 @@ class ReencryptRun {
             if (this.aborted) return "interrupted";
             this.counts.writes++;
             try {
-                await this.client.patchAnnotation(ref, this.o.annotationKey, this.o.annotationValue);
+                await this.client.patchAnnotation(ref, this.options.annotationKey, this.options.annotationValue);
                 return "rewritten";
             } catch (err) {
                 const kind = classifyError(err);
                 if (kind === "gone" || kind === "conflict") return kind;
                 if (kind === "unauthorized") throw permissionDenied(err, `patch secret ${ref.namespace}/${ref.name}`);
                 if (kind !== "retryable") return { failed: describeError(err) };
-                if (attempt >= this.o.maxAttempts) return { failed: `gave up after ${attempt} attempts: ${describeError(err)}` };
+                if (attempt >= this.options.maxAttempts) return { failed: `gave up after ${attempt} attempts: ${describeError(err)}` };
                 await this.waitBeforeRetry(err, attempt);
                 if (this.aborted) return "interrupted";
             }
@@ -233,7 +245,7 @@ class ReencryptRun {
     private async listPageWithRecovery(token: string | undefined): Promise<SecretPage> {
         for (let attempt = 1; ; attempt++) {
             try {
-                return await this.client.listPage({ limit: this.o.pageSize, continueToken: token });
+                return await this.client.listPage({ limit: this.options.pageSize, continueToken: token });
             } catch (err) {
                 const kind = classifyError(err);
                 if (kind === "unauthorized") throw permissionDenied(err, "list secrets in all namespaces");
@@ -242,7 +254,7 @@ class ReencryptRun {
                     attempt = 0;
                     continue;
                 }
-                if (kind !== "retryable" || attempt >= this.o.maxAttempts) {
+                if (kind !== "retryable" || attempt >= this.options.maxAttempts) {
                     throw new Error(`listing secrets failed${attempt > 1 ? ` after ${attempt} attempts` : ""}: ${describeError(err)}`);
                 }
                 await this.waitBeforeRetry(err, attempt);
@@ -254,16 +266,16 @@ class ReencryptRun {
     private afterExpiredContinueToken(err: unknown): string | undefined {
         const remainder = remainderContinueTokenOf(err);
         if (remainder) {
-            this.o.log("list continue token expired (410); continuing with the server's remainder token");
+            this.options.log("list continue token expired (410); continuing with the server's remainder token");
             return remainder;
         }
         this.counts.listRestarts++;
-        if (this.counts.listRestarts > this.o.maxListRestarts) {
+        if (this.counts.listRestarts > this.options.maxListRestarts) {
             throw new Error(
-                `the list's continue token expired ${this.counts.listRestarts} times; giving up (raise the page size or rerun with the same --state)`,
+                `the list's continue token expired ${this.counts.listRestarts} times; giving up (raise the page size, or run again with the same checkpoint to continue)`,
             );
         }
-        this.o.log("list continue token expired (410) without a remainder token; restarting the list (already annotated Secrets are skipped)");
+        this.options.log("list continue token expired (410) without a remainder token; restarting the list (already annotated Secrets are skipped)");
         return undefined;
     }
 
@@ -274,20 +286,20 @@ class ReencryptRun {
             this.throttled++;
             this.limiter.onThrottled();
         }
-        const delayMs = retryAfter !== undefined ? Math.min(retryAfter, this.o.maxRetryAfterSeconds) * 1000 : this.backoffMs(attempt);
+        const delayMs = retryAfter !== undefined ? Math.min(retryAfter, this.options.maxRetryAfterSeconds) * 1000 : this.backoffMs(attempt);
         await this.sleep(delayMs);
     }
 
     /** Capped exponential backoff with equal jitter: half fixed, half random, so retries do not arrive in lockstep. */
     private backoffMs(attempt: number): number {
-        const ceiling = Math.min(this.o.retryMaxDelayMs, this.o.retryBaseDelayMs * 2 ** (attempt - 1));
-        return ceiling / 2 + this.o.random() * (ceiling / 2);
+        const ceiling = Math.min(this.options.retryMaxDelayMs, this.options.retryBaseDelayMs * 2 ** (attempt - 1));
+        return ceiling / 2 + this.options.random() * (ceiling / 2);
     }
 
     private async resumeFromCheckpoint(): Promise<void> {
-        if (!this.o.statePath) return;
-        const loaded = await loadState(this.o.statePath, this.o.annotationKey, this.o.annotationValue);
-        if (loaded.kind === "startOver") this.o.log(loaded.why);
+        if (!this.options.statePath) return;
+        const loaded = await loadState(this.options.statePath, this.options.annotationKey, this.options.annotationValue);
+        if (loaded.kind === "startOver") this.options.log(loaded.why);
         if (loaded.kind !== "resume") return;
         const s = loaded.state;
         this.resumed = true;
@@ -296,36 +308,36 @@ class ReencryptRun {
         this.startResourceVersion = s.startResourceVersion;
         this.continueToken = s.continueToken;
         this.rewritePassComplete = s.rewritePassComplete;
-        this.o.log(
-            `resuming from ${this.o.statePath} (started ${s.startedAt}; ${s.counts.listed} listed, ${s.counts.rewritten} rewritten so far` +
+        this.options.log(
+            `resuming from ${this.options.statePath} (started ${s.startedAt}; ${s.counts.listed} listed, ${s.counts.rewritten} rewritten so far` +
                 `${s.rewritePassComplete ? "; rewrite pass complete, verifying" : ""})`,
         );
     }
 
     private async checkpoint(): Promise<void> {
-        if (!this.o.statePath || this.o.dryRun) return;
+        if (!this.options.statePath || this.options.dryRun) return;
         const state: ReencryptState = {
             formatVersion: STATE_FORMAT_VERSION,
-            annotationKey: this.o.annotationKey,
-            annotationValue: this.o.annotationValue,
+            annotationKey: this.options.annotationKey,
+            annotationValue: this.options.annotationValue,
             continueToken: this.continueToken,
             rewritePassComplete: this.rewritePassComplete,
             startResourceVersion: this.startResourceVersion,
             startedAt: this.startedAt,
-            savedAt: new Date(this.o.now()).toISOString(),
+            savedAt: new Date(this.options.now()).toISOString(),
             counts: this.counts,
         };
-        await saveStateAtomically(this.o.statePath, state);
+        await saveStateAtomically(this.options.statePath, state);
     }
 
     private get aborted(): boolean {
-        return this.o.signal?.aborted === true;
+        return this.options.signal?.aborted === true;
     }
 
     /** Sleeps end early on abort, so an interrupted run stops promptly. */
     private sleep(ms: number): Promise<void> {
-        const signal = this.o.signal;
-        if (!signal) return this.o.sleep(ms);
+        const signal = this.options.signal;
+        if (!signal) return this.options.sleep(ms);
         if (signal.aborted) return Promise.resolve();
         return new Promise<void>((resolve) => {
             const done = () => {
@@ -333,16 +345,36 @@ class ReencryptRun {
                 resolve();
             };
             signal.addEventListener("abort", done);
-            this.o.sleep(ms).then(done, done);
+            this.options.sleep(ms).then(done, done);
         });
     }
 
+    private outcome(): ReencryptOutcome {
+        if (this.options.dryRun) return "dryRun";
+        if (this.aborted) return "interrupted";
+        return this.verified && this.remaining.total === 0 ? "verified" : "secretsRemain";
+    }
+
+    private warnings(): string[] {
+        const warnings: string[] = [];
+        if (!this.options.dryRun && !this.resumed && this.counts.listed > 0 && this.counts.alreadyCurrent === this.counts.listed) {
+            // The guide's pitfall: an old TIME value makes every write a no-op, and nothing is re-sealed.
+            warnings.push(
+                `every Secret already carried ${this.options.annotationKey}=${this.options.annotationValue}, so nothing was rewritten and nothing re-sealed; ` +
+                    "if the key rotated since that value was written, run again with a new value (e.g. the rotation time)",
+            );
+        }
+        return warnings;
+    }
+
     private summary(runBeganMs: number): ReencryptSummary {
-        const finishedMs = this.o.now();
+        const finishedMs = this.options.now();
         return {
-            annotationKey: this.o.annotationKey,
-            annotationValue: this.o.annotationValue,
-            dryRun: this.o.dryRun,
+            outcome: this.outcome(),
+            warnings: this.warnings(),
+            annotationKey: this.options.annotationKey,
+            annotationValue: this.options.annotationValue,
+            dryRun: this.options.dryRun,
             resumed: this.resumed,
             aborted: this.aborted,
             listed: this.counts.listed,
@@ -363,9 +395,9 @@ class ReencryptRun {
             listRestarts: this.counts.listRestarts,
             wouldRewrite: this.wouldRewrite,
             estimatedKmsEncryptCalls: this.wouldRewrite,
-            estimatedSecondsAtRateCap: this.o.qps > 0 ? this.wouldRewrite / this.o.qps : null,
-            concurrency: this.o.concurrency,
-            qps: this.o.qps,
+            estimatedSecondsAtRateCap: this.options.qps > 0 ? this.wouldRewrite / this.options.qps : null,
+            concurrency: this.options.concurrency,
+            qps: this.options.qps,
             startedAt: this.startedAt,
             finishedAt: new Date(finishedMs).toISOString(),
             durationMs: finishedMs - runBeganMs,
@@ -430,9 +462,9 @@ class ProgressTracker {
 
     constructor(
         private readonly phase: ReencryptProgress["phase"],
-        private readonly o: ResolvedOptions,
+        private readonly options: ResolvedOptions,
     ) {
-        this.phaseStartMs = o.now();
+        this.phaseStartMs = options.now();
         this.lastReportMs = this.phaseStartMs;
     }
 
@@ -447,15 +479,15 @@ class ProgressTracker {
     }
 
     report(rewritten: number, final: boolean): void {
-        if (!this.o.onProgress) return;
-        const now = this.o.now();
-        if (!final && now - this.lastReportMs < this.o.progressIntervalMs) return;
+        if (!this.options.onProgress) return;
+        const now = this.options.now();
+        if (!final && now - this.lastReportMs < this.options.progressIntervalMs) return;
         this.lastReportMs = now;
         const elapsedMs = now - this.phaseStartMs;
         const ratePerSecond = elapsedMs > 0 ? (this.done * 1000) / elapsedMs : 0;
         const total = this.totalEstimate !== undefined ? Math.max(this.totalEstimate, this.done) : undefined;
         const etaSeconds = total !== undefined && ratePerSecond > 0 ? (total - this.done) / ratePerSecond : undefined;
-        this.o.onProgress({ phase: this.phase, done: this.done, totalEstimate: total, rewritten, ratePerSecond, etaSeconds, elapsedMs });
+        this.options.onProgress({ phase: this.phase, done: this.done, totalEstimate: total, rewritten, ratePerSecond, etaSeconds, elapsedMs });
     }
 }
 

@@ -67,6 +67,11 @@ export async function loadState(statePath: string, annotationKey: string, annota
     return { kind: "resume", state: { ...parsed, counts: { ...emptyCounts(), ...parsed.counts } } as ReencryptState };
 }
 
+/** Deletes a finished run's checkpoint: nothing to resume, and nothing stale to mislead a later run. */
+export async function removeState(statePath: string): Promise<void> {
+    await fs.rm(statePath, { force: true });
+}
+
 export async function saveStateAtomically(statePath: string, state: ReencryptState): Promise<void> {
     // A fixed temporary name: a run killed mid-save leaves at most this one file, which the next save overwrites.
     const tmpPath = path.join(path.dirname(statePath), `.${path.basename(statePath)}.tmp`);

@@ -92,7 +92,16 @@ export interface RemainingSecret {
     reason?: string;
 }
 
+/**
+ * How a run ended, for every caller alike: every Secret confirmed; some remain (named in `remaining`);
+ * stopped by the abort signal (continue with the same checkpoint); or a dry run (nothing written).
+ */
+export type ReencryptOutcome = "verified" | "secretsRemain" | "interrupted" | "dryRun";
+
 export interface ReencryptSummary {
+    outcome: ReencryptOutcome;
+    /** Things the caller should tell a person, in caller-neutral words (no flags, no config keys). */
+    warnings: string[];
     annotationKey: string;
     annotationValue: string;
     dryRun: boolean;

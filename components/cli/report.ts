@@ -1,5 +1,5 @@
 /** Human-readable renderings of progress and summaries, shared by the CLI and anything else printing them. */
-import { ReencryptProgress, ReencryptSummary } from "./types";
+import { ReencryptProgress, ReencryptSummary } from "../reencrypt/types";
 
 export function formatProgress(p: ReencryptProgress): string {
     const total = p.totalEstimate !== undefined ? `/${p.totalEstimate}` : "";

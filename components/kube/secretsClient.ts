@@ -12,11 +12,8 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import type { KubeAccess } from "./kubeconfig";
-import { KubernetesApiError, parseRetryAfter } from "./errors";
-import { SecretPage, SecretRef, SecretsClient } from "./types";
-
-export { loadKubeConfig } from "./kubeconfig";
-export type { KubeAccess, KubeConfigSource, LoadedKubeConfig } from "./kubeconfig";
+import { KubernetesApiError, parseRetryAfter } from "../reencrypt/errors";
+import { SecretPage, SecretRef, SecretsClient } from "../reencrypt/types";
 
 const METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 // Servers that cannot transform a PATCH response fall back to plain JSON, which is drained unread anyway.
