@@ -2,6 +2,7 @@
 // is parsed and validated here, before any resource is registered, so a typo
 // or a bad value fails the whole program with one message and creates nothing.
 
+import { parseKeyReference } from "./keyIds";
 import {
     defaultKeyDescription,
     ENCRYPTION_TIMING,
@@ -128,10 +129,10 @@ export function parseStackConfig(raw: Record<string, string>, project: string = 
         pattern: /^c[0-9a-z]{8,63}$/,
         patternHelp: "an ACK/ASK cluster ID: 'c' followed by letters and digits, as shown on the cluster's Basic Information page",
     });
-    // KMS 3.0 instance keys are key-<region><random>; KMS 1.0 keys are UUIDs (FACTS.md, "Alibaba KMS key IDs").
-    const kmsKeyId = v.string(ours, "kmsKeyId", {
-        pattern: /^(key-[0-9a-z]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
-        patternHelp: "a KMS key ID: key-hzz62f1cb66fa42qo5jgx (KMS 3.0) or 05754286-3ba2-4fa6-8d41-4323aca6a4c2 (KMS 1.0)",
+    // Every form KMS issues: KMS 3.0 key-..., KMS 1.0 UUIDs, and ARNs of either (normalized to the ID); see ./keyIds.ts.
+    const kmsKeyId = v.custom(ours, "kmsKeyId", (text) => {
+        const parsed = parseKeyReference(text);
+        return "keyId" in parsed ? { value: parsed.keyId } : { problem: parsed.problem };
     });
     const kmsInstanceId = v.string(ours, "kmsInstanceId", { pattern: /^kst-[0-9a-z]+$/, patternHelp: "a KMS instance ID like kst-hzz634e67d126hgv9mhrm" });
     const kmsInstance = parseKmsInstance(v, ours["kmsInstance"]);
@@ -386,6 +387,22 @@ class Validator {
             return setting.default;
         }
         return numberOrDefault(setting, value);
+    }
+
+    /** An optional string read by `parse`, which returns the value to keep or the problem. */
+    custom<T>(o: Record<string, unknown>, path: string, parse: (text: string) => { value: T } | { problem: string }): T | undefined {
+        const value = o[this.leaf(path)];
+        if (value === undefined || value === "") return undefined;
+        if (typeof value !== "string") {
+            this.problems.push(`${this.project}:${path}: must be a string, got ${JSON.stringify(value)}`);
+            return undefined;
+        }
+        const parsed = parse(value);
+        if ("problem" in parsed) {
+            this.problems.push(`${this.project}:${path}: ${parsed.problem}`);
+            return undefined;
+        }
+        return parsed.value;
     }
 
     /** A text setting from ./settings.ts: its rule and default. */

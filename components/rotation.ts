@@ -57,9 +57,9 @@ export interface RotationRuntime extends ProviderRuntime {
 }
 
 /** The guide's TIME form, in UTC: 20220101-010101. */
-export function guideTime(at: Date): string {
-    const p = (n: number) => String(n).padStart(2, "0");
-    return `${at.getUTCFullYear()}${p(at.getUTCMonth() + 1)}${p(at.getUTCDate())}-` + `${p(at.getUTCHours())}${p(at.getUTCMinutes())}${p(at.getUTCSeconds())}`;
+export function rotationTimeValue(at: Date): string {
+    const twoDigits = (n: number) => String(n).padStart(2, "0");
+    return `${at.getUTCFullYear()}${twoDigits(at.getUTCMonth() + 1)}${twoDigits(at.getUTCDate())}-` + `${twoDigits(at.getUTCHours())}${twoDigits(at.getUTCMinutes())}${twoDigits(at.getUTCSeconds())}`;
 }
 
 /**
@@ -75,7 +75,7 @@ export function annotationValueFor(key: Pick<KeyInfo, "lastRotationDate" | "crea
     if (candidates.length === 0) {
         throw new Error(`KMS key has neither a rotation nor a creation date, so no rotation time can be derived; check the key with DescribeKey.`);
     }
-    return guideTime(new Date(Math.max(...candidates.map((d) => d.getTime()))));
+    return rotationTimeValue(new Date(Math.max(...candidates.map((d) => d.getTime()))));
 }
 
 /** Why a run is due, or undefined when the last completed run still covers the key's primary version. */

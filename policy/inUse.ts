@@ -15,6 +15,7 @@
 // for the reference, else its dependencies, name the key's URN).
 
 import { CLUSTER_ENCRYPTION_TYPE, KMS_KEY_TYPE, MANAGED_CLUSTER_TYPE, SERVERLESS_CLUSTER_TYPE, knownString, readProp } from "./props";
+import { normalizeKeyReference } from "./keyIds";
 
 /** The parts of @pulumi/policy's PolicyResource this module reads. */
 export interface StackResource {
@@ -59,11 +60,7 @@ const CONSUMER_KEY_PROPERTY: Record<string, string> = {
     [CLUSTER_ENCRYPTION_TYPE]: "kmsKeyId",
 };
 
-/** A key reference may be a bare key ID or an ARN `acs:kms:<region>:<uid>:key/<id>`. */
-export function normalizeKeyReference(reference: string): string {
-    const marker = reference.lastIndexOf("key/");
-    return reference.startsWith("acs:kms:") && marker >= 0 ? reference.slice(marker + "key/".length) : reference;
-}
+export { normalizeKeyReference };
 
 /** The key's known IDs (from `id`, `keyId` and the `arn` suffix); empty while all are unknown. */
 export function knownKeyIds(key: StackResource): string[] {

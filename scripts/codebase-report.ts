@@ -4,6 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
+import { importsOf } from "./lib/imports";
 
 const ROOT = path.resolve(__dirname, "..");
 const SKIP = new Set(["node_modules", "dist", ".git", ".bench", "codebase-report.ts"]);
@@ -49,20 +50,6 @@ function unitsOf(file: string, source: ts.SourceFile): Unit[] {
     };
     visit(source, "");
     return units;
-}
-
-function importsOf(source: ts.SourceFile): string[] {
-    const found: string[] = [];
-    const visit = (node: ts.Node) => {
-        if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
-            found.push(node.moduleSpecifier.text);
-        } else if (ts.isCallExpression(node) && node.expression.getText(source) === "require" && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
-            found.push(node.arguments[0].text);
-        }
-        ts.forEachChild(node, visit);
-    };
-    visit(source);
-    return found;
 }
 
 /**

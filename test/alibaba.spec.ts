@@ -4,10 +4,8 @@ import {
     AlibabaApiError,
     describeCluster,
     describeClusterUserKubeconfig,
-    describeClusterUserKubeconfigWithExpiry,
     describeKey,
     isUserKey,
-    listKeyVersions,
     parseEncryptionCapabilities,
     redactCredentials,
     resolveEndpoint,
@@ -228,11 +226,6 @@ describe("alibaba: wrappers through the real SDKs against the stand-in", () => {
         assert.notEqual(after.primaryKeyVersion, before.primaryKeyVersion);
         assert.equal(after.primaryKeyVersion, rotated.keyVersionId);
         assert.equal(after.lastRotationDate, "2026-06-01T00:00:00Z");
-        const versions = await listKeyVersions(ctx, key.keyId);
-        assert.deepEqual(
-            versions.map((v) => v.keyVersionId),
-            [before.primaryKeyVersion, rotated.keyVersionId],
-        );
     });
 
     it("describeClusterUserKubeconfig asks for a temporary kubeconfig and returns it", async () => {
@@ -240,8 +233,7 @@ describe("alibaba: wrappers through the real SDKs against the stand-in", () => {
         const config = await describeClusterUserKubeconfig(ctx, cluster.clusterId, 30);
         assert.match(config, /^apiVersion: v1\nkind: Config/);
         assert.match(config, new RegExp(`server: https://${cluster.clusterId}`));
-        const withExpiry = await describeClusterUserKubeconfigWithExpiry(ctx, cluster.clusterId, 15);
-        assert.ok(Date.parse(withExpiry.expiration ?? "") > Date.now());
+        assert.match(await describeClusterUserKubeconfig(ctx, cluster.clusterId, 15), /^apiVersion: v1/);
         const calls = standIn.callsOf("DescribeClusterUserKubeconfig");
         assert.deepEqual(
             calls.map((c) => [c.method, c.path, c.query.TemporaryDurationMinutes]),

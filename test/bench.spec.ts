@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { writeFileSync } from "fs";
-import { BenchContext, RunResult, RunSpec, checkTargets, formatTable, nodeFlagsFromShebang, plan, runOnce, summarize } from "../scripts/bench";
+import { BenchContext, RunResult, RunSpec, checkTargets, formatTable, nodeFlagsFromShebang, plan, runOnce, summarize } from "./bench/bench";
 import { buildReencryptCli } from "./support/kubeReencryptCli";
 
 function result(spec: RunSpec, overrides: Partial<RunResult>): RunResult {

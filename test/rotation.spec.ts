@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { UNKNOWN_INPUT } from "../components/providers/kit";
-import { annotationValueFor, guideTime, rotationDue, SecretRotationInputs, validateRotationInputs } from "../components/rotation";
+import { annotationValueFor, rotationTimeValue, rotationDue, SecretRotationInputs, validateRotationInputs } from "../components/rotation";
 import { AlibabaStandIn, StandInKey, standInHostEnv, standInStackConfig, startAlibabaStandIn } from "./support/alibabaStandIn";
 import { KubeTestServer, startKubeServer } from "./support/kubeServer";
 import { Props, ProviderHost, startProviderHost } from "./support/providerHost";
@@ -17,7 +17,7 @@ const SECRETS = 60;
 
 describe("rotation: pure rules", () => {
     it("formats the guide's TIME in UTC", () => {
-        assert.equal(guideTime(new Date("2022-01-01T01:01:01Z")), "20220101-010101");
+        assert.equal(rotationTimeValue(new Date("2022-01-01T01:01:01Z")), "20220101-010101");
     });
 
     it("derives the value from the later of the last rotation and switching encryption on", () => {

@@ -23,13 +23,6 @@ export interface KmsEncryptionChange {
     disableEncryption: boolean;
 }
 
-export interface UserKubeconfig {
-    /** The kubeconfig YAML. It holds a client credential: never log or store it. */
-    config: string;
-    /** When the temporary credential expires (as the API reports it). */
-    expiration?: string;
-}
-
 interface EncryptionCapabilities {
     encryptionKeyId?: string;
     encryptionDisabled: boolean;
@@ -97,14 +90,6 @@ export async function updateKmsEncryption(ctx: AlibabaContext, clusterId: string
 
 /** The kubeconfig YAML (holds a client credential: never log or store it). */
 export async function describeClusterUserKubeconfig(ctx: AlibabaContext, clusterId: string, temporaryDurationMinutes: number): Promise<string> {
-    return (await describeClusterUserKubeconfigWithExpiry(ctx, clusterId, temporaryDurationMinutes)).config;
-}
-
-export async function describeClusterUserKubeconfigWithExpiry(
-    ctx: AlibabaContext,
-    clusterId: string,
-    temporaryDurationMinutes: number,
-): Promise<UserKubeconfig> {
     if (!Number.isInteger(temporaryDurationMinutes) || temporaryDurationMinutes < 15 || temporaryDurationMinutes > 4320) {
         throw new Error(`DescribeClusterUserKubeconfig: temporaryDurationMinutes must be a whole number from 15 to 4320, got ${temporaryDurationMinutes}.`);
     }
@@ -127,5 +112,5 @@ export async function describeClusterUserKubeconfigWithExpiry(
             `DescribeClusterUserKubeconfig for cluster "${clusterId}" returned no kubeconfig; check that the caller has RBAC access to the cluster.`,
         );
     }
-    return { config: body.config, expiration: body.expiration };
+    return body.config;
 }

@@ -241,7 +241,3 @@ export function toAlibabaApiError(error: unknown, site: AlibabaCallSite): Alibab
         detail: `The service said: ${redactCredentials(serviceMessage)}`,
     });
 }
-
-export function isAlibabaErrorKind(error: unknown, kind: AlibabaErrorKind): boolean {
-    return error instanceof AlibabaApiError && error.kind === kind;
-}

@@ -3,14 +3,13 @@ export { createCsClient, createKmsClient } from "./clients";
 export type { AlibabaService, ResolvedEndpoint } from "./endpoints";
 export { ENDPOINT_ENV_VARS, resolveEndpoint } from "./endpoints";
 export type { AlibabaCallSite, AlibabaErrorKind } from "./errors";
-export { AlibabaApiError, isAlibabaErrorKind, redactCredentials, toAlibabaApiError } from "./errors";
-export type { ClusterInfo, KmsEncryptionChange, UserKubeconfig } from "./cs";
+export { AlibabaApiError, redactCredentials, toAlibabaApiError } from "./errors";
+export type { ClusterInfo, KmsEncryptionChange } from "./cs";
 export {
     describeCluster,
     describeClusterUserKubeconfig,
-    describeClusterUserKubeconfigWithExpiry,
     parseEncryptionCapabilities,
     updateKmsEncryption,
 } from "./cs";
-export type { KeyInfo, KeyVersionInfo } from "./kms";
-export { describeKey, isUserKey, listKeyVersions } from "./kms";
+export type { KeyInfo } from "./kms";
+export { describeKey, isUserKey } from "./kms";

@@ -32,12 +32,6 @@ export interface KeyInfo {
     dkmsInstanceId: string;
 }
 
-export interface KeyVersionInfo {
-    keyId: string;
-    keyVersionId: string;
-    creationDate: string;
-}
-
 async function kmsCall(ctx: AlibabaContext, action: string, query: Record<string, unknown>, target: string): Promise<Record<string, unknown>> {
     const { client, endpoint, runtime } = createKmsClient(ctx);
     try {
@@ -115,19 +109,4 @@ export async function isUserKey(ctx: AlibabaContext, keyId: string): Promise<boo
         },
         (key) => key.KeyId === keyId || key.KeyArn === keyId,
     );
-}
-
-export async function listKeyVersions(ctx: AlibabaContext, keyId: string): Promise<KeyVersionInfo[]> {
-    const versions: KeyVersionInfo[] = [];
-    await forEachPage(
-        async (pageNumber) => {
-            const response = await kmsCall(ctx, "ListKeyVersions", { KeyId: keyId, PageNumber: pageNumber, PageSize: PAGE_SIZE }, `key "${keyId}"`);
-            return { items: listOf(response.KeyVersions, "KeyVersion"), totalCount: Number(response.TotalCount ?? 0) };
-        },
-        (v) => {
-            versions.push({ keyId: text(v.KeyId), keyVersionId: text(v.KeyVersionId), creationDate: text(v.CreationDate) });
-            return false;
-        },
-    );
-    return versions;
 }

@@ -1,10 +1,10 @@
-/** Human-readable renderings of progress and summaries, shared by the CLI and anything else printing them. */
+/** The CLI's renderings of progress and summaries: the words about flags live here, not in the engine. */
 import { ReencryptProgress, ReencryptSummary } from "../reencrypt/types";
 
-export function formatProgress(p: ReencryptProgress): string {
-    const total = p.totalEstimate !== undefined ? `/${p.totalEstimate}` : "";
-    const eta = p.etaSeconds !== undefined ? `, ETA ${formatDuration(p.etaSeconds)}` : "";
-    return `[${p.phase}] ${p.done}${total} secrets, ${p.rewritten} rewritten, ${p.ratePerSecond.toFixed(1)}/s${eta}`;
+export function formatProgress(progress: ReencryptProgress): string {
+    const total = progress.totalEstimate !== undefined ? `/${progress.totalEstimate}` : "";
+    const eta = progress.etaSeconds !== undefined ? `, ETA ${formatDuration(progress.etaSeconds)}` : "";
+    return `[${progress.phase}] ${progress.done}${total} secrets, ${progress.rewritten} rewritten, ${progress.ratePerSecond.toFixed(1)}/s${eta}`;
 }
 
 export function formatDuration(seconds: number): string {
@@ -14,41 +14,41 @@ export function formatDuration(seconds: number): string {
     return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
-export function formatSummaryText(s: ReencryptSummary): string {
+export function formatSummaryText(summary: ReencryptSummary): string {
     const lines: string[] = [];
-    const marker = `${s.annotationKey}=${s.annotationValue}`;
-    if (s.dryRun) {
-        lines.push(`dry run (${marker}): ${s.listed} secrets listed, ${s.alreadyCurrent} already carry the value, ${s.wouldRewrite} would be rewritten`);
-        lines.push(`  KMS Encrypt calls: ${s.estimatedKmsEncryptCalls}`);
+    const marker = `${summary.annotationKey}=${summary.annotationValue}`;
+    if (summary.dryRun) {
+        lines.push(`dry run (${marker}): ${summary.listed} secrets listed, ${summary.alreadyCurrent} already carry the value, ${summary.wouldRewrite} would be rewritten`);
+        lines.push(`  KMS Encrypt calls: ${summary.estimatedKmsEncryptCalls}`);
         lines.push(
-            s.estimatedSecondsAtRateCap === null
+            summary.estimatedSecondsAtRateCap === null
                 ? "  time: no rate cap (--qps 0): bounded by API server latency and --concurrency"
-                : `  time at --qps ${s.qps}: about ${formatDuration(s.estimatedSecondsAtRateCap)}`,
+                : `  time at --qps ${summary.qps}: about ${formatDuration(summary.estimatedSecondsAtRateCap)}`,
         );
         lines.push("  nothing was written");
         return lines.join("\n");
     }
     lines.push(
-        `${s.aborted ? "interrupted" : s.verified ? "done" : "incomplete"} (${marker}${s.resumed ? ", resumed" : ""}): ` +
-            `${s.listed} listed, ${s.rewritten} rewritten, ${s.alreadyCurrent} already current, ${s.gone} gone, ` +
-            `${s.conflicts} changed by others, ${s.failedCount} failed`,
+        `${summary.aborted ? "interrupted" : summary.verified ? "done" : "incomplete"} (${marker}${summary.resumed ? ", resumed" : ""}): ` +
+            `${summary.listed} listed, ${summary.rewritten} rewritten, ${summary.alreadyCurrent} already current, ${summary.gone} gone, ` +
+            `${summary.conflicts} changed by others, ${summary.failedCount} failed`,
     );
     lines.push(
-        `  writes: ${s.writes} (KMS Encrypt calls: ${s.kmsEncryptCalls}), throttled: ${s.throttled}, retries: ${s.retries}, ` +
-            `list restarts: ${s.listRestarts}, took ${formatDuration(s.durationMs / 1000)}`,
+        `  writes: ${summary.writes} (KMS Encrypt calls: ${summary.kmsEncryptCalls}), throttled: ${summary.throttled}, retries: ${summary.retries}, ` +
+            `list restarts: ${summary.listRestarts}, took ${formatDuration(summary.durationMs / 1000)}`,
     );
-    if (s.verified) {
+    if (summary.verified) {
         lines.push(
-            `  verified: every Secret carries the value (${s.verification.confirmedByAnnotation}) or was written after the run began ` +
-                `(${s.verification.confirmedByLaterWrite}); leftovers rewritten during verification: ${s.verification.leftoversRewritten}`,
+            `  verified: every Secret carries the value (${summary.verification.confirmedByAnnotation}) or was written after the run began ` +
+                `(${summary.verification.confirmedByLaterWrite}); leftovers rewritten during verification: ${summary.verification.leftoversRewritten}`,
         );
-    } else if (s.aborted) {
+    } else if (summary.aborted) {
         lines.push("  stopped before finishing: run again with the same --state and --annotation-value to continue");
     }
-    if (s.remainingCount > 0) {
-        lines.push(`  ${s.remainingCount} Secret(s) still not rewritten after ${s.verification.rounds} verification round(s):`);
-        for (const r of s.remaining) lines.push(`    ${r.namespace}/${r.name}${r.reason ? `: ${r.reason}` : ""}`);
-        if (s.remainingCount > s.remaining.length) lines.push(`    ... and ${s.remainingCount - s.remaining.length} more`);
+    if (summary.remainingCount > 0) {
+        lines.push(`  ${summary.remainingCount} Secret(s) still not rewritten after ${summary.verification.rounds} verification round(s):`);
+        for (const r of summary.remaining) lines.push(`    ${r.namespace}/${r.name}${r.reason ? `: ${r.reason}` : ""}`);
+        if (summary.remainingCount > summary.remaining.length) lines.push(`    ... and ${summary.remainingCount - summary.remaining.length} more`);
     }
     return lines.join("\n");
 }

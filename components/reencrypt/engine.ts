@@ -301,16 +301,16 @@ class ReencryptRun {
         const loaded = await loadState(this.options.statePath, this.options.annotationKey, this.options.annotationValue);
         if (loaded.kind === "startOver") this.options.log(loaded.why);
         if (loaded.kind !== "resume") return;
-        const s = loaded.state;
+        const saved = loaded.state;
         this.resumed = true;
-        this.counts = { ...s.counts };
-        this.startedAt = s.startedAt;
-        this.startResourceVersion = s.startResourceVersion;
-        this.continueToken = s.continueToken;
-        this.rewritePassComplete = s.rewritePassComplete;
+        this.counts = { ...saved.counts };
+        this.startedAt = saved.startedAt;
+        this.startResourceVersion = saved.startResourceVersion;
+        this.continueToken = saved.continueToken;
+        this.rewritePassComplete = saved.rewritePassComplete;
         this.options.log(
-            `resuming from ${this.options.statePath} (started ${s.startedAt}; ${s.counts.listed} listed, ${s.counts.rewritten} rewritten so far` +
-                `${s.rewritePassComplete ? "; rewrite pass complete, verifying" : ""})`,
+            `resuming from ${this.options.statePath} (started ${saved.startedAt}; ${saved.counts.listed} listed, ${saved.counts.rewritten} rewritten so far` +
+                `${saved.rewritePassComplete ? "; rewrite pass complete, verifying" : ""})`,
         );
     }
 

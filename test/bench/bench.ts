@@ -12,15 +12,16 @@
 // (getrusage RUSAGE_CHILDREN ru_maxrss of a python3 wrapper around it: exact,
 // not sampled), and Secrets left on the old key version.
 
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { cpus, totalmem, tmpdir } from "os";
 import { join, resolve } from "path";
 import { execFile } from "child_process";
-import { KubeTestServer, startKubeServer } from "../test/support/kubeServer";
-import { guidePipeline, HOSTILE_CHURN, HOSTILE_FAULTS } from "../test/support/hostileConditions";
-import { runShell } from "../test/support/kubeRequest";
+import { KubeTestServer, startKubeServer } from "../support/kubeServer";
+import { guidePipeline, HOSTILE_CHURN, HOSTILE_FAULTS } from "../support/hostileConditions";
+import { runShell } from "../support/kubeRequest";
+import { staleBuildProblem } from "../../components/providers/buildStamp";
 
-export const REPO_ROOT = resolve(__dirname, "..");
+export const REPO_ROOT = resolve(__dirname, "..", "..");
 export const DIST_CLI = join(REPO_ROOT, "dist/components/cli/reencrypt.js");
 const NAMESPACES = ["default", "kube-system", "payments", "web", "data", "ops", "ci", "monitoring"];
 const OLD_KEY = 1;
@@ -323,28 +324,14 @@ export function plan(quick: boolean): RunSpec[] {
     return specs;
 }
 
-function newestMtime(dir: string): number {
-    let newest = 0;
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name);
-        newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-    }
-    return newest;
-}
-
-/** Builds dist/ (npm run build) when the compiled CLI is missing or older than its sources. */
+/** Builds dist/ (npm run build) when its build stamp does not match the sources (components/providers/buildStamp.ts). */
 async function ensureBuilt(log: (line: string) => void): Promise<void> {
-    const sourcesChanged =
-        newestMtime(join(REPO_ROOT, "components/reencrypt")) > (existsSync(DIST_CLI) ? statSync(DIST_CLI).mtimeMs : 0) ||
-        newestMtime(join(REPO_ROOT, "components/cli")) > (existsSync(DIST_CLI) ? statSync(DIST_CLI).mtimeMs : 0);
-    if (!sourcesChanged) return;
-    log("dist/ is missing or stale: running tsc -p tsconfig.build.json (npm run build)");
+    const stale = staleBuildProblem(REPO_ROOT);
+    if (!stale) return;
+    log(`${stale} Building now (npm run build).`);
     await new Promise<void>((resolveBuild, reject) => {
-        execFile(
-            process.execPath,
-            [join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-p", join(REPO_ROOT, "tsconfig.build.json")],
-            { cwd: REPO_ROOT },
-            (error, stdout, stderr) => (error && !existsSync(DIST_CLI) ? reject(new Error(`npm run build failed:\n${stdout}${stderr}`)) : resolveBuild()),
+        execFile("npm", ["run", "-s", "build"], { cwd: REPO_ROOT }, (error, stdout, stderr) =>
+            error ? reject(new Error(`npm run build failed:\n${stdout}${stderr}`)) : resolveBuild(),
         );
     });
 }
