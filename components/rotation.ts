@@ -59,7 +59,10 @@ export interface RotationRuntime extends ProviderRuntime {
 /** The guide's TIME form, in UTC: 20220101-010101. */
 export function rotationTimeValue(at: Date): string {
     const twoDigits = (n: number) => String(n).padStart(2, "0");
-    return `${at.getUTCFullYear()}${twoDigits(at.getUTCMonth() + 1)}${twoDigits(at.getUTCDate())}-` + `${twoDigits(at.getUTCHours())}${twoDigits(at.getUTCMinutes())}${twoDigits(at.getUTCSeconds())}`;
+    return (
+        `${at.getUTCFullYear()}${twoDigits(at.getUTCMonth() + 1)}${twoDigits(at.getUTCDate())}-` +
+        `${twoDigits(at.getUTCHours())}${twoDigits(at.getUTCMinutes())}${twoDigits(at.getUTCSeconds())}`
+    );
 }
 
 /**

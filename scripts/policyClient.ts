@@ -4,6 +4,8 @@
 // speak the Analyzer gRPC protocol to it: GetAnalyzerInfo, Configure (when
 // config is given), Analyze per resource (inputs), AnalyzeStack once (the
 // whole stack). The offline plan and the pack's protocol tests use this.
+//
+// Size: about 500 lines, on purpose: the pack's gRPC protocol (start, Configure, Analyze, AnalyzeStack, stop) and the verdict formatting in one client shared by the plan and the pack tests.
 
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";

@@ -1,6 +1,8 @@
 // ClusterEncryption as `pulumi up` runs it: the `__provider` text the program
 // registers, rebuilt and called by Pulumi's own provider host over gRPC, against
 // the Alibaba stand-in. Errors are asserted as the engine receives them (gRPC details).
+//
+// Size: one spec for one provider, its scenario table included; every test drives the provider host.
 
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";

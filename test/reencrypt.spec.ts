@@ -1,3 +1,4 @@
+// Size: one spec for the engine: every failure class, resume and verification case against the in-memory fake.
 import * as assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import * as os from "node:os";

@@ -1,3 +1,4 @@
+// Size: one spec for the kubeconfig loader: every auth form kubectl accepts, each proved against the TLS test server.
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";

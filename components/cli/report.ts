@@ -18,7 +18,9 @@ export function formatSummaryText(summary: ReencryptSummary): string {
     const lines: string[] = [];
     const marker = `${summary.annotationKey}=${summary.annotationValue}`;
     if (summary.dryRun) {
-        lines.push(`dry run (${marker}): ${summary.listed} secrets listed, ${summary.alreadyCurrent} already carry the value, ${summary.wouldRewrite} would be rewritten`);
+        lines.push(
+            `dry run (${marker}): ${summary.listed} secrets listed, ${summary.alreadyCurrent} already carry the value, ${summary.wouldRewrite} would be rewritten`,
+        );
         lines.push(`  KMS Encrypt calls: ${summary.estimatedKmsEncryptCalls}`);
         lines.push(
             summary.estimatedSecondsAtRateCap === null

@@ -17,6 +17,8 @@
  * decimal integers; otherwise the Secret is simply written again. Creation
  * timestamps are not used: they come from the server's clock and are
  * second-granular, so they cannot be compared safely with our start time.
+ *
+ * Size: about 500 lines, on purpose: the whole migration loop (list, write, retry, checkpoint, verify) and its bookkeeping in one file a reader follows top to bottom; classification lives in errors.ts, checkpoints in state.ts.
  */
 import { classifyError, describeError, httpStatusOf, PermissionDeniedError, remainderContinueTokenOf, retryAfterSecondsOf } from "./errors";
 import { WriteRateLimiter } from "./rateLimiter";

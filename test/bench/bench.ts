@@ -11,6 +11,8 @@
 // against min(rate cap, concurrency / write latency), peak RSS of each process
 // (getrusage RUSAGE_CHILDREN ru_maxrss of a python3 wrapper around it: exact,
 // not sampled), and Secrets left on the old key version.
+//
+// Size: the benchmark runner and its report in one script (runs, table, targets); BENCHMARKS.md explains the numbers.
 
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { cpus, totalmem, tmpdir } from "os";
