@@ -11,7 +11,6 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as alibaba from "./alibaba";
-import { configureStackIdentity } from "./alibaba/identity";
 import * as kube from "./kube";
 import * as engine from "./reencrypt";
 import type { KeyInfo } from "./alibaba";
@@ -206,7 +205,7 @@ function rotationRuntime(): RotationRuntime {
 
 /** The implementation the host runs (loaded from dist/ by the shim below). */
 export const rotationProvider: pulumi.dynamic.ResourceProvider = {
-    configure: async (req) => configureStackIdentity(req.config),
+    configure: async (req) => alibaba.configureStackIdentity(req.config),
 
     async check(_olds: SecretRotationInputs, news: SecretRotationInputs) {
         const failures: CheckFailure[] = validateRotationInputs(news).map((reason) => ({ property: reason.split(":")[0], reason }));

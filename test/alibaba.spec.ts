@@ -1,17 +1,9 @@
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
-import {
-    AlibabaApiError,
-    describeCluster,
-    describeClusterUserKubeconfig,
-    describeKey,
-    isUserKey,
-    parseEncryptionCapabilities,
-    redactCredentials,
-    resolveEndpoint,
-    toAlibabaApiError,
-    updateKmsEncryption,
-} from "../components/alibaba";
+import { AlibabaApiError, describeCluster, describeClusterUserKubeconfig, describeKey, isUserKey, updateKmsEncryption } from "../components/alibaba";
+import { parseEncryptionCapabilities } from "../components/alibaba/cs";
+import { resolveEndpoint } from "../components/alibaba/endpoints";
+import { redactCredentials, toAlibabaApiError } from "../components/alibaba/errors";
 import { AlibabaStandIn, startAlibabaStandIn, useAlibabaStandInEnv } from "./support/alibabaStandIn";
 
 const REGION = "cn-hangzhou";
