@@ -21,7 +21,17 @@
 // Size: about 520 lines, on purpose: one provider's whole lifecycle (validate, preflight, diff, apply and wait, read, delete) in one file; the shared mechanics live in providers/kit.ts, the API calls in alibaba/.
 
 import * as pulumi from "@pulumi/pulumi";
-import { AlibabaApiError, AlibabaContext, ClusterInfo, configureStackIdentity, describeCluster, describeKey, isUserKey, KeyInfo, updateKmsEncryption } from "./alibaba";
+import {
+    AlibabaApiError,
+    AlibabaContext,
+    ClusterInfo,
+    configureStackIdentity,
+    describeCluster,
+    describeKey,
+    isUserKey,
+    KeyInfo,
+    updateKmsEncryption,
+} from "./alibaba";
 import {
     anyUnknown,
     CheckFailure,

@@ -74,7 +74,9 @@ describe("stack config", () => {
         assert.equal(s.kmsInstanceId, undefined);
         const kms1 = parseStackConfig(createPath({ [ns("kmsInstance")]: undefined, [ns("kmsKeyId")]: "05754286-3ba2-4fa6-8d41-4323aca6a4c2" }));
         assert.equal(kms1.kmsKeyId, "05754286-3ba2-4fa6-8d41-4323aca6a4c2", "a KMS 1.0 key ID (a UUID) needs no dedicated instance");
-        const byArn = parseStackConfig(createPath({ [ns("kmsInstance")]: undefined, [ns("kmsKeyId")]: "acs:kms:cn-hangzhou:1234567890:key/key-hzz62f1cb66fa42qo5jgx" }));
+        const byArn = parseStackConfig(
+            createPath({ [ns("kmsInstance")]: undefined, [ns("kmsKeyId")]: "acs:kms:cn-hangzhou:1234567890:key/key-hzz62f1cb66fa42qo5jgx" }),
+        );
         assert.equal(byArn.kmsKeyId, "key-hzz62f1cb66fa42qo5jgx", "an ARN is normalized to the key ID");
         assertOneProblem(createPath({ [ns("kmsKeyId")]: "alias/secrets" }), ns("kmsKeyId"), /is an alias; .*give the key ID/);
         assertOneProblem(createPath({ [ns("kmsKeyId")]: "my-key" }), ns("kmsKeyId"), /KMS 3\.0.*KMS 1\.0.*ARN/);

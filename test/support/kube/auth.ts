@@ -1,0 +1,169 @@
+// Who may call the Kubernetes API test server: its serving certificate, bearer
+// tokens (the admin's and ServiceAccount tokens from TokenRequest), RBAC rules,
+// and kubeconfig files that carry a token.
+
+import { randomBytes } from "crypto";
+import { writeFileSync } from "fs";
+import { Json, JsonObject, isJsonObject } from "../kubePatch";
+import { ApiError, notFound } from "./apiErrors";
+import { status } from "./negotiation";
+import type { Route } from "./routes";
+import type { KubeconfigOptions, PolicyRule, TokenIdentity } from "./types";
+
+const TOKEN_REQUEST_MIN_SECONDS = 600;
+
+let certificatePromise: Promise<{ cert: string; key: string }> | undefined;
+
+/** One self-signed certificate per process: SAN IP 127.0.0.1 (and localhost), usable as its own CA. */
+export function serverCertificate(): Promise<{ cert: string; key: string }> {
+    if (!certificatePromise) {
+        certificatePromise = new Promise((resolve, reject) => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- selfsigned is CommonJS only, loaded once per process
+            const selfsigned = require("selfsigned") as typeof import("selfsigned");
+            selfsigned.generate(
+                [{ name: "commonName", value: "kube-test-apiserver" }],
+                {
+                    keySize: 2048,
+                    days: 30,
+                    algorithm: "sha256",
+                    extensions: [
+                        { name: "basicConstraints", cA: true },
+                        { name: "keyUsage", keyCertSign: true, digitalSignature: true, keyEncipherment: true },
+                        { name: "extKeyUsage", serverAuth: true },
+                        {
+                            name: "subjectAltName",
+                            altNames: [
+                                { type: 7, ip: "127.0.0.1" },
+                                { type: 2, value: "localhost" },
+                            ],
+                        },
+                    ],
+                },
+                (error, result) => (error ? reject(error) : resolve({ cert: result.cert, key: result.private })),
+            );
+        });
+    }
+    return certificatePromise;
+}
+
+function isAllowed(identity: TokenIdentity, verb: string, resource: string, namespace: string | undefined): boolean {
+    if (identity.rules === "all") {
+        return true;
+    }
+    return identity.rules.some(
+        (rule) =>
+            (rule.verbs.includes(verb) || rule.verbs.includes("*")) &&
+            (rule.resources.includes(resource) || rule.resources.includes("*")) &&
+            (rule.namespaces === undefined || (namespace !== undefined && rule.namespaces.includes(namespace))),
+    );
+}
+
+/** The 403 Status kube-apiserver's RBAC authorizer answers a route with, or undefined when the identity may take it. */
+export function forbiddenStatus(identity: TokenIdentity, route: Route): JsonObject | undefined {
+    const resource = route.verb === "createToken" ? "serviceaccounts/token" : "secrets";
+    const rbacVerb = route.verb === "createToken" ? "create" : route.verb;
+    if (isAllowed(identity, rbacVerb, resource, route.namespace)) {
+        return undefined;
+    }
+    const scope = route.namespace ? `in the namespace "${route.namespace}"` : "at the cluster scope";
+    const subject = route.name ? `${resource} "${route.name}"` : resource;
+    return status(
+        403,
+        "Forbidden",
+        `${subject} is forbidden: User "${identity.user}" cannot ${rbacVerb} resource "${resource.split("/")[0]}" in API group "" ${scope}`,
+        {
+            ...(route.name ? { name: route.name } : {}),
+            kind: resource.split("/")[0],
+        },
+    );
+}
+
+/** The bearer tokens the server accepts and the ServiceAccounts it can mint tokens for. */
+export class TokenAuthority {
+    private readonly identities = new Map<string, TokenIdentity>();
+    private readonly serviceAccounts = new Map<string, PolicyRule[]>();
+
+    constructor(adminToken: string) {
+        this.identities.set(adminToken, { user: "kube-test-admin", rules: "all", expiresAt: Number.POSITIVE_INFINITY });
+    }
+
+    /** The identity behind an Authorization header, or undefined when the token is missing, unknown or expired. */
+    authenticate(authorization: string | undefined): TokenIdentity | undefined {
+        const header = authorization ?? "";
+        const match = /^Bearer\s+(\S+)$/i.exec(header);
+        if (!match) return undefined;
+        const identity = this.identities.get(match[1]);
+        if (!identity || identity.expiresAt < Date.now()) return undefined;
+        return identity;
+    }
+
+    addServiceAccount(namespace: string, name: string, rules: PolicyRule[]): void {
+        this.serviceAccounts.set(`${namespace}/${name}`, rules);
+    }
+
+    mintToken(namespace: string, name: string, ttlSeconds = 3600): string {
+        const rules = this.serviceAccounts.get(`${namespace}/${name}`);
+        if (!rules) {
+            throw new Error(`no ServiceAccount ${namespace}/${name} registered on the test server: call addServiceAccount first`);
+        }
+        const token = randomBytes(24).toString("hex");
+        this.identities.set(token, { user: `system:serviceaccount:${namespace}:${name}`, rules, expiresAt: Date.now() + ttlSeconds * 1000 });
+        return token;
+    }
+
+    /** Answers a TokenRequest body as kube-apiserver does, with its 10-minute minimum lifetime. */
+    tokenRequest(namespace: string, name: string, body: Json): JsonObject {
+        if (!this.serviceAccounts.has(`${namespace}/${name}`)) {
+            throw notFound(name, "serviceaccounts");
+        }
+        const spec = isJsonObject(body) && isJsonObject(body.spec) ? body.spec : {};
+        const expirationSeconds = typeof spec.expirationSeconds === "number" ? spec.expirationSeconds : 3600;
+        if (expirationSeconds < TOKEN_REQUEST_MIN_SECONDS) {
+            throw new ApiError(
+                422,
+                "Invalid",
+                `TokenRequest.authentication.k8s.io "${name}" is invalid: spec.expirationSeconds: Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes`,
+            );
+        }
+        const token = this.mintToken(namespace, name, expirationSeconds);
+        const expiresAt = (this.identities.get(token) as TokenIdentity).expiresAt;
+        return {
+            kind: "TokenRequest",
+            apiVersion: "authentication.k8s.io/v1",
+            metadata: { name, namespace, creationTimestamp: null },
+            spec: { audiences: Array.isArray(spec.audiences) ? spec.audiences : ["https://kubernetes.default.svc"], expirationSeconds, boundObjectRef: null },
+            status: { token, expirationTimestamp: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, "Z") },
+        };
+    }
+}
+
+/** Writes a kubeconfig (mode 0600) for `server` with a bearer token and the server's CA. */
+export function writeKubeconfigFile(path: string, server: { url: string; caPem: string; token: string }, options: KubeconfigOptions = {}): string {
+    const name = options.context ?? "kube-test";
+    const token = options.token ?? server.token;
+    const ca = Buffer.from(server.caPem).toString("base64");
+    const quote = JSON.stringify;
+    const lines = [
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters:",
+        `- name: ${quote(name)}`,
+        "  cluster:",
+        `    server: ${quote(server.url)}`,
+        `    certificate-authority-data: ${quote(ca)}`,
+        "users:",
+        `- name: ${quote(name)}`,
+        "  user:",
+        `    token: ${quote(token)}`,
+        "contexts:",
+        `- name: ${quote(name)}`,
+        "  context:",
+        `    cluster: ${quote(name)}`,
+        `    user: ${quote(name)}`,
+        ...(options.namespace ? [`    namespace: ${quote(options.namespace)}`] : []),
+        `current-context: ${quote(name)}`,
+        "",
+    ];
+    writeFileSync(path, lines.join("\n"), { mode: 0o600 });
+    return path;
+}
