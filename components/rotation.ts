@@ -260,13 +260,11 @@ export interface SecretRotationArgs {
     kmsKeyId: pulumi.Input<string>;
     /** When encryption was switched on (from ClusterEncryption.enabledAt): a change triggers a run. */
     encryptionEnabledAt?: pulumi.Input<string>;
-    /** Annotation written to force the rewrite; default "encryption-key-rotation-time". */
+    /** Annotation written to force the rewrite: REENCRYPT_IDENTITY.annotationKey in ./settings.ts. */
     annotationKey: pulumi.Input<string>;
-    /** Parallel writes; default 8. */
+    /** concurrency, qps and pageSize: REENCRYPT_TUNING in ./settings.ts (the component fills in the defaults). */
     concurrency: pulumi.Input<number>;
-    /** Writes per second cap (KMS Encrypt calls); 0 = none. */
     qps: pulumi.Input<number>;
-    /** Secrets per list page. */
     pageSize: pulumi.Input<number>;
     /** The dedicated least-privilege ServiceAccount the run uses. */
     serviceAccountNamespace: pulumi.Input<string>;

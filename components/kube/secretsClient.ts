@@ -14,6 +14,7 @@ import * as https from "node:https";
 import type { KubeAccess } from "./kubeconfig";
 import { KubernetesApiError, parseRetryAfter } from "../reencrypt/errors";
 import { SecretPage, SecretRef, SecretsClient } from "../reencrypt/types";
+import { REENCRYPT_TUNING } from "../settings";
 
 const METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 // Servers that cannot transform a PATCH response fall back to plain JSON, which is drained unread anyway.
@@ -25,7 +26,7 @@ const CREDENTIAL_REFRESH_MS = 60_000;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 export interface KubernetesClientOptions {
-    /** Writes in flight at once; sizes the connection pool. Default 8. */
+    /** Writes in flight at once; sizes the connection pool. Default: REENCRYPT_TUNING.concurrency in ../settings.ts. */
     concurrency?: number;
     /** Per-request timeout for a PATCH. Default 30 s. */
     writeTimeoutMs?: number;
@@ -59,7 +60,7 @@ export function createKubernetesSecretsClient(kc: KubeAccess, opts: KubernetesCl
     const server = new URL(cluster.server);
     const basePath = server.pathname.replace(/\/+$/, "");
     const transport = server.protocol === "http:" ? http : https;
-    const poolSize = (opts.concurrency ?? 8) + 2; // the writers, plus a prefetched list page
+    const poolSize = (opts.concurrency ?? REENCRYPT_TUNING.concurrency.default) + 2; // the writers, plus a prefetched list page
     const writeTimeoutMs = opts.writeTimeoutMs ?? 30_000;
     const listTimeoutMs = opts.listTimeoutMs ?? 120_000;
 

@@ -42,7 +42,7 @@ export interface ReencryptProgress {
 }
 
 export interface ReencryptOptions {
-    /** Annotation whose new value forces the write. Default "encryption-key-rotation-time". */
+    /** Annotation whose new value forces the write. Default: DEFAULT_ANNOTATION_KEY in ../settings.ts (the guide's). */
     annotationKey?: string;
     /** Required: the rotation marker, e.g. "20220101-010101". A value not seen before is what makes the write real. */
     annotationValue: string;
