@@ -55,27 +55,60 @@ interface RawResponse {
 }
 
 export function createKubernetesSecretsClient(kc: KubeAccess, opts: KubernetesClientOptions = {}): KubernetesSecretsClient {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error("the kubeconfig has no current cluster");
-    const server = new URL(cluster.server);
-    const basePath = server.pathname.replace(/\/+$/, "");
-    const transport = server.protocol === "http:" ? http : https;
-    const poolSize = (opts.concurrency ?? REENCRYPT_TUNING.concurrency.default) + 2; // the writers, plus a prefetched list page
-    const writeTimeoutMs = opts.writeTimeoutMs ?? 30_000;
-    const listTimeoutMs = opts.listTimeoutMs ?? 120_000;
+    return new SecretsHttpClient(kc, opts);
+}
 
-    let connection: Promise<Connection> | undefined;
-    let connectionAt = 0;
-    let agent: http.Agent | undefined;
+interface RequestInit {
+    accept: string;
+    body?: string;
+    contentType?: string;
+    timeoutMs: number;
+    /** false: a 2xx body is drained unread (a PATCH answer holds the whole Secret). */
+    keepBody: boolean;
+}
 
-    const connect = async (previous?: Connection): Promise<Connection> => {
+/**
+ * Credentials and TLS material from the kubeconfig, re-read every
+ * CREDENTIAL_REFRESH_MS (exec plugins, token files) or on demand after a 401,
+ * and one keep-alive agent that is replaced only when the TLS identity changes.
+ */
+class ApiConnection {
+    private current: Promise<Connection> | undefined;
+    private readAt = 0;
+    private agent: http.Agent | undefined;
+
+    constructor(
+        private readonly kc: KubeAccess,
+        private readonly proxied: boolean,
+        private readonly plainHttp: boolean,
+        private readonly poolSize: number,
+    ) {}
+
+    async get(refresh: boolean): Promise<Connection> {
+        if (!this.current || refresh || Date.now() - this.readAt > CREDENTIAL_REFRESH_MS) {
+            const previous = this.current ? await this.current.catch(() => undefined) : undefined;
+            this.readAt = Date.now();
+            const next = this.read(previous);
+            this.current = next;
+            next.catch(() => {
+                if (this.current === next) this.current = undefined;
+            });
+        }
+        return this.current;
+    }
+
+    close(): void {
+        this.agent?.destroy();
+    }
+
+    private async read(previous?: Connection): Promise<Connection> {
         const applied: https.RequestOptions = {};
-        await kc.applyToHTTPSOptions(applied);
+        await this.kc.applyToHTTPSOptions(applied);
         const tlsIdentity = [applied.ca, applied.cert, applied.key, applied.pfx].map((v) => (v === undefined ? "" : String(v))).join("\u0000");
-        if (cluster.proxyUrl) {
-            agent = applied.agent as http.Agent; // the library's proxy agent; it pools on its own
-        } else if (!agent || previous?.tlsIdentity !== tlsIdentity) {
-            agent?.destroy();
+        if (this.proxied) {
+            this.agent = applied.agent as http.Agent; // the library's proxy agent; it pools on its own
+        } else if (!this.agent || previous?.tlsIdentity !== tlsIdentity) {
+            this.agent?.destroy();
             const tls = {
                 ca: applied.ca,
                 cert: applied.cert,
@@ -85,132 +118,139 @@ export function createKubernetesSecretsClient(kc: KubeAccess, opts: KubernetesCl
                 rejectUnauthorized: applied.rejectUnauthorized,
                 servername: applied.servername,
             };
-            const poolOptions = { keepAlive: true, maxSockets: poolSize, maxFreeSockets: poolSize };
-            agent = transport === http ? new http.Agent(poolOptions) : new https.Agent({ ...poolOptions, ...withoutUndefined(tls) });
+            const poolOptions = { keepAlive: true, maxSockets: this.poolSize, maxFreeSockets: this.poolSize };
+            this.agent = this.plainHttp ? new http.Agent(poolOptions) : new https.Agent({ ...poolOptions, ...withoutUndefined(tls) });
         }
         const headers: Record<string, string> = {};
         for (const [name, value] of Object.entries(applied.headers ?? {})) {
             if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : String(value);
         }
-        return { agent: agent!, headers, auth: applied.auth ?? undefined, tlsIdentity };
-    };
+        return { agent: this.agent!, headers, auth: applied.auth ?? undefined, tlsIdentity };
+    }
+}
 
-    const currentConnection = async (refresh: boolean): Promise<Connection> => {
-        if (!connection || refresh || Date.now() - connectionAt > CREDENTIAL_REFRESH_MS) {
-            const previous = connection ? await connection.catch(() => undefined) : undefined;
-            connectionAt = Date.now();
-            connection = connect(previous);
-            connection.catch(() => {
-                connection = undefined;
-            });
+/** The two calls the engine needs, over raw HTTP(S): a metadata-only list page and a preconditioned merge patch. */
+class SecretsHttpClient implements KubernetesSecretsClient {
+    readonly server: string;
+    private readonly url: URL;
+    private readonly basePath: string;
+    private readonly transport: typeof http | typeof https;
+    private readonly connection: ApiConnection;
+    private readonly writeTimeoutMs: number;
+    private readonly listTimeoutMs: number;
+
+    constructor(kc: KubeAccess, opts: KubernetesClientOptions) {
+        const cluster = kc.getCurrentCluster();
+        if (!cluster) throw new Error("the kubeconfig has no current cluster");
+        this.server = cluster.server;
+        this.url = new URL(cluster.server);
+        this.basePath = this.url.pathname.replace(/\/+$/, "");
+        this.transport = this.url.protocol === "http:" ? http : https;
+        // The writers, plus a prefetched list page.
+        const poolSize = (opts.concurrency ?? REENCRYPT_TUNING.concurrency.default) + 2;
+        this.connection = new ApiConnection(kc, Boolean(cluster.proxyUrl), this.transport === http, poolSize);
+        this.writeTimeoutMs = opts.writeTimeoutMs ?? 30_000;
+        this.listTimeoutMs = opts.listTimeoutMs ?? 120_000;
+    }
+
+    async listPage({ limit, continueToken }: { limit: number; continueToken?: string }): Promise<SecretPage> {
+        const query = new URLSearchParams({ limit: String(limit) });
+        if (continueToken) query.set("continue", continueToken);
+        const response = await this.send("GET", `/api/v1/secrets?${query}`, { accept: METADATA_LIST_ACCEPT, timeoutMs: this.listTimeoutMs, keepBody: true });
+        if (response.status !== 200) throw apiError("list secrets", response);
+        return parseMetadataList(response.body ?? Buffer.alloc(0));
+    }
+
+    async patchAnnotation(ref: SecretRef, key: string, value: string): Promise<void> {
+        const secretPath = `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/secrets/${encodeURIComponent(ref.name)}`;
+        const body = JSON.stringify({ metadata: { resourceVersion: ref.resourceVersion, annotations: { [key]: value } } });
+        const response = await this.send("PATCH", `${secretPath}?fieldManager=${FIELD_MANAGER}`, {
+            accept: METADATA_OBJECT_ACCEPT,
+            body,
+            contentType: "application/merge-patch+json",
+            timeoutMs: this.writeTimeoutMs,
+            keepBody: false,
+        });
+        if (response.status < 200 || response.status >= 300) throw apiError(`patch secret ${ref.namespace}/${ref.name}`, response);
+    }
+
+    close(): void {
+        this.connection.close();
+    }
+
+    private async send(method: string, pathAndQuery: string, init: RequestInit): Promise<RawResponse> {
+        let response = await this.sendOnce(await this.connection.get(false), method, pathAndQuery, init);
+        if (response.status === 401) {
+            // The token may just have expired: ask the kubeconfig (exec plugin, token file) once more before giving up.
+            response = await this.sendOnce(await this.connection.get(true), method, pathAndQuery, init);
         }
-        return connection;
-    };
+        return response;
+    }
 
-    const sendOnce = (
-        conn: Connection,
-        method: string,
-        pathAndQuery: string,
-        init: { accept: string; body?: string; contentType?: string; timeoutMs: number; keepBody: boolean },
-    ): Promise<RawResponse> =>
-        new Promise<RawResponse>((resolve, reject) => {
+    private sendOnce(conn: Connection, method: string, pathAndQuery: string, init: RequestInit): Promise<RawResponse> {
+        return new Promise<RawResponse>((resolve, reject) => {
             const headers: Record<string, string> = { ...conn.headers, Accept: init.accept, "User-Agent": USER_AGENT };
             if (init.body !== undefined) {
                 headers["Content-Type"] = init.contentType ?? "application/json";
                 headers["Content-Length"] = String(Buffer.byteLength(init.body));
             }
-            const req = transport.request(
+            const request = this.transport.request(
                 {
-                    protocol: server.protocol,
-                    hostname: server.hostname.replace(/^\[|\]$/g, ""),
-                    port: server.port || undefined,
-                    path: basePath + pathAndQuery,
+                    protocol: this.url.protocol,
+                    hostname: this.url.hostname.replace(/^\[|\]$/g, ""),
+                    port: this.url.port || undefined,
+                    path: this.basePath + pathAndQuery,
                     method,
                     headers,
                     auth: conn.auth,
                     agent: conn.agent,
                 },
-                (res) => {
-                    const status = res.statusCode ?? 0;
-                    const ok = status >= 200 && status < 300;
-                    if (ok && !init.keepBody) {
-                        // A PATCH answer carries the whole Secret: discard it unread.
-                        res.resume();
-                        res.on("end", () => resolve({ status, headers: res.headers }));
-                        res.on("error", reject);
-                        return;
-                    }
-                    const limit = ok ? Infinity : MAX_ERROR_BODY_BYTES;
-                    const chunks: Buffer[] = [];
-                    let size = 0;
-                    res.on("data", (chunk: Buffer) => {
-                        if (size < limit) chunks.push(chunk);
-                        size += chunk.length;
-                    });
-                    res.on("end", () => resolve({ status, headers: res.headers, body: Buffer.concat(chunks) }));
-                    res.on("error", reject);
-                },
+                (response) => collectResponse(response, init.keepBody).then(resolve, reject),
             );
-            req.setTimeout(init.timeoutMs, () => {
-                req.destroy(Object.assign(new Error(`${method} ${pathAndQuery.split("?")[0]} timed out after ${init.timeoutMs} ms`), { code: "ETIMEDOUT" }));
+            request.setTimeout(init.timeoutMs, () => {
+                request.destroy(
+                    Object.assign(new Error(`${method} ${pathAndQuery.split("?")[0]} timed out after ${init.timeoutMs} ms`), { code: "ETIMEDOUT" }),
+                );
             });
-            req.on("error", reject);
-            req.end(init.body);
+            request.on("error", reject);
+            request.end(init.body);
         });
+    }
+}
 
-    const send = async (
-        method: string,
-        pathAndQuery: string,
-        init: { accept: string; body?: string; contentType?: string; timeoutMs: number; keepBody: boolean },
-    ): Promise<RawResponse> => {
-        let response = await sendOnce(await currentConnection(false), method, pathAndQuery, init);
-        if (response.status === 401) {
-            // The token may just have expired: ask the kubeconfig (exec plugin, token file) once more before giving up.
-            response = await sendOnce(await currentConnection(true), method, pathAndQuery, init);
+/** A response's status and headers, and its body when wanted: errors keep at most MAX_ERROR_BODY_BYTES. */
+function collectResponse(response: http.IncomingMessage, keepBody: boolean): Promise<RawResponse> {
+    return new Promise((resolve, reject) => {
+        const status = response.statusCode ?? 0;
+        const ok = status >= 200 && status < 300;
+        if (ok && !keepBody) {
+            response.resume();
+            response.on("end", () => resolve({ status, headers: response.headers }));
+            response.on("error", reject);
+            return;
         }
-        return response;
-    };
-
-    const apiError = (operation: string, response: RawResponse): KubernetesApiError => {
-        const status = parseStatusBody(response.body);
-        return new KubernetesApiError({
-            status: response.status,
-            operation,
-            reason: status?.reason,
-            message: status?.message ?? plainTextSnippet(response.body),
-            retryAfterSeconds: parseRetryAfter(response.headers["retry-after"]),
-            continueToken: status?.continueToken,
+        const limit = ok ? Infinity : MAX_ERROR_BODY_BYTES;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on("data", (chunk: Buffer) => {
+            if (size < limit) chunks.push(chunk);
+            size += chunk.length;
         });
-    };
+        response.on("end", () => resolve({ status, headers: response.headers, body: Buffer.concat(chunks) }));
+        response.on("error", reject);
+    });
+}
 
-    return {
-        server: cluster.server,
-
-        async listPage({ limit, continueToken }): Promise<SecretPage> {
-            const query = new URLSearchParams({ limit: String(limit) });
-            if (continueToken) query.set("continue", continueToken);
-            const response = await send("GET", `/api/v1/secrets?${query}`, { accept: METADATA_LIST_ACCEPT, timeoutMs: listTimeoutMs, keepBody: true });
-            if (response.status !== 200) throw apiError("list secrets", response);
-            return parseMetadataList(response.body ?? Buffer.alloc(0));
-        },
-
-        async patchAnnotation(ref: SecretRef, key: string, value: string): Promise<void> {
-            const secretPath = `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/secrets/${encodeURIComponent(ref.name)}`;
-            const body = JSON.stringify({ metadata: { resourceVersion: ref.resourceVersion, annotations: { [key]: value } } });
-            const response = await send("PATCH", `${secretPath}?fieldManager=${FIELD_MANAGER}`, {
-                accept: METADATA_OBJECT_ACCEPT,
-                body,
-                contentType: "application/merge-patch+json",
-                timeoutMs: writeTimeoutMs,
-                keepBody: false,
-            });
-            if (response.status < 200 || response.status >= 300) throw apiError(`patch secret ${ref.namespace}/${ref.name}`, response);
-        },
-
-        close(): void {
-            agent?.destroy();
-        },
-    };
+function apiError(operation: string, response: RawResponse): KubernetesApiError {
+    const status = parseStatusBody(response.body);
+    return new KubernetesApiError({
+        status: response.status,
+        operation,
+        reason: status?.reason,
+        message: status?.message ?? plainTextSnippet(response.body),
+        retryAfterSeconds: parseRetryAfter(response.headers["retry-after"]),
+        continueToken: status?.continueToken,
+    });
 }
 
 interface ListMetadata {
