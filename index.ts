@@ -2,7 +2,7 @@
 // config (nothing is registered on a bad value), reviews an adopted key, then
 // builds the component.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, parseStackConfig, resolveSecurityRoleMode, reviewAdoptedKey, SecretEncryption } from "./components";
+import { ConfigError, parseStackConfig, resolveSecurityRoleMode, reviewAdoptedKey, reviewInstanceZones, SecretEncryption } from "./components";
 import { staleBuildProblem } from "./components/providers/buildStamp";
 
 export = async () => {
@@ -17,6 +17,7 @@ export = async () => {
     try {
         settings = parseStackConfig(pulumi.runtime.allConfig(), project);
         if (settings.kmsKeyId) adoptionChanges = await reviewAdoptedKey(settings.kmsKeyId, project);
+        if (settings.kmsInstance) await reviewInstanceZones(settings.kmsInstance, project);
         securityRole = await resolveSecurityRoleMode(settings.securityRole);
     } catch (err) {
         // RunError prints the message alone: the stack trace would only hide which key is wrong.

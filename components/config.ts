@@ -27,14 +27,17 @@ export interface KmsInstanceSettings {
     vpcNum?: number;
     /** Months, Subscription only. */
     period?: number;
-    renewStatus?: "AutoRenewal" | "ManualRenewal" | "NotRenewal";
-    productVersion: string;
+    renewStatus?: "AutoRenewal" | "ManualRenewal";
+    /** "3": software KMS 3.0; "5": hardware (HSM). */
+    productVersion: "3" | "5";
     deletionProtection: boolean;
     instanceName?: string;
 }
 
 /** Settings for the KMS key the stack creates. */
 export interface KmsKeySettings {
+    /** SOFTWARE on a software instance (productVersion "3"), HSM on a hardware one ("5"). */
+    protectionLevel: "SOFTWARE" | "HSM";
     /** Normalized to seconds ("31536000s"), the form the API reads back. */
     rotationInterval: string;
     pendingWindowInDays: number;
@@ -141,7 +144,7 @@ export function parseStackConfig(raw: Record<string, string>, project: string = 
         );
     }
 
-    const key = parseKey(v, ours["key"], clusterId ?? "<clusterId>");
+    const key = parseKey(v, ours["key"], clusterId ?? "<clusterId>", kmsInstance?.productVersion);
     const securityRole = v.oneOf(ours, "securityRole", ["auto", "create", "adopt"] as const, "auto") ?? "auto";
     const operator = parseOperator(v, ours["operator"]);
     const encryption = v.object(ours, "encryption", (o) => ({
@@ -161,9 +164,12 @@ export function parseStackConfig(raw: Record<string, string>, project: string = 
     }));
     const tags = v.object(ours, "tags", (o, path) => {
         const out: Record<string, string> = {};
-        for (const [k, val] of Object.entries(o)) {
-            if (typeof val !== "string") problems.push(`${PROJECT}:${path}.${k}: tag values must be strings`);
-            else out[k] = val;
+        const entries = Object.entries(o);
+        if (entries.length > MAX_USER_TAGS) problems.push(`${PROJECT}:${path}: ${entries.length} tags; a resource takes at most 20, and the stack adds 2`);
+        for (const [key, val] of entries) {
+            const problem = tagProblem(key, val);
+            if (problem) problems.push(`${PROJECT}:${path}.${key}: ${problem}`);
+            else out[key] = val as string;
         }
         return out;
     });
@@ -192,11 +198,25 @@ export function rotationIntervalSeconds(text: string): number | undefined {
     return m[2] === "d" ? n * SECONDS_PER_DAY : n;
 }
 
+// alicloud.kms.Instance validators, as terraform-provider-alicloud's
+// resource_alicloud_kms_instance.go declares them (FACTS.md lists them): the
+// provider rejects anything else at `up`, so the plan must refuse it first.
+const INSTANCE_RULES = {
+    paymentType: ["PayAsYouGo", "Subscription"] as const,
+    productVersion: ["3", "5"] as const, // 3: software KMS 3.0; 5: hardware (HSM) KMS 3.0
+    spec: [0, 200, 1000, 2000, 4000],
+    keyNum: { min: 100, max: 100000 },
+    secretNum: { min: 0, max: 100000 },
+    vpcNum: { min: 0, max: 10000 },
+    period: [0, 1, 2, 3, 6, 12, 24, 36],
+    renewStatus: ["AutoRenewal", "ManualRenewal"] as const,
+};
+
 function parseKmsInstance(v: Validator, value: unknown): KmsInstanceSettings | undefined {
     if (value === undefined) return undefined;
     return v.object({ kmsInstance: value }, "kmsInstance", (o) => {
-        const paymentType = v.oneOf(o, "kmsInstance.paymentType", ["PayAsYouGo", "Subscription"] as const, "PayAsYouGo") ?? "PayAsYouGo";
-        const subscriptionOnly = (name: string, parsed: number | undefined) => {
+        const paymentType = v.oneOf(o, "kmsInstance.paymentType", INSTANCE_RULES.paymentType, "PayAsYouGo") ?? "PayAsYouGo";
+        const subscriptionOnly = <T>(name: string, parsed: T | undefined) => {
             if (parsed !== undefined && paymentType !== "Subscription") {
                 v.problems.push(
                     `${v.project}:kmsInstance.${name}: only applies to paymentType Subscription; remove it or set kmsInstance.paymentType: Subscription`,
@@ -204,36 +224,75 @@ function parseKmsInstance(v: Validator, value: unknown): KmsInstanceSettings | u
             }
             return parsed;
         };
-        const spec = subscriptionOnly("spec", v.intIn(o, "kmsInstance.spec", [200, 1000, 2000, 4000]));
+        const spec = subscriptionOnly("spec", v.intIn(o, "kmsInstance.spec", INSTANCE_RULES.spec));
         if (paymentType === "Subscription" && o["spec"] === undefined) {
-            v.problems.push(`${v.project}:kmsInstance.spec: required for a Subscription instance; one of 200, 1000, 2000, 4000 (computation performance)`);
+            v.problems.push(`${v.project}:kmsInstance.spec: required for a Subscription instance; one of ${INSTANCE_RULES.spec.join(", ")} (computation performance)`);
         }
+        const vswitchIds = v.stringList(o, "kmsInstance.vswitchIds", /^vsw-[0-9a-z]+$/, "vSwitch IDs like vsw-bp1...");
+        const zoneIds = v.stringList(o, "kmsInstance.zoneIds", /^[a-z]{2}-[a-z0-9-]+$/, "zone IDs like cn-hangzhou-k");
+        // Two zones, always: with one the instance is still created across two and every later plan replaces
+        // it (zoneIds forces replacement), which protect turns into a failing `up`.
+        if (zoneIds && (zoneIds.length !== 2 || zoneIds[0] === zoneIds[1])) {
+            v.problems.push(`${v.project}:kmsInstance.zoneIds: ${JSON.stringify(zoneIds)} must be exactly two different zones of the region (a KMS instance always spans two)`);
+        }
+        if (vswitchIds && (vswitchIds.length < 1 || vswitchIds.length > 2)) {
+            v.problems.push(`${v.project}:kmsInstance.vswitchIds: give one vSwitch (in the first zone) or two (one per zone, in zoneIds' order); got ${vswitchIds.length}`);
+        }
+        const productVersion = v.oneOf(o, "kmsInstance.productVersion", INSTANCE_RULES.productVersion, "3") ?? "3";
         return {
             vpcId: v.string(o, "kmsInstance.vpcId", { required: true, pattern: /^vpc-[0-9a-z]+$/, patternHelp: "a VPC ID like vpc-bp1..." })!,
-            vswitchIds: v.stringList(o, "kmsInstance.vswitchIds", /^vsw-[0-9a-z]+$/, "vSwitch IDs like vsw-bp1...")!,
-            zoneIds: v.stringList(o, "kmsInstance.zoneIds", /^[a-z]{2}-[a-z0-9-]+$/, "zone IDs like cn-hangzhou-k")!,
+            vswitchIds: vswitchIds!,
+            zoneIds: zoneIds!,
             paymentType,
             spec,
-            keyNum: subscriptionOnly("keyNum", v.int(o, "kmsInstance.keyNum", 1, 100000)),
-            secretNum: subscriptionOnly("secretNum", v.int(o, "kmsInstance.secretNum", 0, 100000)),
-            vpcNum: subscriptionOnly("vpcNum", v.int(o, "kmsInstance.vpcNum", 1, 1000)),
-            period: subscriptionOnly("period", v.int(o, "kmsInstance.period", 1, 36)),
-            renewStatus: v.oneOf(o, "kmsInstance.renewStatus", ["AutoRenewal", "ManualRenewal", "NotRenewal"] as const),
-            productVersion: v.string(o, "kmsInstance.productVersion", { pattern: /^[0-9]+$/, patternHelp: '"3" (software KMS 3.0)' }) ?? "3",
+            keyNum: subscriptionOnly("keyNum", v.int(o, "kmsInstance.keyNum", INSTANCE_RULES.keyNum.min, INSTANCE_RULES.keyNum.max)),
+            secretNum: subscriptionOnly("secretNum", v.int(o, "kmsInstance.secretNum", INSTANCE_RULES.secretNum.min, INSTANCE_RULES.secretNum.max)),
+            vpcNum: subscriptionOnly("vpcNum", v.int(o, "kmsInstance.vpcNum", INSTANCE_RULES.vpcNum.min, INSTANCE_RULES.vpcNum.max)),
+            period: subscriptionOnly("period", v.intIn(o, "kmsInstance.period", INSTANCE_RULES.period)),
+            renewStatus: v.oneOf(o, "kmsInstance.renewStatus", INSTANCE_RULES.renewStatus),
+            productVersion,
             deletionProtection: v.bool(o, "kmsInstance.deletionProtection", true),
             instanceName: v.string(o, "kmsInstance.instanceName", {}),
         };
     });
 }
 
-function parseKey(v: Validator, value: unknown, clusterId: string): KmsKeySettings | undefined {
+// Tag rules of the Alibaba Cloud tag APIs (e.g. the Tag structure in the API reference:
+// alibabacloud.com/help/en/emr/emr-on-ecs/developer-reference/api-emr-2021-03-20-struct-tag):
+// a key is 1-128 characters, does not start with "aliyun" or "acs:" and contains no
+// "http://" or "https://"; a value is at most 128 characters, does not start with "acs:"
+// and contains no URL scheme. A resource carries at most 20 tags; the stack adds 2 of its own.
+const MAX_USER_TAGS = 18;
+
+function tagProblem(key: string, value: unknown): string | undefined {
+    if (typeof value !== "string") return "tag values must be strings";
+    if (key.length < 1 || key.length > 128) return `the key is ${key.length} characters; 1 to 128 are allowed`;
+    if (/^(aliyun|acs:)/i.test(key)) return 'keys starting with "aliyun" or "acs:" are reserved by Alibaba Cloud';
+    if (/https?:\/\//i.test(key) || /https?:\/\//i.test(value)) return 'keys and values may not contain "http://" or "https://"';
+    if (value.length > 128) return `the value is ${value.length} characters; at most 128 are allowed`;
+    if (/^acs:/i.test(value)) return 'values starting with "acs:" are reserved by Alibaba Cloud';
+    if (["ask-cluster-id", "purpose"].includes(key)) return "the stack sets this tag itself (it names the cluster and the key's purpose)";
+    return undefined;
+}
+
+function parseKey(v: Validator, value: unknown, clusterId: string, instanceVersion: "3" | "5" | undefined): KmsKeySettings | undefined {
     const parsed = v.object({ key: value ?? {} }, "key", (o) => {
+        // A key's protection level must match its instance: HSM keys live on hardware instances (productVersion "5").
+        const derived = instanceVersion === "5" ? "HSM" : "SOFTWARE";
+        const protectionLevel = v.oneOf(o, "key.protectionLevel", ["SOFTWARE", "HSM"] as const, derived) ?? derived;
+        if (instanceVersion !== undefined && protectionLevel !== derived) {
+            v.problems.push(
+                `${v.project}:key.protectionLevel: ${protectionLevel} does not fit kmsInstance.productVersion "${instanceVersion}" ` +
+                    `(${instanceVersion === "5" ? "a hardware instance holds HSM keys" : "a software instance holds SOFTWARE keys"}); remove key.protectionLevel or set it to ${derived}`,
+            );
+        }
         const intervalText = v.string(o, "key.rotationInterval", {}) ?? "365d";
         const seconds = rotationIntervalSeconds(intervalText);
         if (seconds === undefined || seconds < 7 * SECONDS_PER_DAY || seconds > 365 * SECONDS_PER_DAY) {
             v.problems.push(`${v.project}:key.rotationInterval: "${intervalText}" must be between 7d and 365d (write it like "90d" or "7776000s")`);
         }
         return {
+            protectionLevel,
             rotationInterval: `${seconds ?? 0}s`,
             pendingWindowInDays: v.setting(o, KEY_SETTINGS.pendingWindowInDays),
             description: v.string(o, "key.description", {}) ?? defaultKeyDescription(clusterId),

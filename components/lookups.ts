@@ -110,3 +110,25 @@ export async function reviewAdoptedKey(kmsKeyId: string, project: string): Promi
     }
     return changes;
 }
+
+/**
+ * A KMS instance pairs vSwitches with zones by position (1:2 or 2:2, terraform-provider-alicloud
+ * resource_alicloud_kms_instance.go): vswitchIds[i] must sit in zoneIds[i]. The vSwitches' zones
+ * come from a lookup; a vSwitch whose zone the lookup does not report (the offline plan) is not checked.
+ */
+export async function reviewInstanceZones(instance: { vswitchIds: string[]; zoneIds: string[] }, project: string): Promise<void> {
+    const found = await alicloud.vpc.getSwitches({ ids: instance.vswitchIds });
+    const problems: string[] = [];
+    instance.vswitchIds.forEach((vswitchId, position) => {
+        const vswitch = (found.vswitches ?? []).find((candidate) => candidate.id === vswitchId || candidate.vswitchId === vswitchId);
+        if (!vswitch) {
+            problems.push(`${project}:kmsInstance.vswitchIds: vSwitch ${vswitchId} was not found in the stack's region; check the ID (VPC console > vSwitches)`);
+        } else if (vswitch.zoneId && vswitch.zoneId !== instance.zoneIds[position]) {
+            problems.push(
+                `${project}:kmsInstance.vswitchIds: vSwitch ${vswitchId} is in zone ${vswitch.zoneId}, but it is paired with zoneIds[${position}] = ${instance.zoneIds[position]}; ` +
+                    "list the vSwitches in zoneIds' order (one per zone), or use a vSwitch in that zone",
+            );
+        }
+    });
+    if (problems.length > 0) throw new ConfigError(problems);
+}

@@ -37,8 +37,10 @@ export interface KmsInstanceArgs {
     instanceName?: pulumi.Input<string>;
 }
 
-/** The KMS key to create (always Aliyun_AES_256, ENCRYPT/DECRYPT, software, rotating, deletion-protected). */
+/** The KMS key to create (always Aliyun_AES_256, ENCRYPT/DECRYPT, rotating, deletion-protected). */
 export interface KmsKeyArgs {
+    /** "SOFTWARE" (default) or "HSM": must match the instance (HSM keys live on hardware instances, productVersion "5"). */
+    protectionLevel?: pulumi.Input<string>;
     /** Automatic rotation interval, seconds form ("31536000s"); 7 to 365 days. Default 365 days. */
     rotationInterval?: pulumi.Input<string>;
     /** KEY_SETTINGS.pendingWindowInDays in ./settings.ts. */
@@ -189,7 +191,7 @@ export class SecretEncryption extends pulumi.ComponentResource {
                 keySpec: "Aliyun_AES_256",
                 keyUsage: "ENCRYPT/DECRYPT",
                 origin: "Aliyun_KMS",
-                protectionLevel: "SOFTWARE",
+                protectionLevel: args.key?.protectionLevel ?? "SOFTWARE",
                 dkmsInstanceId: instanceId,
                 automaticRotation: "Enabled",
                 // Seconds form: the API reads the interval back in seconds, so "365d" would diff forever.

@@ -191,6 +191,11 @@ export async function planProgram(options: {
             const ids = Array.isArray(args.ids) ? (args.ids as string[]) : [];
             return { ids, keys: ids.map((id) => ({ id, keyId: id })) };
         },
+        // Offline, a vSwitch is seen by ID only: its zone is unknown, so the zone pairing is checked at preview instead.
+        "alicloud:vpc/getSwitches:getSwitches": (args) => {
+            const ids = Array.isArray(args.ids) ? (args.ids as string[]) : [];
+            return { ids, vswitches: ids.map((id) => ({ id, vswitchId: id })) };
+        },
         ...options.invokes,
     };
     pulumi.runtime.setAllConfig(options.config.config, options.config.secretKeys);

@@ -110,20 +110,27 @@ describe("stack config", () => {
             assertOneProblem(createPath({ [ns("key")]: JSON.stringify({ pendingWindowInDays: 3 }) }), ns("key.pendingWindowInDays"), /from 7 to 366/));
         it("an empty vSwitch list", () =>
             assertOneProblem(
-                createPath({ [ns("kmsInstance")]: JSON.stringify({ vpcId: "vpc-a", vswitchIds: [], zoneIds: ["cn-hangzhou-k"] }) }),
+                createPath({ [ns("kmsInstance")]: JSON.stringify({ vpcId: "vpc-a", vswitchIds: [], zoneIds: ["cn-hangzhou-k", "cn-hangzhou-j"] }) }),
                 ns("kmsInstance.vswitchIds"),
                 /non-empty list/,
             ));
         it("a Subscription-only setting on a pay-as-you-go instance", () =>
             assertOneProblem(
-                createPath({ [ns("kmsInstance")]: JSON.stringify({ vpcId: "vpc-a", vswitchIds: ["vsw-a"], zoneIds: ["cn-hangzhou-k"], spec: 1000 }) }),
+                createPath({
+                    [ns("kmsInstance")]: JSON.stringify({ vpcId: "vpc-a", vswitchIds: ["vsw-a"], zoneIds: ["cn-hangzhou-k", "cn-hangzhou-j"], spec: 1000 }),
+                }),
                 ns("kmsInstance.spec"),
                 /only applies to paymentType Subscription/,
             ));
         it("a Subscription instance without spec", () =>
             assertOneProblem(
                 createPath({
-                    [ns("kmsInstance")]: JSON.stringify({ vpcId: "vpc-a", vswitchIds: ["vsw-a"], zoneIds: ["cn-hangzhou-k"], paymentType: "Subscription" }),
+                    [ns("kmsInstance")]: JSON.stringify({
+                        vpcId: "vpc-a",
+                        vswitchIds: ["vsw-a"],
+                        zoneIds: ["cn-hangzhou-k", "cn-hangzhou-j"],
+                        paymentType: "Subscription",
+                    }),
                 }),
                 ns("kmsInstance.spec"),
                 /required for a Subscription instance/,
@@ -157,6 +164,62 @@ describe("stack config", () => {
                 ns("encryption.conflictBackoffSeconds"),
                 /from 1 to 300 \(default 15\)/,
             ));
+    });
+
+    describe("refuses what alicloud.kms.Instance's validators refuse (resource_alicloud_kms_instance.go)", () => {
+        const instance = (extra: Record<string, unknown>) =>
+            createPath({
+                [ns("kmsInstance")]: JSON.stringify({
+                    vpcId: "vpc-bp1a",
+                    vswitchIds: ["vsw-bp1a", "vsw-bp1b"],
+                    zoneIds: ["cn-hangzhou-k", "cn-hangzhou-j"],
+                    ...extra,
+                }),
+            });
+        const subscription = { paymentType: "Subscription", spec: 1000 };
+        const cases: [string, Record<string, unknown>, string, RegExp][] = [
+            ["renewStatus NotRenewal", { renewStatus: "NotRenewal" }, "kmsInstance.renewStatus", /must be one of AutoRenewal, ManualRenewal/],
+            ["keyNum under 100", { ...subscription, keyNum: 50 }, "kmsInstance.keyNum", /from 100 to 100000/],
+            ["period 5", { ...subscription, period: 5 }, "kmsInstance.period", /must be one of 0, 1, 2, 3, 6, 12, 24, 36/],
+            ["productVersion 4", { productVersion: "4" }, "kmsInstance.productVersion", /must be one of 3, 5/],
+            ["paymentType Prepaid", { paymentType: "Prepaid" }, "kmsInstance.paymentType", /must be one of PayAsYouGo, Subscription/],
+            ["spec 500", { ...subscription, spec: 500 }, "kmsInstance.spec", /must be one of 0, 200, 1000, 2000, 4000/],
+            ["secretNum over 100000", { ...subscription, secretNum: 100001 }, "kmsInstance.secretNum", /from 0 to 100000/],
+            ["vpcNum over 10000", { ...subscription, vpcNum: 10001 }, "kmsInstance.vpcNum", /from 0 to 10000/],
+            ["a single zone", { zoneIds: ["cn-hangzhou-k"], vswitchIds: ["vsw-bp1a"] }, "kmsInstance.zoneIds", /exactly two different zones/],
+            ["three vSwitches", { vswitchIds: ["vsw-a", "vsw-b", "vsw-c"] }, "kmsInstance.vswitchIds", /one vSwitch .* or two/],
+        ];
+        for (const [name, extra, key, reason] of cases) it(name, () => assertOneProblem(instance(extra), ns(key), reason));
+
+        it("accepts one vSwitch for two zones (1:2) and keeps a software key on a software instance", () => {
+            const settings = parseStackConfig(instance({ vswitchIds: ["vsw-bp1a"] }));
+            assert.deepEqual(settings.kmsInstance?.vswitchIds, ["vsw-bp1a"]);
+            assert.equal(settings.key.protectionLevel, "SOFTWARE");
+        });
+
+        it("gives a hardware instance (productVersion 5) an HSM key, and refuses a SOFTWARE key there", () => {
+            assert.equal(parseStackConfig(instance({ productVersion: "5" })).key.protectionLevel, "HSM");
+            const mismatched = { ...instance({ productVersion: "5" }), [ns("key")]: JSON.stringify({ protectionLevel: "SOFTWARE" }) };
+            assertOneProblem(
+                mismatched,
+                ns("key.protectionLevel"),
+                /SOFTWARE does not fit kmsInstance.productVersion "5" \(a hardware instance holds HSM keys\)/,
+            );
+        });
+    });
+
+    describe("refuses tags Alibaba Cloud refuses (Tag API reference)", () => {
+        const tagged = (tags: Record<string, unknown>) => createPath({ [ns("tags")]: JSON.stringify(tags) });
+        it("a reserved aliyun/acs: key prefix", () => assertOneProblem(tagged({ "aliyun-team": "x" }), ns("tags.aliyun-team"), /reserved by Alibaba Cloud/));
+        it("an acs: value", () => assertOneProblem(tagged({ team: "acs:platform" }), ns("tags.team"), /values starting with "acs:"/));
+        it("a key over 128 characters", () => assertOneProblem(tagged({ ["k".repeat(129)]: "x" }), ns(`tags.${"k".repeat(129)}`), /1 to 128/));
+        it("a value over 128 characters", () => assertOneProblem(tagged({ team: "v".repeat(129) }), ns("tags.team"), /at most 128/));
+        it("a URL in a key or value", () => assertOneProblem(tagged({ docs: "https://example.com" }), ns("tags.docs"), /http:\/\/" or "https:\/\/"/));
+        it("a tag the stack sets itself", () => assertOneProblem(tagged({ purpose: "x" }), ns("tags.purpose"), /the stack sets this tag itself/));
+        it("more than 18 tags (20 per resource, 2 are the stack's)", () => {
+            const many = Object.fromEntries(Array.from({ length: 19 }, (_, i) => [`t${i}`, "v"]));
+            assertOneProblem(tagged(many), ns("tags"), /19 tags; a resource takes at most 20, and the stack adds 2/);
+        });
     });
 
     it("takes fractional timeouts and the 409 back-off from the encryption settings", () => {

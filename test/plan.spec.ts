@@ -98,6 +98,43 @@ describe("offline plan (npm run plan)", () => {
         assert.match(stderr, /ask-kms-secret-encryption:kmsInstance\.vswitchIds: required/);
     });
 
+    it("exits 2 naming every KMS instance setting the provider would reject at up, and plans nothing", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+        const file = path.join(dir, "Pulumi.instance.yaml");
+        fs.writeFileSync(
+            file,
+            "config:\n  alicloud:region: cn-hangzhou\n  clusterId: c8f2a1b3c4d5e6f708192a3b4c5d6e7f8\n" +
+                "  kmsInstance: {vpcId: vpc-a, vswitchIds: [vsw-a], zoneIds: [cn-hangzhou-k], paymentType: Subscription, spec: 1000, keyNum: 50, period: 5, renewStatus: NotRenewal, productVersion: '4'}\n",
+        );
+        const { code, stdout, stderr } = plan("--stack", "instance", "--config-file", file, "--json");
+        assert.equal(code, 2, stderr);
+        assert.equal(stdout, "");
+        for (const key of ["kmsInstance.zoneIds", "kmsInstance.keyNum", "kmsInstance.period", "kmsInstance.renewStatus", "kmsInstance.productVersion"]) {
+            assert.match(stderr, new RegExp(`ask-kms-secret-encryption:${key.replace(".", "\\.")}: `), key);
+        }
+    });
+
+    it("accepts both key ID forms (KMS 3.0 and KMS 1.0 UUID) and an ARN when adopting a key", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+        for (const [name, reference, id] of [
+            ["kms3", "key-hzz62f1cb66fa42qo5jgx", "key-hzz62f1cb66fa42qo5jgx"],
+            ["kms1", "05754286-3ba2-4fa6-8d41-4323aca6a4c2", "05754286-3ba2-4fa6-8d41-4323aca6a4c2"],
+            ["arn", "acs:kms:cn-hangzhou:1234567890123456:key/05754286-3ba2-4fa6-8d41-4323aca6a4c2", "05754286-3ba2-4fa6-8d41-4323aca6a4c2"],
+        ]) {
+            const file = path.join(dir, `Pulumi.${name}.yaml`);
+            fs.writeFileSync(
+                file,
+                `config:\n  alicloud:region: cn-hangzhou\n  clusterId: c8f2a1b3c4d5e6f708192a3b4c5d6e7f8\n  kmsKeyId: "${reference}"\n  securityRole: adopt\n`,
+            );
+            const { code, stdout, stderr } = plan("--stack", name, "--config-file", file, "--json", "--no-policy");
+            assert.equal(code, 0, `${name}: ${stderr}`);
+            const key = JSON.parse(stdout).resources.find((r: { type: string }) => r.type === "alicloud:kms/key:Key");
+            assert.ok(key, name);
+            const enc = JSON.parse(stdout).resources.find((r: { type: string }) => r.type === "pulumi-nodejs:dynamic/ask:ClusterEncryption");
+            assert.equal(enc.props.kmsKeyId, id, name);
+        }
+    });
+
     it("exits 2 for a stack without a stack file, listing the ones there are", () => {
         const { code, stderr } = plan("--stack", "nosuch");
         assert.equal(code, 2);

@@ -215,6 +215,49 @@ describe("SecretEncryption component (under Pulumi mocks)", () => {
         );
     });
 
+    it("checks each vSwitch's zone against zoneIds by position, from the vSwitch lookup, before registering anything", async () => {
+        const registered: PlannedResource[] = [];
+        const switches = {
+            ids: INSTANCE.vswitchIds,
+            vswitches: [
+                { id: "vsw-bp1a", zoneId: "cn-hangzhou-j" },
+                { id: "vsw-bp1b", zoneId: "cn-hangzhou-k" },
+            ],
+        };
+        await assert.rejects(
+            plan({ clusterId: CLUSTER, kmsInstance: INSTANCE }, { "alicloud:vpc/getSwitches:getSwitches": switches }, registered),
+            (e: Error) => {
+                assert.ok(pulumi.RunError.isInstance(e));
+                assert.match(
+                    e.message,
+                    new RegExp(
+                        `${PROJECT}:kmsInstance.vswitchIds: vSwitch vsw-bp1a is in zone cn-hangzhou-j, but it is paired with zoneIds\\[0\\] = cn-hangzhou-k`,
+                    ),
+                );
+                return true;
+            },
+        );
+        assert.deepEqual(
+            registered.map((r) => r.type).filter((t) => t !== "pulumi:pulumi:Stack"),
+            [],
+        );
+        const paired = {
+            ids: INSTANCE.vswitchIds,
+            vswitches: [
+                { id: "vsw-bp1a", zoneId: "cn-hangzhou-k" },
+                { id: "vsw-bp1b", zoneId: "cn-hangzhou-j" },
+            ],
+        };
+        const p = await plan({ clusterId: CLUSTER, kmsInstance: INSTANCE }, { "alicloud:vpc/getSwitches:getSwitches": paired });
+        only(p, "alicloud:kms/instance:Instance");
+    });
+
+    it("creates an HSM key on a hardware instance (productVersion 5)", async () => {
+        const p = await plan({ clusterId: CLUSTER, kmsInstance: { ...INSTANCE, productVersion: "5" } });
+        assert.equal(only(p, "alicloud:kms/instance:Instance").props.productVersion, "5");
+        assert.equal(only(p, "alicloud:kms/key:Key").props.protectionLevel, "HSM");
+    });
+
     it("adopts an existing instance for a new key", async () => {
         const p = await plan({ clusterId: CLUSTER, kmsInstanceId: "kst-hzz634e67d126hgv9mhrm" });
         none(p, "alicloud:kms/instance:Instance");
