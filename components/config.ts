@@ -226,17 +226,23 @@ function parseKmsInstance(v: Validator, value: unknown): KmsInstanceSettings | u
         };
         const spec = subscriptionOnly("spec", v.intIn(o, "kmsInstance.spec", INSTANCE_RULES.spec));
         if (paymentType === "Subscription" && o["spec"] === undefined) {
-            v.problems.push(`${v.project}:kmsInstance.spec: required for a Subscription instance; one of ${INSTANCE_RULES.spec.join(", ")} (computation performance)`);
+            v.problems.push(
+                `${v.project}:kmsInstance.spec: required for a Subscription instance; one of ${INSTANCE_RULES.spec.join(", ")} (computation performance)`,
+            );
         }
         const vswitchIds = v.stringList(o, "kmsInstance.vswitchIds", /^vsw-[0-9a-z]+$/, "vSwitch IDs like vsw-bp1...");
         const zoneIds = v.stringList(o, "kmsInstance.zoneIds", /^[a-z]{2}-[a-z0-9-]+$/, "zone IDs like cn-hangzhou-k");
         // Two zones, always: with one the instance is still created across two and every later plan replaces
         // it (zoneIds forces replacement), which protect turns into a failing `up`.
         if (zoneIds && (zoneIds.length !== 2 || zoneIds[0] === zoneIds[1])) {
-            v.problems.push(`${v.project}:kmsInstance.zoneIds: ${JSON.stringify(zoneIds)} must be exactly two different zones of the region (a KMS instance always spans two)`);
+            v.problems.push(
+                `${v.project}:kmsInstance.zoneIds: ${JSON.stringify(zoneIds)} must be exactly two different zones of the region (a KMS instance always spans two)`,
+            );
         }
         if (vswitchIds && (vswitchIds.length < 1 || vswitchIds.length > 2)) {
-            v.problems.push(`${v.project}:kmsInstance.vswitchIds: give one vSwitch (in the first zone) or two (one per zone, in zoneIds' order); got ${vswitchIds.length}`);
+            v.problems.push(
+                `${v.project}:kmsInstance.vswitchIds: give one vSwitch (in the first zone) or two (one per zone, in zoneIds' order); got ${vswitchIds.length}`,
+            );
         }
         const productVersion = v.oneOf(o, "kmsInstance.productVersion", INSTANCE_RULES.productVersion, "3") ?? "3";
         return {

@@ -122,7 +122,9 @@ export async function reviewInstanceZones(instance: { vswitchIds: string[]; zone
     instance.vswitchIds.forEach((vswitchId, position) => {
         const vswitch = (found.vswitches ?? []).find((candidate) => candidate.id === vswitchId || candidate.vswitchId === vswitchId);
         if (!vswitch) {
-            problems.push(`${project}:kmsInstance.vswitchIds: vSwitch ${vswitchId} was not found in the stack's region; check the ID (VPC console > vSwitches)`);
+            problems.push(
+                `${project}:kmsInstance.vswitchIds: vSwitch ${vswitchId} was not found in the stack's region; check the ID (VPC console > vSwitches)`,
+            );
         } else if (vswitch.zoneId && vswitch.zoneId !== instance.zoneIds[position]) {
             problems.push(
                 `${project}:kmsInstance.vswitchIds: vSwitch ${vswitchId} is in zone ${vswitch.zoneId}, but it is paired with zoneIds[${position}] = ${instance.zoneIds[position]}; ` +
