@@ -114,8 +114,24 @@ function requestNote(e: AlibabaApiError): string {
     return `${e.code}${e.httpStatus ? `, HTTP ${e.httpStatus}` : ""}${e.requestId ? `, request ID ${e.requestId}` : ""}`;
 }
 
-// States a cluster does not leave by waiting: fail fast instead of waiting out the timeout.
-const STUCK_STATES = ["failed", "updating_failed", "unavailable", "inactive", "stopped", "deleting", "deleted", "delete_failed"];
+// States a cluster does not leave by waiting (Container Service cluster states, FACTS.md): fail fast
+// instead of waiting out the timeout, and say what to do about each.
+const STUCK_STATES: Record<string, string> = {
+    failed: "it failed to create or update: read its event log in the Container Service console, repair or recreate it",
+    updating_failed: "its last update failed: read its event log in the Container Service console and retry or repair the update there",
+    unavailable: "its control plane is unavailable: check the cluster's status and event log in the Container Service console, or open a ticket",
+    inactive: "it is inactive (often an overdue payment): settle the account or reactivate the cluster in the Container Service console",
+    stopped: "it is stopped: start it in the Container Service console",
+    deleting: "it is being deleted: point clusterId at another cluster, or remove this stack",
+    deleted: "it was deleted: point clusterId at another cluster, or remove this stack",
+    delete_failed: "its deletion failed: finish or cancel the deletion in the Container Service console",
+};
+
+function notRunningReason(clusterId: string, state: string): string {
+    const stuck = STUCK_STATES[state];
+    if (stuck) return `Cluster "${clusterId}" is "${state}" and will not become running by waiting: ${stuck}. Then run again.`;
+    return `Cluster "${clusterId}" is "${state}", not "running": wait until the cluster is running (check its event log in the Container Service console) and run again.`;
+}
 
 /**
  * Checks that the cluster and key can take part in Secret encryption.
@@ -144,12 +160,7 @@ export async function preflight(inputs: ClusterEncryptionInputs, runtime: Provid
                 reason: `Cluster "${clusterId}" has cluster spec "${cluster.clusterSpec || "(none)"}", not a Pro spec (ack.pro.*): Secret encryption with a KMS key needs an ACK/ASK Pro cluster. Migrate the cluster to Pro (Container Service console > the cluster > Basic Information) or point clusterId at a Pro cluster.`,
             });
         }
-        if (cluster.state !== "running") {
-            problems.push({
-                property: "clusterId",
-                reason: `Cluster "${clusterId}" is "${cluster.state}", not "running": wait until the cluster is running (check its event log in the Container Service console) and run again.`,
-            });
-        }
+        if (cluster.state !== "running") problems.push({ property: "clusterId", reason: notRunningReason(clusterId, cluster.state) });
         if (cluster.regionId !== regionId) {
             problems.push({
                 property: "regionId",
@@ -356,9 +367,9 @@ export async function waitForCluster(
                 runtime.log(`cluster ${clusterId} is running with ${describeSetting(seen)} after ${elapsed()}`);
                 return { done: seen };
             }
-            if (STUCK_STATES.includes(seen.state)) {
+            if (STUCK_STATES[seen.state] !== undefined) {
                 return {
-                    failed: `Cluster "${clusterId}" went to state "${seen.state}" while waiting for ${goal}. Check the cluster's event log in the Container Service console, fix the cause, then run \`pulumi up\` again.`,
+                    failed: `Cluster "${clusterId}" went to state "${seen.state}" while waiting for ${goal}: ${STUCK_STATES[seen.state]}. Then run \`pulumi up\` again.`,
                 };
             }
             if (observed !== lastReported || runtime.now() - lastReportAt >= 60_000) {
@@ -402,6 +413,8 @@ export async function applyEncryption(
     const timing = timingOf(inputs);
     const deadline = deadlineAfter(runtime, timing.pollIntervalSeconds, timing.timeoutMinutes);
     const current = await describeCluster(ctx, inputs.clusterId);
+    // Sending a change to a cluster that cannot apply it would only start a wait that cannot end.
+    if (STUCK_STATES[current.state] !== undefined) throw new Error(notRunningReason(inputs.clusterId, current.state));
     if (current.state === "running" && encryptedWith(current, inputs.kmsKeyId)) {
         runtime.log(`cluster ${inputs.clusterId} already encrypts Secrets with key ${inputs.kmsKeyId}; nothing to change`);
         const keptAt =
@@ -468,6 +481,10 @@ export async function removeEncryption(id: string, props: ClusterEncryptionOutpu
     }
     if (current.state === "running" && current.encryptionDisabled) {
         runtime.log(`cluster ${id} already has encryption off; nothing to change`);
+        return;
+    }
+    if (current.state === "deleting" || current.state === "deleted") {
+        runtime.log(`cluster ${id} is ${current.state}; nothing to switch off`);
         return;
     }
     runtime.log(`cluster ${id}: switching Secret encryption off (was ${describeSetting(current)})`);

@@ -76,6 +76,28 @@ describe("ClusterEncryption through Pulumi's provider host", function () {
             }
         });
 
+        it("accepts ASK (profile Serverless) and ACK Pro (profile Default) alike", async () => {
+            cluster.profile = "Default";
+            assert.deepEqual((await host.check(urn(), {}, news())).failures, []);
+        });
+
+        for (const [state, advice] of [
+            ["failed", /read its event log/],
+            ["unavailable", /control plane is unavailable/],
+            ["inactive", /overdue payment/],
+            ["stopped", /start it in the Container Service console/],
+            ["deleting", /being deleted: point clusterId at another cluster/],
+            ["deleted", /was deleted/],
+        ] as const) {
+            it(`says a "${state}" cluster will not become running by waiting, and what to do`, async () => {
+                cluster.state = state;
+                const { failures } = await host.check(urn(), {}, news());
+                assert.equal(failures.length, 1);
+                assert.match(failures[0].reason, new RegExp(`is "${state}" and will not become running by waiting: `));
+                assert.match(failures[0].reason, advice);
+            });
+        }
+
         it("skips the preflight while an input is unknown (preview before the key exists)", async () => {
             const result = await host.check(urn(), {}, news({ kmsKeyId: UNKNOWN_INPUT }));
             assert.deepEqual(result.failures, []);
@@ -329,7 +351,8 @@ describe("ClusterEncryption through Pulumi's provider host", function () {
             encryptWith(stuck, key);
             stuck.state = "unavailable";
             const started = Date.now();
-            await assert.rejects(host.create(urn(), news({ clusterId: stuck.clusterId })), /went to state "unavailable"/);
+            await assert.rejects(host.create(urn(), news({ clusterId: stuck.clusterId })), /is "unavailable" and will not become running by waiting/);
+            assert.equal(standIn.callsOf("UpdateKMSEncryption").filter((c) => c.path.includes(stuck.clusterId)).length, 0, "no change sent");
             assert.ok(Date.now() - started < 10_000, "must not wait out the timeout");
         });
 
