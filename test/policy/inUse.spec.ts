@@ -108,4 +108,27 @@ describe("policy/inUse: which keys seal a cluster's Secrets", () => {
         assert.strictEqual(normalizeKeyReference("acs:kms:cn-hangzhou:1:key/key-c"), "key-c");
         assert.strictEqual(normalizeKeyReference("key-c"), "key-c");
     });
+
+    for (const [form, id] of [
+        ["KMS 3.0 key-...", "key-hzz62f1cb66fa42qo1a2b"],
+        ["KMS 1.0 UUID", "05754286-3ba2-4fa6-8d41-4323aca6a4c2"],
+    ] as const) {
+        it(`matches a consumer to a key whose ID is a ${form}, by ID or by ARN`, () => {
+            const withId = (stack: ReturnType<typeof compliantStack>, reference: string) =>
+                stack.map((r) => {
+                    if (r.urn === KEY_URN) return { ...r, props: { ...r.props, id, arn: `acs:kms:cn-hangzhou:1234567890:key/${id}` } };
+                    if (r.urn === ENCRYPTION_URN) return { ...r, props: { ...r.props, kmsKeyId: reference }, propertyDependencies: {}, dependencies: [] };
+                    return r;
+                });
+            for (const reference of [id, `acs:kms:cn-hangzhou:1234567890:key/${id}`]) {
+                const { inUse, missing } = usage(withId(compliantStack({ idsKnown: true }), reference));
+                assert.deepStrictEqual(
+                    inUse.map((u) => u.key.urn),
+                    [KEY_URN],
+                    `${form} referenced as ${reference}`,
+                );
+                assert.strictEqual(missing.length, 0);
+            }
+        });
+    }
 });

@@ -1,0 +1,46 @@
+// Versions and setup agree with each other: what `npm ci` installs runs on the
+// Node the project declares, the pack installs from its own lock file, and the
+// program type-checks with production dependencies only.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const ROOT = path.resolve(__dirname, "..");
+const json = (file: string) => JSON.parse(fs.readFileSync(path.join(ROOT, file), "utf8"));
+/** The lowest major a ">=N" engines range allows. */
+const minMajor = (range: string) => Number(/>=\s*(\d+)/.exec(range)?.[1]);
+
+describe("versions and setup", () => {
+    const pkg = json("package.json");
+
+    it("pins @pulumi/pulumi to a minor whose releases run on the declared Node (3.249+ needs Node 22)", () => {
+        assert.match(pkg.dependencies["@pulumi/pulumi"], /^~3\.248\./, "a range reaching 3.249 would need Node >= 22");
+        for (const dir of ["node_modules/@pulumi/pulumi", "node_modules/@pulumi/policy", "node_modules/@pulumi/alicloud", "node_modules/@pulumi/kubernetes"]) {
+            const engines = json(`${dir}/package.json`).engines?.node;
+            if (engines) assert.ok(minMajor(engines) <= minMajor(pkg.engines.node), `${dir} needs Node ${engines}, the project declares ${pkg.engines.node}`);
+        }
+        assert.ok(Number(process.versions.node.split(".")[0]) >= minMajor(pkg.engines.node));
+    });
+
+    it("the policy pack installs reproducibly: its own lock file, the same @pulumi/pulumi pin", () => {
+        const pack = json("policy/package.json");
+        const lock = json("policy/package-lock.json");
+        assert.equal(lock.packages[""].dependencies["@pulumi/policy"], pack.dependencies["@pulumi/policy"]);
+        assert.equal(pack.dependencies["@pulumi/pulumi"], pkg.dependencies["@pulumi/pulumi"]);
+        assert.match(lock.packages["node_modules/@pulumi/pulumi"].version, /^3\.248\./);
+    });
+
+    it("the program's tsconfig needs only production type packages (Pulumi type-checks it without dev dependencies)", () => {
+        const tsconfig = json("tsconfig.json");
+        for (const types of tsconfig.compilerOptions.types) {
+            assert.ok(pkg.dependencies[`@types/${types}`], `@types/${types} must be a dependency, not a dev dependency`);
+        }
+        assert.ok(!tsconfig.include.some((glob: string) => glob.startsWith("test")), "tests are type-checked by tsconfig.test.json");
+    });
+
+    it("the README's setup copies the example stack's config instead of overwriting a stack file (its encryptionsalt)", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        assert.match(readme, /pulumi stack init <cluster-name> --copy-config-from dev/);
+        assert.doesNotMatch(readme, /cp Pulumi\.dev\.yaml/);
+    });
+});
