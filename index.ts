@@ -2,7 +2,16 @@
 // config (nothing is registered on a bad value), reviews an adopted key, then
 // builds the component.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, parseStackConfig, resolveSecurityRoleMode, reviewAdoptedKey, reviewInstanceZones, SecretEncryption } from "./components";
+import {
+    ClusterAccess,
+    ConfigError,
+    parseStackConfig,
+    resolveClusterAccess,
+    resolveSecurityRoleMode,
+    reviewAdoptedKey,
+    reviewInstanceZones,
+    SecretEncryption,
+} from "./components";
 import { staleBuildProblem } from "./components/providers/buildStamp";
 
 export = async () => {
@@ -14,11 +23,16 @@ export = async () => {
     let settings;
     let adoptionChanges: string[] = [];
     let securityRole;
+    let clusterAccess: ClusterAccess | undefined;
     try {
         settings = parseStackConfig(pulumi.runtime.allConfig(), project);
         if (settings.kmsKeyId) adoptionChanges = await reviewAdoptedKey(settings.kmsKeyId, project);
         if (settings.kmsInstance) await reviewInstanceZones(settings.kmsInstance, project);
         securityRole = await resolveSecurityRoleMode(settings.securityRole);
+        // The RBAC identity and the rotation reach the cluster at the endpoint it has (unless a kubeconfig file is given).
+        if (settings.rotation.enabled && !settings.rotation.kubeconfigPath) {
+            clusterAccess = await resolveClusterAccess(settings.clusterEndpoint, settings.clusterId, project);
+        }
     } catch (err) {
         // RunError prints the message alone: the stack trace would only hide which key is wrong.
         if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
@@ -39,6 +53,7 @@ export = async () => {
         encryption: settings.encryption,
         rotation: settings.rotation,
         tags: settings.tags,
+        clusterAccess: clusterAccess && { ...clusterAccess, identity: credentialHelperIdentity() },
     });
     return {
         clusterId: settings.clusterId,
@@ -50,3 +65,10 @@ export = async () => {
         ...(encryption.rotation ? { rotatedKeyVersion: encryption.rotation.keyVersion, rotationVerifiedAt: encryption.rotation.verifiedAt } : {}),
     };
 };
+
+/** Non-secret identity hints for the credential helper, from the stack's alicloud config: a profile name, a role to assume. */
+function credentialHelperIdentity(): { profile?: string; roleArn?: string; roleSessionName?: string } {
+    const alicloudConfig = new pulumi.Config("alicloud");
+    const assumeRole = alicloudConfig.getObject<{ roleArn?: string; sessionName?: string }>("assumeRole");
+    return { profile: alicloudConfig.get("profile"), roleArn: assumeRole?.roleArn, roleSessionName: assumeRole?.sessionName };
+}

@@ -4,7 +4,7 @@
 
 import { parseKeyReference } from "./keyIds";
 import { closest, Validator } from "./configValidator";
-import { defaultKeyDescription, ENCRYPTION_TIMING, EncryptionTiming, KEY_SETTINGS, REENCRYPT_IDENTITY, REENCRYPT_TUNING, ReencryptTuning } from "./settings";
+import { CLUSTER_ENDPOINT, ClusterEndpointMode, defaultKeyDescription, ENCRYPTION_TIMING, EncryptionTiming, KEY_SETTINGS, REENCRYPT_IDENTITY, REENCRYPT_TUNING, ReencryptTuning } from "./settings";
 
 /** The Pulumi project name in Pulumi.yaml; the config namespace of our keys unless the program is run under another name. */
 export const PROJECT = "ask-kms-secret-encryption";
@@ -57,6 +57,8 @@ export interface RotationSettings extends ReencryptTuning {
 export interface StackSettings {
     clusterId: string;
     region: string;
+    /** CLUSTER_ENDPOINT in ./settings.ts; lookups.ts resolves auto against the cluster's endpoints. */
+    clusterEndpoint: ClusterEndpointMode;
     /** Exactly one of these when the stack creates the key; neither when it adopts one. */
     kmsInstanceId?: string;
     kmsInstance?: KmsInstanceSettings;
@@ -83,7 +85,7 @@ export class ConfigError extends Error {
     }
 }
 
-const KNOWN_KEYS = ["clusterId", "kmsInstanceId", "kmsInstance", "kmsKeyId", "key", "securityRole", "operator", "encryption", "rotation", "tags"] as const;
+const KNOWN_KEYS = ["clusterId", "clusterEndpoint", "kmsInstanceId", "kmsInstance", "kmsKeyId", "key", "securityRole", "operator", "encryption", "rotation", "tags"] as const;
 
 const SECONDS_PER_DAY = 86400;
 
@@ -121,6 +123,7 @@ export function parseStackConfig(raw: Record<string, string>, project: string = 
         patternHelp: "an ACK/ASK cluster ID: 'c' followed by letters and digits, as shown on the cluster's Basic Information page",
     });
     // Every form KMS issues: KMS 3.0 key-..., KMS 1.0 UUIDs, and ARNs of either (normalized to the ID); see ./keyIds.ts.
+    const clusterEndpoint = v.text(ours, CLUSTER_ENDPOINT) as ClusterEndpointMode;
     const kmsKeyId = v.custom(ours, "kmsKeyId", (text) => {
         const parsed = parseKeyReference(text);
         return "keyId" in parsed ? { value: parsed.keyId } : { problem: parsed.problem };
@@ -178,6 +181,7 @@ export function parseStackConfig(raw: Record<string, string>, project: string = 
     return {
         clusterId: clusterId!,
         region: region!,
+        clusterEndpoint,
         kmsInstanceId: kmsKeyId ? undefined : kmsInstanceId,
         kmsInstance: kmsKeyId || kmsInstanceId ? undefined : kmsInstance,
         kmsKeyId,

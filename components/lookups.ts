@@ -134,3 +134,44 @@ export async function reviewInstanceZones(instance: { vswitchIds: string[]; zone
     });
     if (problems.length > 0) throw new ConfigError(problems);
 }
+
+/** How the stack reaches the cluster's API server: which endpoint, its URL and the cluster CA (no credential). */
+export interface ClusterAccess {
+    endpoint: "private" | "public";
+    server: string;
+    certificateAuthorityData: pulumi.Output<string>;
+}
+
+/**
+ * Resolves clusterEndpoint against the endpoints the cluster actually has, from the
+ * cluster data sources' `connections` (ASK first, then ACK): auto takes the public one
+ * when there is one, else the VPC-internal one. Asking for an endpoint the cluster does
+ * not have is refused, naming the other choice.
+ */
+export async function resolveClusterAccess(mode: "auto" | "private" | "public", clusterId: string, project: string): Promise<ClusterAccess> {
+    const lookup = { ids: [clusterId], enableDetails: true };
+    const serverless = await alicloud.cs.getServerlessKubernetesClusters(lookup);
+    const managed = serverless.clusters?.length ? undefined : await alicloud.cs.getManagedKubernetesClusters(lookup);
+    const connections = (serverless.clusters?.[0] ?? managed?.clusters?.[0])?.connections;
+    if (!connections) {
+        throw new ConfigError([`${project}:clusterId: cluster ${clusterId} was not found in the stack's region; check clusterId and alicloud:region`]);
+    }
+    const urls = { public: connections.apiServerInternet || undefined, private: connections.apiServerIntranet || undefined };
+    const endpoint = mode === "auto" ? (urls.public ? "public" : "private") : mode;
+    const server = urls[endpoint];
+    if (!server) {
+        const other = endpoint === "public" ? "private" : "public";
+        throw new ConfigError([
+            `${project}:clusterEndpoint: cluster ${clusterId} has no ${endpoint} API endpoint` +
+                (urls[other] ? `; set clusterEndpoint: ${other}${other === "private" ? " and run `pulumi up` where the VPC is reachable" : ""}` : "; it reports no API endpoint at all"),
+        ]);
+    }
+    // Only the cluster's CA is taken from the credential lookup: nothing of it that is a credential reaches state.
+    const credential = alicloud.cs.getClusterCredentialOutput({ clusterId, temporaryDurationMinutes: 15 });
+    return { endpoint, server: normalizeServer(server), certificateAuthorityData: credential.certificateAuthority.apply((ca) => ca.clusterCert) };
+}
+
+/** The connections report "https://host:6443" or a bare "host:6443". */
+function normalizeServer(server: string): string {
+    return /^https?:\/\//.test(server) ? server : `https://${server}`;
+}

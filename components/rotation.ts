@@ -30,6 +30,8 @@ export interface SecretRotationInputs extends ReencryptTuning {
     serviceAccountNamespace: string;
     serviceAccountName: string;
     kubeconfigPath?: string;
+    /** Which API endpoint the operator kubeconfig from the CS API points at (clusterEndpoint, resolved). */
+    clusterEndpoint?: "private" | "public";
 }
 
 export interface SecretRotationOutputs extends SecretRotationInputs {
@@ -127,7 +129,7 @@ async function readKey(inputs: SecretRotationInputs, runtime: ProviderRuntime): 
 export async function reencryptionKubeConfig(inputs: SecretRotationInputs, runtime: ProviderRuntime) {
     const operator: kube.OperatorKubeconfig = inputs.kubeconfigPath
         ? { path: inputs.kubeconfigPath }
-        : { yaml: await alibaba.describeClusterUserKubeconfig(runtime.alibaba(inputs.regionId), inputs.clusterId, 15) };
+        : { yaml: await alibaba.describeClusterUserKubeconfig(runtime.alibaba(inputs.regionId), inputs.clusterId, 15, inputs.clusterEndpoint === "private") };
     return kube.serviceAccountAccess(
         operator,
         { namespace: inputs.serviceAccountNamespace, name: inputs.serviceAccountName },
@@ -197,7 +199,7 @@ export function checkpointDir(runtime: Pick<RotationRuntime, "stateDir">): strin
 }
 
 /** Inputs that change how a run goes, not whether one is due: a change is recorded without rewriting anything. */
-const TUNING_INPUTS = ["regionId", "concurrency", "qps", "pageSize", "kubeconfigPath", "serviceAccountNamespace", "serviceAccountName"] as const;
+const TUNING_INPUTS = ["regionId", "concurrency", "qps", "pageSize", "kubeconfigPath", "serviceAccountNamespace", "serviceAccountName", "clusterEndpoint"] as const;
 
 function rotationRuntime(): RotationRuntime {
     return defaultRuntime("SecretRotation");
@@ -271,6 +273,8 @@ export interface SecretRotationArgs {
     serviceAccountName: pulumi.Input<string>;
     /** A kubeconfig file for the operator side, instead of a short-lived one from the CS API. */
     kubeconfigPath?: pulumi.Input<string>;
+    /** The resolved clusterEndpoint: the CS API's kubeconfig then points at that endpoint. */
+    clusterEndpoint?: pulumi.Input<"private" | "public">;
 }
 
 /** Re-encrypts every Secret after each KMS key rotation (and once when encryption is switched on). */

@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { ClusterEncryption } from "./clusterEncryption";
 import { SecretRotation } from "./rotation";
 import { OPERATOR_POLICY, SECURITY_ROLE_NAME, SECURITY_ROLE_POLICY } from "./config";
+import { execKubeconfig, ExecKubeconfigOptions } from "./kube/execKubeconfig";
 import { ADOPTED_KEY_SETTINGS, managingStackName, ROLE_MANAGED_BY_TAG, SECURITY_ROLE_DESCRIPTION } from "./lookups";
 import { defaultKeyDescription, EncryptionTiming, KEY_SETTINGS, REENCRYPT_IDENTITY, REENCRYPT_TUNING, ReencryptTuning } from "./settings";
 
@@ -98,6 +99,17 @@ export interface SecretEncryptionArgs {
     rotation?: RotationArgs;
     /** Extra tags for the KMS instance and key. */
     tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /**
+     * How the RBAC identity and the rotation reach the API server (from `resolveClusterAccess`): the endpoint,
+     * its URL and the cluster CA, plus non-secret identity hints for the credential helper. Needed unless
+     * rotation is off or rotation.kubeconfigPath is set.
+     */
+    clusterAccess?: {
+        endpoint: "private" | "public";
+        server: pulumi.Input<string>;
+        certificateAuthorityData: pulumi.Input<string>;
+        identity?: ExecKubeconfigOptions["identity"];
+    };
 }
 
 const SECONDS_365_DAYS = `${365 * 86400}s`;
@@ -248,7 +260,7 @@ export class SecretEncryption extends pulumi.ComponentResource {
     /** Re-encrypts every Secret after each rotation, as the dedicated least-privilege identity. */
     private rotationAfterEncryption(name: string, args: SecretEncryptionArgs, key: alicloud.kms.Key): SecretRotation {
         const rotation = args.rotation ?? {};
-        const identity = this.reencryptionIdentity(name, args.clusterId, rotation);
+        const identity = this.reencryptionIdentity(name, args, rotation);
         return new SecretRotation(
             `${name}-rotation`,
             {
@@ -263,6 +275,7 @@ export class SecretEncryption extends pulumi.ComponentResource {
                 serviceAccountNamespace: identity.namespace,
                 serviceAccountName: identity.name,
                 kubeconfigPath: rotation.kubeconfigPath,
+                clusterEndpoint: args.clusterAccess?.endpoint ?? "public",
             },
             // After encryption is on, so the first run also seals Secrets written before it.
             { parent: this, dependsOn: [this.clusterEncryption, ...identity.resources] },
@@ -302,16 +315,22 @@ export class SecretEncryption extends pulumi.ComponentResource {
         return [new alicloud.ram.RolePolicyAttachment(`${name}-operator-kms-admin`, { ...common, roleName: operator.ramRoleName }, { parent: this })];
     }
 
+    /** An exec-plugin kubeconfig: no credential in state; the helper fetches one from the CS API at each use. */
+    private credentialFreeKubeconfig(name: string, args: SecretEncryptionArgs): pulumi.Output<string> {
+        const access = args.clusterAccess;
+        if (!access) throw new Error(`SecretEncryption ${name}: set clusterAccess (resolveClusterAccess) or rotation.kubeconfigPath`);
+        return pulumi
+            .all([args.clusterId, args.region, access.server, access.certificateAuthorityData])
+            .apply(([clusterId, region, server, certificateAuthorityData]) =>
+                JSON.stringify(execKubeconfig({ clusterId, region, server, certificateAuthorityData, endpoint: access.endpoint, identity: access.identity })),
+            );
+    }
+
     /** A dedicated identity that may only get, list and patch Secrets: all the re-encryption needs. */
-    private reencryptionIdentity(name: string, clusterId: pulumi.Input<string>, rotation: RotationArgs) {
+    private reencryptionIdentity(name: string, args: SecretEncryptionArgs, rotation: RotationArgs) {
         const namespace = rotation.serviceAccountNamespace ?? REENCRYPT_IDENTITY.serviceAccountNamespace.default;
         const saName = rotation.serviceAccountName ?? REENCRYPT_IDENTITY.serviceAccountName.default;
-        const kubeconfig =
-            rotation.kubeconfigPath !== undefined
-                ? pulumi.output(rotation.kubeconfigPath)
-                : pulumi.secret(
-                      alicloud.cs.getClusterCredentialOutput({ clusterId, temporaryDurationMinutes: 60 }, { parent: this }).apply((c) => c.kubeConfig),
-                  );
+        const kubeconfig = rotation.kubeconfigPath !== undefined ? pulumi.output(rotation.kubeconfigPath) : this.credentialFreeKubeconfig(name, args);
         const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, { parent: this });
         const withProvider = { parent: this, provider };
         const account = new k8s.core.v1.ServiceAccount(

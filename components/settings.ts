@@ -130,6 +130,19 @@ export const REENCRYPT_IDENTITY = {
     },
 } as const satisfies Record<string, TextSetting>;
 
+// ---- Cluster access ---------------------------------------------------------------------------
+
+export const CLUSTER_ENDPOINTS = ["auto", "private", "public"] as const;
+export type ClusterEndpointMode = (typeof CLUSTER_ENDPOINTS)[number];
+
+/** Which API server endpoint the RBAC identity and the rotation use. */
+export const CLUSTER_ENDPOINT = {
+    configPath: "clusterEndpoint",
+    default: "auto",
+    problem: (v: string) => ((CLUSTER_ENDPOINTS as readonly string[]).includes(v) ? undefined : `"${v}" must be one of ${CLUSTER_ENDPOINTS.join(", ")}`),
+    doc: "The cluster API endpoint to use: auto (the public one when the cluster has one, else the VPC-internal one), private or public.",
+} as const satisfies TextSetting;
+
 // ---- The KMS key ------------------------------------------------------------------------------
 
 export const KEY_SETTINGS = {

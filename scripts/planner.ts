@@ -184,13 +184,22 @@ export async function planProgram(options: {
     const region = options.config.config["alicloud:region"] ?? "";
     const invokes: Record<string, InvokeAnswer> = {
         "alicloud:ram/getRoles:getRoles": { names: [], roles: [], ids: [] },
-        "alicloud:cs/getClusterCredential:getClusterCredential": { kubeConfig: "[planned]", certificateAuthority: {} },
+        "alicloud:cs/getClusterCredential:getClusterCredential": { kubeConfig: "[planned]", certificateAuthority: { clusterCert: "[offline: the cluster CA]" } },
         // Offline, an adopted key is seen by ID only: its settings are unknown, so the review names every
         // setting the import-then-update enforces instead of guessing what the key has.
         "alicloud:kms/getKeys:getKeys": (args) => {
             const ids = Array.isArray(args.ids) ? (args.ids as string[]) : [];
             return { ids, keys: ids.map((id) => ({ id, keyId: id })) };
         },
+        // Offline, a cluster's endpoints are placeholders: auto resolves to the public one, and no CA is known.
+        "alicloud:cs/getServerlessKubernetesClusters:getServerlessKubernetesClusters": (args) => {
+            const ids = Array.isArray(args.ids) ? (args.ids as string[]) : [];
+            return {
+                ids,
+                clusters: ids.map((id) => ({ id, connections: { apiServerInternet: `https://${id}.public.offline:6443`, apiServerIntranet: `https://${id}.intranet.offline:6443` } })),
+            };
+        },
+        "alicloud:cs/getManagedKubernetesClusters:getManagedKubernetesClusters": { ids: [], clusters: [] },
         // Offline, a vSwitch is seen by ID only: its zone is unknown, so the zone pairing is checked at preview instead.
         "alicloud:vpc/getSwitches:getSwitches": (args) => {
             const ids = Array.isArray(args.ids) ? (args.ids as string[]) : [];

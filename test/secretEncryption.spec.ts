@@ -138,7 +138,24 @@ describe("SecretEncryption component (under Pulumi mocks)", () => {
             const binding = only(p, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding");
             assert.equal((binding.props.subjects as Array<Record<string, unknown>>)[0].name, "ask-secret-reencryptor");
             const provider = only(p, "pulumi:providers:kubernetes");
-            assert.equal(provider.props.kubeconfig, "[secret]", "the short-lived kubeconfig must be a secret");
+            const kubeconfig = JSON.parse(String(provider.props.kubeconfig));
+            assert.deepEqual(kubeconfig.users[0].user.exec.args.slice(0, 7), [
+                "dist/components/cli/clusterCredential.js",
+                "--cluster-id",
+                CLUSTER,
+                "--region",
+                "cn-hangzhou",
+                "--endpoint",
+                "public",
+            ]);
+            assert.equal(kubeconfig.clusters[0].cluster.server, `https://${CLUSTER}.public.offline:6443`);
+        });
+
+        it("registers no credential anywhere: no token, client certificate or key in any input (the kubeconfig is an exec plugin)", () => {
+            for (const r of p.resources) {
+                const text = JSON.stringify(r.wireProps);
+                assert.doesNotMatch(text, /"token"|client-key-data|client-certificate-data|BEGIN (RSA |EC )?PRIVATE KEY|accessKeySecret/, r.urn);
+            }
         });
 
         it("never puts a credential into a dynamic resource's inputs", () => {
@@ -256,6 +273,59 @@ describe("SecretEncryption component (under Pulumi mocks)", () => {
         const p = await plan({ clusterId: CLUSTER, kmsInstance: { ...INSTANCE, productVersion: "5" } });
         assert.equal(only(p, "alicloud:kms/instance:Instance").props.productVersion, "5");
         assert.equal(only(p, "alicloud:kms/key:Key").props.protectionLevel, "HSM");
+    });
+
+    describe("clusterEndpoint: the API endpoint the cluster actually has (from the cluster lookup)", () => {
+        const lookup = (connections: Record<string, string>) => ({
+            "alicloud:cs/getServerlessKubernetesClusters:getServerlessKubernetesClusters": { ids: [CLUSTER], clusters: [{ id: CLUSTER, connections }] },
+        });
+        const execArgs = (p: Plan) => JSON.parse(String(only(p, "pulumi:providers:kubernetes").props.kubeconfig)).users[0].user.exec.args as string[];
+        const serverOf = (p: Plan) => JSON.parse(String(only(p, "pulumi:providers:kubernetes").props.kubeconfig)).clusters[0].cluster.server;
+
+        it("auto uses the intranet endpoint of a cluster without a public one, for the RBAC identity and the rotation", async () => {
+            const p = await plan(
+                { clusterId: CLUSTER, kmsInstance: INSTANCE },
+                lookup({ apiServerIntranet: "https://192.168.0.10:6443", apiServerInternet: "" }),
+            );
+            assert.equal(serverOf(p), "https://192.168.0.10:6443");
+            assert.equal(execArgs(p)[execArgs(p).indexOf("--endpoint") + 1], "private");
+            assert.equal(only(p, "pulumi-nodejs:dynamic/ask:SecretRotation").props.clusterEndpoint, "private");
+        });
+
+        it("auto prefers the public endpoint when there is one; private can be chosen", async () => {
+            const both = lookup({ apiServerIntranet: "https://192.168.0.10:6443", apiServerInternet: "https://47.1.2.3:6443" });
+            assert.equal(serverOf(await plan({ clusterId: CLUSTER, kmsInstance: INSTANCE }, both)), "https://47.1.2.3:6443");
+            const chosen = await plan({ clusterId: CLUSTER, kmsInstance: INSTANCE, clusterEndpoint: "private" }, both);
+            assert.equal(serverOf(chosen), "https://192.168.0.10:6443");
+        });
+
+        it("refuses an endpoint the cluster does not have, naming the other choice, before registering anything", async () => {
+            const registered: PlannedResource[] = [];
+            const privateOnly = lookup({ apiServerIntranet: "https://192.168.0.10:6443", apiServerInternet: "" });
+            await assert.rejects(
+                plan({ clusterId: CLUSTER, kmsInstance: INSTANCE, clusterEndpoint: "public" }, privateOnly, registered),
+                new RegExp(
+                    `${PROJECT}:clusterEndpoint: cluster ${CLUSTER} has no public API endpoint; set clusterEndpoint: private and run \`pulumi up\` where the VPC is reachable`,
+                ),
+            );
+            assert.deepEqual(
+                registered.map((r) => r.type).filter((t) => t !== "pulumi:pulumi:Stack"),
+                [],
+            );
+        });
+
+        it("passes only non-secret identity hints to the credential helper (profile name, role ARN)", async () => {
+            const p = await plan({
+                clusterId: CLUSTER,
+                kmsInstance: INSTANCE,
+                "alicloud:profile": "platform",
+                "alicloud:assumeRole": { roleArn: "acs:ram::1:role/deployer" },
+                "alicloud:secretKey": "never-in-a-kubeconfig",
+            });
+            const args = execArgs(p);
+            assert.deepEqual(args.slice(7), ["--profile", "platform", "--role-arn", "acs:ram::1:role/deployer"]);
+            assert.doesNotMatch(JSON.stringify(p.resources.map((r) => r.wireProps)), /never-in-a-kubeconfig/);
+        });
     });
 
     it("adopts an existing instance for a new key", async () => {

@@ -89,7 +89,16 @@ export async function updateKmsEncryption(ctx: AlibabaContext, clusterId: string
 }
 
 /** The kubeconfig YAML (holds a client credential: never log or store it). */
-export async function describeClusterUserKubeconfig(ctx: AlibabaContext, clusterId: string, temporaryDurationMinutes: number): Promise<string> {
+/**
+ * A temporary kubeconfig for the caller. `privateIpAddress` asks for the VPC-internal API endpoint;
+ * without it the kubeconfig points at the PUBLIC endpoint, which many production clusters do not have.
+ */
+export async function describeClusterUserKubeconfig(
+    ctx: AlibabaContext,
+    clusterId: string,
+    temporaryDurationMinutes: number,
+    privateIpAddress = false,
+): Promise<string> {
     if (!Number.isInteger(temporaryDurationMinutes) || temporaryDurationMinutes < 15 || temporaryDurationMinutes > 4320) {
         throw new Error(`DescribeClusterUserKubeconfig: temporaryDurationMinutes must be a whole number from 15 to 4320, got ${temporaryDurationMinutes}.`);
     }
@@ -98,7 +107,7 @@ export async function describeClusterUserKubeconfig(ctx: AlibabaContext, cluster
     const cs = require("@alicloud/cs20151215") as typeof import("@alicloud/cs20151215");
     let body;
     try {
-        body = (await client.describeClusterUserKubeconfig(clusterId, new cs.DescribeClusterUserKubeconfigRequest({ temporaryDurationMinutes }))).body;
+        body = (await client.describeClusterUserKubeconfig(clusterId, new cs.DescribeClusterUserKubeconfigRequest({ temporaryDurationMinutes, privateIpAddress }))).body;
     } catch (e) {
         throw toAlibabaApiError(e, {
             service: "cs",

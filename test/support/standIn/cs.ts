@@ -9,14 +9,14 @@ import type { StandInState } from "./state";
 import { CREDENTIALS_URI_PATH, serveCredentialsUri } from "./sts";
 import type { RecordedCall, StandInCluster } from "./types";
 
-const defaultKubeconfig = (clusterId: string, minutes: number): string =>
+const defaultKubeconfig = (clusterId: string, minutes: number, privateIpAddress: boolean): string =>
     [
         "apiVersion: v1",
         "kind: Config",
         "clusters:",
         `- name: ${clusterId}`,
         "  cluster:",
-        `    server: https://${clusterId}.standin.invalid:6443`,
+        `    server: https://${clusterId}.${privateIpAddress ? "intranet" : "public"}.standin.invalid:6443`,
         "contexts:",
         `- name: ${clusterId}-admin`,
         "  context:",
@@ -112,7 +112,9 @@ function updateKmsEncryption(state: StandInState, clusterId: string, body: Buffe
 function userKubeconfig(state: StandInState, clusterId: string, query: Record<string, string>): Record<string, unknown> {
     if (!state.clusters.has(clusterId)) throw new CsError(404, "ErrorClusterNotFound", `cluster ${clusterId} not found`);
     const minutes = Number(query.TemporaryDurationMinutes ?? 0);
-    const config = (state.kubeconfig ?? defaultKubeconfig)(clusterId, minutes);
+    // DescribeClusterUserKubeconfig: PrivateIpAddress defaults to false, the PUBLIC endpoint (FACTS.md).
+    const privateIpAddress = query.PrivateIpAddress === "true";
+    const config = (state.kubeconfig ?? defaultKubeconfig)(clusterId, minutes, privateIpAddress);
     const expiration = isoSeconds(new Date(Date.now() + (minutes > 0 ? minutes : 3 * 365 * 24 * 60) * 60_000));
     return { config, expiration };
 }

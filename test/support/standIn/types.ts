@@ -68,8 +68,11 @@ export interface StandInOptions {
     accessKeyId?: string;
     accessKeySecret?: string;
     regionId?: string;
-    /** Builds the kubeconfig DescribeClusterUserKubeconfig returns (the rotation provider's tests point it at a test API server). */
-    kubeconfig?: (clusterId: string, temporaryDurationMinutes: number) => string;
+    /**
+     * Builds the kubeconfig DescribeClusterUserKubeconfig returns (tests point it at a test API server);
+     * `privateIpAddress` is the request's PrivateIpAddress: the VPC-internal endpoint instead of the public one.
+     */
+    kubeconfig?: (clusterId: string, temporaryDurationMinutes: number, privateIpAddress: boolean) => string;
     /** Also serve STS AssumeRole over TLS (127.0.0.1, self-signed: pass `stsCaFile` as NODE_EXTRA_CA_CERTS). */
     sts?: boolean;
 }
