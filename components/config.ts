@@ -4,7 +4,17 @@
 
 import { parseKeyReference } from "./keyIds";
 import { closest, Validator } from "./configValidator";
-import { CLUSTER_ENDPOINT, ClusterEndpointMode, defaultKeyDescription, ENCRYPTION_TIMING, EncryptionTiming, KEY_SETTINGS, REENCRYPT_IDENTITY, REENCRYPT_TUNING, ReencryptTuning } from "./settings";
+import {
+    CLUSTER_ENDPOINT,
+    ClusterEndpointMode,
+    defaultKeyDescription,
+    ENCRYPTION_TIMING,
+    EncryptionTiming,
+    KEY_SETTINGS,
+    REENCRYPT_IDENTITY,
+    REENCRYPT_TUNING,
+    ReencryptTuning,
+} from "./settings";
 
 /** The Pulumi project name in Pulumi.yaml; the config namespace of our keys unless the program is run under another name. */
 export const PROJECT = "ask-kms-secret-encryption";
@@ -85,7 +95,19 @@ export class ConfigError extends Error {
     }
 }
 
-const KNOWN_KEYS = ["clusterId", "clusterEndpoint", "kmsInstanceId", "kmsInstance", "kmsKeyId", "key", "securityRole", "operator", "encryption", "rotation", "tags"] as const;
+const KNOWN_KEYS = [
+    "clusterId",
+    "clusterEndpoint",
+    "kmsInstanceId",
+    "kmsInstance",
+    "kmsKeyId",
+    "key",
+    "securityRole",
+    "operator",
+    "encryption",
+    "rotation",
+    "tags",
+] as const;
 
 const SECONDS_PER_DAY = 86400;
 

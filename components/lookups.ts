@@ -163,7 +163,9 @@ export async function resolveClusterAccess(mode: "auto" | "private" | "public", 
         const other = endpoint === "public" ? "private" : "public";
         throw new ConfigError([
             `${project}:clusterEndpoint: cluster ${clusterId} has no ${endpoint} API endpoint` +
-                (urls[other] ? `; set clusterEndpoint: ${other}${other === "private" ? " and run `pulumi up` where the VPC is reachable" : ""}` : "; it reports no API endpoint at all"),
+                (urls[other]
+                    ? `; set clusterEndpoint: ${other}${other === "private" ? " and run `pulumi up` where the VPC is reachable" : ""}`
+                    : "; it reports no API endpoint at all"),
         ]);
     }
     // Only the cluster's CA is taken from the credential lookup: nothing of it that is a credential reaches state.

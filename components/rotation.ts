@@ -199,7 +199,16 @@ export function checkpointDir(runtime: Pick<RotationRuntime, "stateDir">): strin
 }
 
 /** Inputs that change how a run goes, not whether one is due: a change is recorded without rewriting anything. */
-const TUNING_INPUTS = ["regionId", "concurrency", "qps", "pageSize", "kubeconfigPath", "serviceAccountNamespace", "serviceAccountName", "clusterEndpoint"] as const;
+const TUNING_INPUTS = [
+    "regionId",
+    "concurrency",
+    "qps",
+    "pageSize",
+    "kubeconfigPath",
+    "serviceAccountNamespace",
+    "serviceAccountName",
+    "clusterEndpoint",
+] as const;
 
 function rotationRuntime(): RotationRuntime {
     return defaultRuntime("SecretRotation");

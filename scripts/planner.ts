@@ -184,7 +184,10 @@ export async function planProgram(options: {
     const region = options.config.config["alicloud:region"] ?? "";
     const invokes: Record<string, InvokeAnswer> = {
         "alicloud:ram/getRoles:getRoles": { names: [], roles: [], ids: [] },
-        "alicloud:cs/getClusterCredential:getClusterCredential": { kubeConfig: "[planned]", certificateAuthority: { clusterCert: "[offline: the cluster CA]" } },
+        "alicloud:cs/getClusterCredential:getClusterCredential": {
+            kubeConfig: "[planned]",
+            certificateAuthority: { clusterCert: "[offline: the cluster CA]" },
+        },
         // Offline, an adopted key is seen by ID only: its settings are unknown, so the review names every
         // setting the import-then-update enforces instead of guessing what the key has.
         "alicloud:kms/getKeys:getKeys": (args) => {
@@ -196,7 +199,10 @@ export async function planProgram(options: {
             const ids = Array.isArray(args.ids) ? (args.ids as string[]) : [];
             return {
                 ids,
-                clusters: ids.map((id) => ({ id, connections: { apiServerInternet: `https://${id}.public.offline:6443`, apiServerIntranet: `https://${id}.intranet.offline:6443` } })),
+                clusters: ids.map((id) => ({
+                    id,
+                    connections: { apiServerInternet: `https://${id}.public.offline:6443`, apiServerIntranet: `https://${id}.intranet.offline:6443` },
+                })),
             };
         },
         "alicloud:cs/getManagedKubernetesClusters:getManagedKubernetesClusters": { ids: [], clusters: [] },

@@ -107,7 +107,9 @@ export async function describeClusterUserKubeconfig(
     const cs = require("@alicloud/cs20151215") as typeof import("@alicloud/cs20151215");
     let body;
     try {
-        body = (await client.describeClusterUserKubeconfig(clusterId, new cs.DescribeClusterUserKubeconfigRequest({ temporaryDurationMinutes, privateIpAddress }))).body;
+        body = (
+            await client.describeClusterUserKubeconfig(clusterId, new cs.DescribeClusterUserKubeconfigRequest({ temporaryDurationMinutes, privateIpAddress }))
+        ).body;
     } catch (e) {
         throw toAlibabaApiError(e, {
             service: "cs",

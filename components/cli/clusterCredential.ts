@@ -64,7 +64,12 @@ export async function main(argv: string[], out: NodeJS.WritableStream, err: Node
         if (args.roleArn) config["alicloud:assumeRole"] = JSON.stringify({ roleArn: args.roleArn, sessionName: args.roleSessionName });
         const identity = resolveStackIdentity({ get: (key) => config[key] });
         const fetchedAt = Date.now();
-        const yamlText = await describeClusterUserKubeconfig({ regionId: args.region, identity }, args.clusterId, CREDENTIAL_MINUTES, args.endpoint === "private");
+        const yamlText = await describeClusterUserKubeconfig(
+            { regionId: args.region, identity },
+            args.clusterId,
+            CREDENTIAL_MINUTES,
+            args.endpoint === "private",
+        );
         const status = {
             ...credentialStatus(yamlText),
             expirationTimestamp: new Date(fetchedAt + CREDENTIAL_MINUTES * 60_000 - REFRESH_MARGIN_MS).toISOString(),
