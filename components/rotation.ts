@@ -133,7 +133,16 @@ export async function reencryptionKubeConfig(inputs: SecretRotationInputs, runti
     return kube.serviceAccountAccess(
         operator,
         { namespace: inputs.serviceAccountNamespace, name: inputs.serviceAccountName },
-        { expirationSeconds: 3600, clusterLabel: `cluster ${inputs.clusterId}` },
+        {
+            expirationSeconds: 3600,
+            clusterLabel: `cluster ${inputs.clusterId}`,
+            unreachableHint:
+                inputs.kubeconfigPath !== undefined
+                    ? `check the server in ${inputs.kubeconfigPath}`
+                    : inputs.clusterEndpoint === "private"
+                      ? "that is the cluster's VPC-internal endpoint: run `pulumi up` where the VPC is reachable, or set clusterEndpoint: public"
+                      : "that is the cluster's public endpoint: if the cluster has none, or it is not reachable from here, set clusterEndpoint: private and run `pulumi up` inside the VPC",
+        },
     );
 }
 

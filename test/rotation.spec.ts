@@ -66,6 +66,7 @@ describe("SecretRotation through Pulumi's provider host, against the KMS stand-i
     let key: StandInKey;
     let dir: string;
     let operatorKubeconfig: string;
+    let privateUnreachable = false;
     const clusterId = "c0123456789abcdef0123456789abcdef";
     const hostEnv = () => standInHostEnv(standIn, path.join(dir, "home"), { ASK_REENCRYPT_STATE_DIR: path.join(dir, "checkpoints") });
     async function newHost(): Promise<ProviderHost> {
@@ -82,7 +83,12 @@ describe("SecretRotation through Pulumi's provider host, against the KMS stand-i
         kube = await startKubeServer({ keyVersion: 1 });
         kube.addServiceAccount("kube-system", "ask-secret-reencryptor", [{ verbs: ["get", "list", "patch"], resources: ["secrets"] }]);
         operatorKubeconfig = fs.readFileSync(kube.writeKubeconfig(path.join(dir, "operator.yaml")), "utf8");
-        standIn = await startAlibabaStandIn({ regionId: REGION, kubeconfig: () => operatorKubeconfig });
+        // The private endpoint can be made unreachable (a refused port), as from outside the cluster's VPC.
+        standIn = await startAlibabaStandIn({
+            regionId: REGION,
+            kubeconfig: (_clusterId, _minutes, privateIpAddress) =>
+                privateIpAddress && privateUnreachable ? operatorKubeconfig.replace(/server: .*/, 'server: "https://127.0.0.1:1"') : operatorKubeconfig,
+        });
         standIn.addCluster({ clusterId, regionId: REGION });
         key = standIn.addKey();
         kube.seed(SECRETS, { namespaces: ["default", "kube-system", "apps"] });
@@ -213,6 +219,28 @@ describe("SecretRotation through Pulumi's provider host, against the KMS stand-i
         kube.addServiceAccount("kube-system", "read-only", [{ verbs: ["get", "list"], resources: ["secrets"] }]);
         standIn.rotateKey(key.keyId, new Date("2031-01-01T00:00:00Z"));
         await assert.rejects(host.create(urn(), inputs({ serviceAccountName: "read-only" })), /patch/);
+    });
+
+    it("asks the CS API for the VPC-internal endpoint's kubeconfig when clusterEndpoint is private", async () => {
+        standIn.rotateKey(key.keyId, new Date("2031-07-07T07:07:07Z"));
+        const { outs } = await host.create(urn(), inputs({ clusterEndpoint: "private" }));
+        assert.equal(outs.verified, true);
+        const [last] = standIn.callsOf("DescribeClusterUserKubeconfig").slice(-1);
+        assert.equal(last.query.PrivateIpAddress, "true");
+    });
+
+    it("fails fast when the endpoint cannot be reached, naming the other choice", async () => {
+        privateUnreachable = true;
+        try {
+            const started = Date.now();
+            await assert.rejects(
+                host.create(urn(), inputs({ clusterEndpoint: "private" })),
+                /could not reach the API server of cluster \S+ at https:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\): that is the cluster's VPC-internal endpoint: run `pulumi up` where the VPC is reachable, or set clusterEndpoint: public/,
+            );
+            assert.ok(Date.now() - started < 20_000);
+        } finally {
+            privateUnreachable = false;
+        }
     });
 
     it("explains a missing ServiceAccount", async () => {
