@@ -12,6 +12,7 @@ import {
     reviewInstanceZones,
     SecretEncryption,
 } from "./components";
+import { tcpReachable } from "./components/kube/reachability";
 import { staleBuildProblem } from "./components/providers/buildStamp";
 
 export = async () => {
@@ -31,7 +32,8 @@ export = async () => {
         securityRole = await resolveSecurityRoleMode(settings.securityRole);
         // The RBAC identity and the rotation reach the cluster at the endpoint it has (unless a kubeconfig file is given).
         if (settings.rotation.enabled && !settings.rotation.kubeconfigPath) {
-            clusterAccess = await resolveClusterAccess(settings.clusterEndpoint, settings.clusterId, project);
+            // Offline (the plan under mocks) nothing can be reached: the endpoint is probed only against a real engine.
+            clusterAccess = await resolveClusterAccess(settings.clusterEndpoint, settings.clusterId, project, runningUnderMocks() ? undefined : tcpReachable);
         }
     } catch (err) {
         // RunError prints the message alone: the stack trace would only hide which key is wrong.
@@ -66,9 +68,31 @@ export = async () => {
     };
 };
 
-/** Non-secret identity hints for the credential helper, from the stack's alicloud config: a profile name, a role to assume. */
-function credentialHelperIdentity(): { profile?: string; roleArn?: string; roleSessionName?: string } {
+/**
+ * Non-secret identity hints for the credential helper, as its flags, from the stack's alicloud config:
+ * the profile and its file, an ECS role, the role to assume and its non-secret settings, VPC endpoints.
+ */
+function credentialHelperIdentity(): Record<string, string | undefined> {
     const alicloudConfig = new pulumi.Config("alicloud");
-    const assumeRole = alicloudConfig.getObject<{ roleArn?: string; sessionName?: string }>("assumeRole");
-    return { profile: alicloudConfig.get("profile"), roleArn: assumeRole?.roleArn, roleSessionName: assumeRole?.sessionName };
+    const assumeRole = alicloudConfig.getObject<{ roleArn?: string; sessionName?: string; externalId?: string; sessionExpiration?: number }>("assumeRole");
+    const endpoints = alicloudConfig.getObject<Record<string, string>[]>("endpoints") ?? [];
+    const endpoint = (service: string) => endpoints.map((e) => e?.[service]).find(Boolean);
+    return {
+        "--profile": alicloudConfig.get("profile"),
+        "--shared-credentials-file": alicloudConfig.get("sharedCredentialsFile"),
+        "--ecs-role-name": alicloudConfig.get("ecsRoleName"),
+        "--role-arn": assumeRole?.roleArn,
+        "--role-session-name": assumeRole?.sessionName,
+        "--role-external-id": assumeRole?.externalId,
+        "--role-session-expiration": assumeRole?.sessionExpiration === undefined ? undefined : String(assumeRole.sessionExpiration),
+        "--cs-endpoint": endpoint("cs"),
+        "--sts-endpoint": endpoint("sts"),
+    };
+}
+
+/** True inside `pulumi.runtime.setMocks` (the offline plan): there is no engine and no network to the cluster. */
+function runningUnderMocks(): boolean {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the runtime's settings module has no public accessor for this
+    const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): object | undefined };
+    return settings.getMonitor()?.constructor?.name === "MockMonitor";
 }

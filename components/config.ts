@@ -289,8 +289,9 @@ function parseKmsInstance(v: Validator, value: unknown): KmsInstanceSettings | u
     });
 }
 
-// Tag rules of the Alibaba Cloud tag APIs (e.g. the Tag structure in the API reference:
-// alibabacloud.com/help/en/emr/emr-on-ecs/developer-reference/api-emr-2021-03-20-struct-tag):
+// Tag rules of the Alibaba Cloud tag APIs (KMS TagResources, alibabacloud.com/help/en/kms/key-management-service/
+// developer-reference/api-kms-2016-01-20-tagresources, and the common Tag structure of the API reference):
+// keys use letters, digits and / \\ _ - . + = : @;
 // a key is 1-128 characters, does not start with "aliyun" or "acs:" and contains no
 // "http://" or "https://"; a value is at most 128 characters, does not start with "acs:"
 // and contains no URL scheme. A resource carries at most 20 tags; the stack adds 2 of its own.
@@ -300,6 +301,7 @@ function tagProblem(key: string, value: unknown): string | undefined {
     if (typeof value !== "string") return "tag values must be strings";
     if (key.length < 1 || key.length > 128) return `the key is ${key.length} characters; 1 to 128 are allowed`;
     if (/^(aliyun|acs:)/i.test(key)) return 'keys starting with "aliyun" or "acs:" are reserved by Alibaba Cloud';
+    if (!/^[A-Za-z0-9/\\_\-.+=:@]+$/.test(key)) return "keys may use letters, digits and / \\ _ - . + = : @ only";
     if (/https?:\/\//i.test(key) || /https?:\/\//i.test(value)) return 'keys and values may not contain "http://" or "https://"';
     if (value.length > 128) return `the value is ${value.length} characters; at most 128 are allowed`;
     if (/^acs:/i.test(value)) return 'values starting with "acs:" are reserved by Alibaba Cloud';

@@ -148,7 +148,13 @@ export interface ClusterAccess {
  * when there is one, else the VPC-internal one. Asking for an endpoint the cluster does
  * not have is refused, naming the other choice.
  */
-export async function resolveClusterAccess(mode: "auto" | "private" | "public", clusterId: string, project: string): Promise<ClusterAccess> {
+export async function resolveClusterAccess(
+    mode: "auto" | "private" | "public",
+    clusterId: string,
+    project: string,
+    /** Checks the chosen endpoint can be reached from here (the RBAC identity's resources need it first); undefined: not checked. */
+    reachable?: (server: string) => Promise<string | undefined>,
+): Promise<ClusterAccess> {
     const lookup = { ids: [clusterId], enableDetails: true };
     const serverless = await alicloud.cs.getServerlessKubernetesClusters(lookup);
     const managed = serverless.clusters?.length ? undefined : await alicloud.cs.getManagedKubernetesClusters(lookup);
@@ -166,6 +172,16 @@ export async function resolveClusterAccess(mode: "auto" | "private" | "public", 
                 (urls[other]
                     ? `; set clusterEndpoint: ${other}${other === "private" ? " and run `pulumi up` where the VPC is reachable" : ""}`
                     : "; it reports no API endpoint at all"),
+        ]);
+    }
+    const unreachable = reachable ? await reachable(normalizeServer(server)) : undefined;
+    if (unreachable) {
+        const other = endpoint === "public" ? "private" : "public";
+        throw new ConfigError([
+            `${project}:clusterEndpoint: the cluster's ${endpoint} API endpoint ${normalizeServer(server)} cannot be reached from here (${unreachable}); ` +
+                (endpoint === "private"
+                    ? `run \`pulumi up\` where the cluster's VPC is reachable${urls.public ? ", or set clusterEndpoint: public" : ""}`
+                    : `check the network path to it${urls.private ? `, or set clusterEndpoint: ${other} and run \`pulumi up\` inside the VPC` : ""}`),
         ]);
     }
     // Only the cluster's CA is taken from the credential lookup: nothing of it that is a credential reaches state.

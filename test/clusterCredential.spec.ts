@@ -9,6 +9,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { credentialStatus } from "../components/cli/clusterCredential";
 import { CREDENTIAL_HELPER, execKubeconfig } from "../components/kube/execKubeconfig";
 import { AlibabaStandIn, startAlibabaStandIn } from "./support/alibabaStandIn";
 import { KubeTestServer, startKubeServer } from "./support/kubeServer";
@@ -115,15 +116,45 @@ describe("the credential-free kubeconfig and its cluster-credential helper", fun
         assert.ok(!result.stdout.includes(standIn.accessKeySecret));
     });
 
+    it("turns a client-certificate kubeconfig (what ACK hands out) into PEM certificate and key data", () => {
+        const pem = (label: string) => `-----BEGIN ${label}-----\nMIIBfake\n-----END ${label}-----\n`;
+        const kubeconfig = [
+            "apiVersion: v1",
+            "kind: Config",
+            "users:",
+            "- name: u",
+            "  user:",
+            `    client-certificate-data: ${Buffer.from(pem("CERTIFICATE")).toString("base64")}`,
+            `    client-key-data: ${Buffer.from(pem("RSA PRIVATE KEY")).toString("base64")}`,
+        ].join("\n");
+        assert.deepEqual(credentialStatus(kubeconfig), { clientCertificateData: pem("CERTIFICATE"), clientKeyData: pem("RSA PRIVATE KEY") });
+    });
+
+    it("never acts as an identity nobody named: a current aliyun CLI profile alone is not used", async () => {
+        const home = path.join(dir, "home-with-cli-profile");
+        fs.mkdirSync(path.join(home, ".aliyun"), { recursive: true });
+        const profile = { name: "other", mode: "AK", access_key_id: standIn.accessKeyId, access_key_secret: standIn.accessKeySecret };
+        fs.writeFileSync(path.join(home, ".aliyun", "config.json"), JSON.stringify({ current: "other", profiles: [profile] }));
+        const args = [CREDENTIAL_HELPER, "--cluster-id", "c0123456789abcdef0123456789abcdef", "--region", "cn-hangzhou"];
+        const from = standIn.calls.length;
+        const result = await run("node", args, { cwd: clone, env: env({ HOME: home, ALICLOUD_ACCESS_KEY: "", ALICLOUD_SECRET_KEY: "" }) });
+        assert.equal(result.code, 1);
+        assert.match(result.stderr, /no Alibaba Cloud credential where this runs: set ALICLOUD_ACCESS_KEY/);
+        assert.equal(standIn.calls.length, from, "nothing was called");
+        // Named, the same profile is used.
+        const named = await run("node", [...args, "--profile", "other"], {
+            cwd: clone,
+            env: env({ HOME: home, ALICLOUD_ACCESS_KEY: "", ALICLOUD_SECRET_KEY: "" }),
+        });
+        assert.equal(named.code, 0, named.stderr);
+    });
+
     it("without any credential in its environment, says so on stderr and exits 1 (kubectl then fails, naming it)", async () => {
         const args = [CREDENTIAL_HELPER, "--cluster-id", "c0123456789abcdef0123456789abcdef", "--region", "cn-hangzhou"];
         const bare = env({ ALICLOUD_ACCESS_KEY: "", ALICLOUD_SECRET_KEY: "" });
         const result = await run("node", args, { cwd: clone, env: bare });
         assert.equal(result.code, 1);
         assert.equal(result.stdout, "");
-        assert.match(
-            result.stderr,
-            /^cluster-credential: CS DescribeClusterUserKubeconfig for cluster "c0123456789abcdef0123456789abcdef" failed: CredentialsNotFound/,
-        );
+        assert.match(result.stderr, /^cluster-credential: no Alibaba Cloud credential where this runs/);
     });
 });

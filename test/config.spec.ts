@@ -215,6 +215,8 @@ describe("stack config", () => {
         it("a key over 128 characters", () => assertOneProblem(tagged({ ["k".repeat(129)]: "x" }), ns(`tags.${"k".repeat(129)}`), /1 to 128/));
         it("a value over 128 characters", () => assertOneProblem(tagged({ team: "v".repeat(129) }), ns("tags.team"), /at most 128/));
         it("a URL in a key or value", () => assertOneProblem(tagged({ docs: "https://example.com" }), ns("tags.docs"), /http:\/\/" or "https:\/\/"/));
+        it("a key with a character KMS refuses (a space)", () =>
+            assertOneProblem(tagged({ "cost center": "x" }), ns("tags.cost center"), /letters, digits and/));
         it("a tag the stack sets itself", () => assertOneProblem(tagged({ purpose: "x" }), ns("tags.purpose"), /the stack sets this tag itself/));
         it("more than 18 tags (20 per resource, 2 are the stack's)", () => {
             const many = Object.fromEntries(Array.from({ length: 19 }, (_, i) => [`t${i}`, "v"]));

@@ -1,5 +1,8 @@
 import { strict as assert } from "assert";
+import * as http from "http";
 import * as path from "path";
+import { tcpReachable } from "../components/kube/reachability";
+import { resolveClusterAccess } from "../components/lookups";
 import * as pulumi from "@pulumi/pulumi";
 import { InvokeAnswer, planProgram, Plan, PlannedResource, readStackConfig, StackConfig } from "../scripts/planner";
 import { PROJECT } from "../components/config";
@@ -312,6 +315,33 @@ describe("SecretEncryption component (under Pulumi mocks)", () => {
                 registered.map((r) => r.type).filter((t) => t !== "pulumi:pulumi:Stack"),
                 [],
             );
+        });
+
+        it("refuses an endpoint that cannot be reached from here, naming what to do (probed against a real engine only)", async () => {
+            const answers = (connections: Record<string, string>) => ({
+                newResource: (a: pulumi.runtime.MockResourceArgs) => ({ id: undefined, state: a.inputs }),
+                call: (a: pulumi.runtime.MockCallArgs) =>
+                    a.token.includes("getServerlessKubernetesClusters")
+                        ? { ids: [CLUSTER], clusters: [{ id: CLUSTER, connections }] }
+                        : a.token.includes("getManagedKubernetesClusters")
+                          ? { ids: [], clusters: [] }
+                          : { certificateAuthority: { clusterCert: "Q0E=" } },
+            });
+            await pulumi.runtime.setMocks(answers({ apiServerIntranet: "https://127.0.0.1:1", apiServerInternet: "" }), PROJECT, "test", true, "organization");
+            await assert.rejects(
+                resolveClusterAccess("auto", CLUSTER, PROJECT, tcpReachable),
+                /clusterEndpoint: the cluster's private API endpoint https:\/\/127\.0\.0\.1:1 cannot be reached from here \(ECONNREFUSED\); run `pulumi up` where the cluster's VPC is reachable/,
+            );
+            const listening = http.createServer().listen(0, "127.0.0.1");
+            await new Promise((resolve) => listening.once("listening", resolve));
+            try {
+                const url = `https://127.0.0.1:${(listening.address() as { port: number }).port}`;
+                await pulumi.runtime.setMocks(answers({ apiServerIntranet: url, apiServerInternet: "" }), PROJECT, "test", true, "organization");
+                const access = await resolveClusterAccess("auto", CLUSTER, PROJECT, tcpReachable);
+                assert.deepEqual([access.endpoint, access.server], ["private", url]);
+            } finally {
+                listening.close();
+            }
         });
 
         it("passes only non-secret identity hints to the credential helper (profile name, role ARN)", async () => {

@@ -36,6 +36,9 @@ describe("versions and setup", () => {
             assert.ok(pkg.dependencies[`@types/${types}`], `@types/${types} must be a dependency, not a dev dependency`);
         }
         assert.ok(!tsconfig.include.some((glob: string) => glob.startsWith("test")), "tests are type-checked by tsconfig.test.json");
+        // Pulumi compiles the program with the project's TypeScript (its vendored 3.8 cannot read `satisfies`),
+        // and `npm ci` builds dist/ with tsc: both must install without dev dependencies.
+        for (const name of ["typescript", "ts-node", "@types/node"]) assert.ok(pkg.dependencies[name], `${name} must be a dependency`);
     });
 
     it("the README's setup copies the example stack's config instead of overwriting a stack file (its encryptionsalt)", () => {

@@ -19,13 +19,26 @@ import { resolveStackIdentity } from "../alibaba/identity";
 const CREDENTIAL_MINUTES = 60;
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
+/** The identity hints the kubeconfig may carry (never a secret): flag name → the alicloud setting it stands for. */
+export const IDENTITY_FLAGS = {
+    "--profile": "profile",
+    "--shared-credentials-file": "sharedCredentialsFile",
+    "--ecs-role-name": "ecsRoleName",
+    "--role-arn": "roleArn",
+    "--role-session-name": "roleSessionName",
+    "--role-external-id": "roleExternalId",
+    "--role-session-expiration": "roleSessionExpiration",
+    "--cs-endpoint": "csEndpoint",
+    "--sts-endpoint": "stsEndpoint",
+} as const;
+
+export type IdentityHints = { -readonly [K in (typeof IDENTITY_FLAGS)[keyof typeof IDENTITY_FLAGS]]?: string };
+
 interface HelperArgs {
     clusterId: string;
     region: string;
     endpoint: "private" | "public";
-    profile?: string;
-    roleArn?: string;
-    roleSessionName?: string;
+    identity: IdentityHints;
 }
 
 export function parseHelperArgs(argv: string[]): HelperArgs {
@@ -39,7 +52,12 @@ export function parseHelperArgs(argv: string[]): HelperArgs {
     if (!clusterId || !region || (endpoint !== "private" && endpoint !== "public")) {
         throw new Error("usage: cluster-credential --cluster-id ID --region REGION [--endpoint private|public] [--profile NAME] [--role-arn ARN]");
     }
-    return { clusterId, region, endpoint, profile: value("--profile"), roleArn: value("--role-arn"), roleSessionName: value("--role-session-name") };
+    const identity: IdentityHints = {};
+    for (const [flag, setting] of Object.entries(IDENTITY_FLAGS)) {
+        const given = value(flag);
+        if (given !== undefined) identity[setting] = given;
+    }
+    return { clusterId, region, endpoint, identity };
 }
 
 /** The kubeconfig's user credential as ExecCredential status fields. */
@@ -59,10 +77,29 @@ export function credentialStatus(kubeconfigYaml: string): Record<string, string>
 export async function main(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
     try {
         const args = parseHelperArgs(argv);
+        const hints = args.identity;
         const config: Record<string, string> = { "alicloud:region": args.region };
-        if (args.profile) config["alicloud:profile"] = args.profile;
-        if (args.roleArn) config["alicloud:assumeRole"] = JSON.stringify({ roleArn: args.roleArn, sessionName: args.roleSessionName });
+        if (hints.profile) config["alicloud:profile"] = hints.profile;
+        if (hints.sharedCredentialsFile) config["alicloud:sharedCredentialsFile"] = hints.sharedCredentialsFile;
+        if (hints.ecsRoleName) config["alicloud:ecsRoleName"] = hints.ecsRoleName;
+        if (hints.roleArn) {
+            const expiration = hints.roleSessionExpiration ? Number(hints.roleSessionExpiration) : undefined;
+            config["alicloud:assumeRole"] = JSON.stringify({
+                roleArn: hints.roleArn,
+                sessionName: hints.roleSessionName,
+                externalId: hints.roleExternalId,
+                sessionExpiration: expiration,
+            });
+        }
+        if (hints.csEndpoint || hints.stsEndpoint) config["alicloud:endpoints"] = JSON.stringify([{ cs: hints.csEndpoint, sts: hints.stsEndpoint }]);
         const identity = resolveStackIdentity({ get: (key) => config[key] });
+        // As the providers do: no credential is an error, never the default chain's idea of who to be.
+        if (!identity) {
+            throw new Error(
+                "no Alibaba Cloud credential where this runs: set ALICLOUD_ACCESS_KEY/ALICLOUD_SECRET_KEY (or ALIBABA_CLOUD_*), " +
+                    "or the stack's alicloud:profile or alicloud:ecsRoleName, in the environment Pulumi (or kubectl) runs in",
+            );
+        }
         const fetchedAt = Date.now();
         const yamlText = await describeClusterUserKubeconfig(
             { regionId: args.region, identity },

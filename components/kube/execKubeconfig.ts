@@ -17,15 +17,13 @@ export interface ExecKubeconfigOptions {
     /** The cluster CA, base64 PEM as kubeconfigs carry it. */
     certificateAuthorityData: string;
     endpoint: "private" | "public";
-    /** Non-secret hints for the helper's identity; never a key or a token. */
-    identity?: { profile?: string; roleArn?: string; roleSessionName?: string };
+    /** Non-secret hints for the helper's identity (flag names in components/cli/clusterCredential.ts); never a key or a token. */
+    identity?: Record<string, string | undefined>;
 }
 
 export function execKubeconfig(options: ExecKubeconfigOptions): Record<string, unknown> {
     const args = [CREDENTIAL_HELPER, "--cluster-id", options.clusterId, "--region", options.region, "--endpoint", options.endpoint];
-    if (options.identity?.profile) args.push("--profile", options.identity.profile);
-    if (options.identity?.roleArn) args.push("--role-arn", options.identity.roleArn);
-    if (options.identity?.roleSessionName) args.push("--role-session-name", options.identity.roleSessionName);
+    for (const [flag, value] of Object.entries(options.identity ?? {})) if (value) args.push(flag, value);
     const name = `${options.clusterId}-${options.endpoint}`;
     return {
         apiVersion: "v1",
