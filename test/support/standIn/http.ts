@@ -1,6 +1,7 @@
 // Request plumbing the stand-in's services share: reading a request, query and
 // form parsing, JSON answers with a request ID, and the errors each API style answers with.
 
+import type { RecordedCall } from "./types";
 import * as crypto from "node:crypto";
 import type * as http from "node:http";
 
@@ -90,4 +91,20 @@ export function send(res: http.ServerResponse, status: number, payload: unknown)
     res.writeHead(status, { "content-type": "application/json;charset=utf-8", "x-acs-request-id": requestId() });
     res.end(text);
     return status;
+}
+
+/** Records an RPC-style call (KMS, STS) as it arrived; the handler fills in status and signer. */
+export function recordRpcCall(calls: RecordedCall[], service: "kms" | "sts", incoming: Incoming, params: Record<string, string>): RecordedCall {
+    const call: RecordedCall = {
+        service,
+        action: params.Action ?? "",
+        method: incoming.method,
+        path: incoming.path,
+        query: params,
+        body: incoming.body.toString("utf8"),
+        status: 0,
+        securityToken: params.SecurityToken,
+    };
+    calls.push(call);
+    return call;
 }

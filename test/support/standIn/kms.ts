@@ -2,10 +2,10 @@
 // filtered) over the shared keys, answering in the real API's shapes and errors.
 
 import type * as http from "node:http";
-import { RpcError, readRequest, requestId, rpcParams, send } from "./http";
+import { recordRpcCall, RpcError, readRequest, requestId, rpcParams, send } from "./http";
 import { verifyRpcSignature } from "./signing";
 import type { StandInState } from "./state";
-import type { RecordedCall, StandInKey } from "./types";
+import type { StandInKey } from "./types";
 
 type KmsAction = (state: StandInState, params: Record<string, string>) => Record<string, unknown>;
 
@@ -93,17 +93,7 @@ export async function handleKms(state: StandInState, req: http.IncomingMessage, 
     const incoming = await readRequest(req);
     const params = rpcParams(incoming);
     const action = params.Action ?? "";
-    const call: RecordedCall = {
-        service: "kms",
-        action,
-        method: incoming.method,
-        path: incoming.path,
-        query: params,
-        body: incoming.body.toString("utf8"),
-        status: 0,
-        securityToken: params.SecurityToken,
-    };
-    state.calls.push(call);
+    const call = recordRpcCall(state.calls, "kms", incoming, params);
     const rid = requestId();
     try {
         if (incoming.path !== "/") throw new RpcError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.");

@@ -4,10 +4,9 @@
 
 import * as crypto from "node:crypto";
 import type * as http from "node:http";
-import { Incoming, RpcError, isoSeconds, readRequest, requestId, rpcParams, send } from "./http";
+import { recordRpcCall, Incoming, RpcError, isoSeconds, readRequest, requestId, rpcParams, send } from "./http";
 import { verifyRpcSignature } from "./signing";
 import type { StandInState } from "./state";
-import type { RecordedCall } from "./types";
 
 export const CREDENTIALS_URI_PATH = "/standin/credentials-uri";
 
@@ -47,17 +46,7 @@ function assumeRole(state: StandInState, params: Record<string, string>, caller:
 export async function handleSts(state: StandInState, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const incoming = await readRequest(req);
     const params = rpcParams(incoming);
-    const call: RecordedCall = {
-        service: "sts",
-        action: params.Action ?? "",
-        method: incoming.method,
-        path: incoming.path,
-        query: params,
-        body: incoming.body.toString("utf8"),
-        status: 0,
-        securityToken: params.SecurityToken,
-    };
-    state.calls.push(call);
+    const call = recordRpcCall(state.calls, "sts", incoming, params);
     const rid = requestId();
     try {
         call.accessKeyId = verifyRpcSignature(state, incoming.method, params);
