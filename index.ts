@@ -1,5 +1,6 @@
 // The program: one stack per ASK Pro cluster. Reads and validates the stack
-// config (nothing is registered on a bad value), reviews an adopted key, then
+// config (nothing is registered on a bad value), asks the account what it needs
+// to know (adopted key, vSwitch zones, security role, cluster endpoint), then
 // builds the component.
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -22,24 +23,32 @@ export = async () => {
     // Our keys live in the project's namespace, whatever Pulumi.yaml names it.
     const project = pulumi.getProject();
     let settings;
-    let adoptionChanges: string[] = [];
-    let securityRole;
-    let clusterAccess: ClusterAccess | undefined;
     try {
         settings = parseStackConfig(pulumi.runtime.allConfig(), project);
-        if (settings.kmsKeyId) adoptionChanges = await reviewAdoptedKey(settings.kmsKeyId, project);
-        if (settings.kmsInstance) await reviewInstanceZones(settings.kmsInstance, project);
-        securityRole = await resolveSecurityRoleMode(settings.securityRole);
-        // The RBAC identity and the rotation reach the cluster at the endpoint it has (unless a kubeconfig file is given).
-        if (settings.rotation.enabled && !settings.rotation.kubeconfigPath) {
-            // Offline (the plan under mocks) nothing can be reached: the endpoint is probed only against a real engine.
-            clusterAccess = await resolveClusterAccess(settings.clusterEndpoint, settings.clusterId, project, runningUnderMocks() ? undefined : tcpReachable);
-        }
     } catch (err) {
         // RunError prints the message alone: the stack trace would only hide which key is wrong.
         if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
         throw err;
     }
+    const valid = settings;
+    // The account lookups are independent: run them together, and report every problem they find at once.
+    const [adoption, zones, securityRoleLookup, access] = await Promise.allSettled([
+        valid.kmsKeyId ? reviewAdoptedKey(valid.kmsKeyId, project) : Promise.resolve([] as string[]),
+        valid.kmsInstance ? reviewInstanceZones(valid.kmsInstance, project) : Promise.resolve(),
+        resolveSecurityRoleMode(valid.securityRole),
+        // The RBAC identity and the rotation reach the cluster at the endpoint it has (unless a kubeconfig file is given).
+        // Offline (the plan under mocks) nothing can be reached: the endpoint is probed only against a real engine.
+        valid.rotation.enabled && !valid.rotation.kubeconfigPath
+            ? resolveClusterAccess(valid.clusterEndpoint, valid.clusterId, project, runningUnderMocks() ? undefined : tcpReachable)
+            : Promise.resolve(undefined),
+    ]);
+    const failures = [adoption, zones, securityRoleLookup, access].filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason);
+    const unexpected = failures.find((reason) => !(reason instanceof ConfigError));
+    if (unexpected) throw unexpected;
+    if (failures.length > 0) throw new pulumi.RunError(new ConfigError(failures.flatMap((reason: ConfigError) => reason.problems)).message);
+    const adoptionChanges = (adoption as PromiseFulfilledResult<string[]>).value;
+    const securityRole = (securityRoleLookup as PromiseFulfilledResult<Awaited<ReturnType<typeof resolveSecurityRoleMode>>>).value;
+    const clusterAccess = (access as PromiseFulfilledResult<ClusterAccess | undefined>).value;
     // Shown at preview (and by the offline plan): before the import changes someone else's key, and role migrations.
     for (const warning of [...adoptionChanges, ...securityRole.warnings]) await pulumi.log.warn(warning);
 

@@ -358,6 +358,23 @@ describe("SecretEncryption component (under Pulumi mocks)", () => {
         });
     });
 
+    it("reports every problem the account lookups find at once", async () => {
+        const id = "key-hzz62f1cb66fa42qo5jgx";
+        const lookups = {
+            "alicloud:kms/getKeys:getKeys": { ids: [id], keys: [{ id, keyId: id, keySpec: "Aliyun_SM4", keyUsage: "ENCRYPT/DECRYPT" }] },
+            "alicloud:cs/getServerlessKubernetesClusters:getServerlessKubernetesClusters": {
+                ids: [CLUSTER],
+                clusters: [{ id: CLUSTER, connections: { apiServerIntranet: "https://192.168.0.10:6443", apiServerInternet: "" } }],
+            },
+        };
+        await assert.rejects(plan({ clusterId: CLUSTER, kmsKeyId: id, securityRole: "create", clusterEndpoint: "public" }, lookups), (e: Error) => {
+            assert.match(e.message, /2 problems/);
+            assert.match(e.message, /kmsKeyId: key key-hzz62f1cb66fa42qo5jgx has keySpec Aliyun_SM4/);
+            assert.match(e.message, /clusterEndpoint: cluster \S+ has no public API endpoint/);
+            return true;
+        });
+    });
+
     it("adopts an existing instance for a new key", async () => {
         const p = await plan({ clusterId: CLUSTER, kmsInstanceId: "kst-hzz634e67d126hgv9mhrm" });
         none(p, "alicloud:kms/instance:Instance");

@@ -159,7 +159,8 @@ function adviceFor(code: string, httpStatus: number | undefined, site: AlibabaCa
     return { kind: "fatal", hint: "read the service's message above; fix the request or the stack config and run again." };
 }
 
-const NETWORK_CODES = new Set([
+// An array, not a Set: nothing here may depend on built-in collections surviving closure serialization.
+const NETWORK_CODES: readonly string[] = [
     "ECONNREFUSED",
     "ECONNRESET",
     "ETIMEDOUT",
@@ -170,7 +171,7 @@ const NETWORK_CODES = new Set([
     "ENETUNREACH",
     "ReadTimeout",
     "ConnectTimeout",
-]);
+];
 
 // RPC-style requests carry AccessKeyId, Signature and (for STS) SecurityToken in
 // the query string, and network errors quote the URL: never let those through.
@@ -209,7 +210,7 @@ export function toAlibabaApiError(error: unknown, site: AlibabaCallSite): Alibab
     }
 
     const networkCode = stringField(raw.code) ?? stringField(raw.errno);
-    if (networkCode && NETWORK_CODES.has(networkCode)) {
+    if (networkCode && NETWORK_CODES.includes(networkCode)) {
         const where = site.endpoint ? ` ${site.endpoint}` : "";
         return new AlibabaApiError({
             ...site,

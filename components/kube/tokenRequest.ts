@@ -4,6 +4,7 @@
  * only that short-lived token (and the ServiceAccount's RBAC).
  */
 import type { KubeConfig } from "@kubernetes/client-node";
+import { isTransientNetworkCode } from "../reencrypt/errors";
 
 /** Where the operator's kubeconfig comes from: a file, or YAML in memory (never logged). */
 export type OperatorKubeconfig = { path: string } | { yaml: string };
@@ -70,13 +71,12 @@ export async function serviceAccountAccess(
     return runner;
 }
 
-const NETWORK_CODES = ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ECONNABORTED"];
-
 /** A connection-level failure code, wherever the client library put it (the error or its cause). */
 function networkCodeOf(error: unknown): string | undefined {
     for (let current: unknown = error, depth = 0; current && depth < 4; current = (current as { cause?: unknown }).cause, depth++) {
         const code = (current as { code?: unknown }).code;
-        if (typeof code === "string" && NETWORK_CODES.includes(code)) return code;
+        // The engine's transient codes, plus a name that does not resolve: also "cannot reach it from here".
+        if (typeof code === "string" && (isTransientNetworkCode(code) || code === "ENOTFOUND")) return code;
     }
     return undefined;
 }

@@ -43,7 +43,8 @@ export class PermissionDeniedError extends Error {
 
 // Transport failures that say nothing about the request itself: the same
 // request may well succeed on a fresh connection a moment later.
-const TRANSIENT_NETWORK_CODES = new Set([
+// An array, not a Set: nothing here may depend on built-in collections surviving closure serialization.
+const TRANSIENT_NETWORK_CODES: readonly string[] = [
     "ECONNRESET",
     "ECONNREFUSED",
     "ECONNABORTED",
@@ -57,7 +58,12 @@ const TRANSIENT_NETWORK_CODES = new Set([
     "UND_ERR_SOCKET",
     "UND_ERR_CONNECT_TIMEOUT",
     "ERR_HTTP2_STREAM_ERROR",
-]);
+];
+
+/** True for a transport failure code that a retry on a fresh connection may well get past. */
+export function isTransientNetworkCode(code: unknown): boolean {
+    return typeof code === "string" && TRANSIENT_NETWORK_CODES.includes(code);
+}
 
 /** The HTTP status an error carries, whatever client produced it (ours, @kubernetes/client-node's ApiException uses `code`). */
 export function httpStatusOf(err: unknown): number | undefined {
@@ -82,7 +88,7 @@ export function classifyError(err: unknown): ErrorClass {
         return "fatal";
     }
     const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
-    if (typeof code === "string" && TRANSIENT_NETWORK_CODES.has(code)) return "retryable";
+    if (isTransientNetworkCode(code)) return "retryable";
     return "fatal";
 }
 
