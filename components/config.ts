@@ -12,7 +12,7 @@ import {
     EncryptionTiming,
     KEY_SETTINGS,
     REENCRYPT_IDENTITY,
-    REENCRYPT_TUNING,
+    eachTuning,
     ReencryptTuning,
 } from "./settings";
 
@@ -179,9 +179,7 @@ export function parseStackConfig(raw: Record<string, string>, project: string = 
     }));
     const rotation = v.object(ours, "rotation", (o) => ({
         enabled: v.bool(o, "rotation.enabled", true),
-        concurrency: v.setting(o, REENCRYPT_TUNING.concurrency),
-        qps: v.setting(o, REENCRYPT_TUNING.qps),
-        pageSize: v.setting(o, REENCRYPT_TUNING.pageSize),
+        ...eachTuning((setting) => v.setting(o, setting)),
         annotationKey: v.text(o, REENCRYPT_IDENTITY.annotationKey),
         kubeconfigPath: v.string(o, "rotation.kubeconfigPath", {}),
         serviceAccountNamespace: v.text(o, REENCRYPT_IDENTITY.serviceAccountNamespace),

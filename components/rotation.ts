@@ -17,7 +17,7 @@ import type { KeyInfo } from "./alibaba";
 import type { ReencryptSummary } from "./reencrypt";
 import { anyUnknown, CheckFailure, defaultRuntime, isUnknown, ProviderRuntime } from "./providers/kit";
 import { hostShim, isShimText } from "./providers/shim";
-import { numberProblem, REENCRYPT_IDENTITY, REENCRYPT_TUNING, ReencryptTuning, textProblem } from "./settings";
+import { eachTuning, numberOrDefault, numberProblem, REENCRYPT_IDENTITY, REENCRYPT_TUNING, REENCRYPT_TUNING_NAMES, ReencryptTuning, textProblem } from "./settings";
 
 /** Tuning (concurrency, qps, pageSize) and identity as defined in ./settings.ts. */
 export interface SecretRotationInputs extends ReencryptTuning {
@@ -156,16 +156,25 @@ export async function runRotation(inputs: SecretRotationInputs, runtime: Rotatio
         `re-encrypting Secrets of cluster ${inputs.clusterId}: key ${inputs.kmsKeyId} primary version ${key.primaryKeyVersion}, ${inputs.annotationKey}=${annotationValue}`,
     );
     const kubeConfig = await reencryptionKubeConfig(inputs, runtime);
-    const client = kube.createKubernetesSecretsClient(kubeConfig, { concurrency: inputs.concurrency });
-    const statePath = path.join(checkpointDir(runtime), `${inputs.clusterId}.json`);
+    const tuning = eachTuning((setting, name) => numberOrDefault(setting, inputs[name]));
+    const client = kube.createKubernetesSecretsClient(kubeConfig, {
+        concurrency: tuning.concurrency,
+        requestTimeoutMs: tuning.requestTimeoutSeconds * 1000,
+        maxPageBytes: tuning.maxPageMiB * 1024 * 1024,
+        // A 401 mid-run (the hour-long token expired): one new TokenRequest, then the run goes on.
+        renewAccess: () => reencryptionKubeConfig(inputs, runtime),
+    });
+    const statePath = checkpointPath(runtime, inputs.clusterId, annotationValue);
     let summary: ReencryptSummary;
     try {
         summary = await engine.reencryptSecrets(client, {
             annotationKey: inputs.annotationKey,
             annotationValue,
-            concurrency: inputs.concurrency,
-            qps: inputs.qps,
-            pageSize: inputs.pageSize,
+            concurrency: tuning.concurrency,
+            qps: tuning.qps,
+            pageSize: tuning.pageSize,
+            errorBudget: tuning.errorBudget,
+            stallTimeoutMs: tuning.stallTimeoutSeconds * 1000,
             statePath,
             log,
             onProgress: (p) =>
@@ -178,6 +187,12 @@ export async function runRotation(inputs: SecretRotationInputs, runtime: Rotatio
     }
     // The engine removes its checkpoint once a run verifies; its warnings are for the person reading the log.
     for (const warning of summary.warnings) log(`warning: ${warning}`);
+    if (summary.outcome === "stopped") {
+        throw new Error(
+            `re-encrypting the Secrets of cluster ${inputs.clusterId} stopped: ${summary.stopReason} ` +
+                `(${summary.rewritten} rewritten in this run; the next \`pulumi up\` continues from the checkpoint ${statePath})`,
+        );
+    }
     if (summary.outcome !== "verified") {
         const names = summary.remaining
             .slice(0, 20)
@@ -200,6 +215,20 @@ export async function runRotation(inputs: SecretRotationInputs, runtime: Rotatio
     };
 }
 
+/**
+ * One checkpoint per cluster and annotation value: a newer rotation supersedes an unfinished older
+ * one (rewriting with the newest key covers it), so older checkpoints of the cluster are removed.
+ */
+export function checkpointPath(runtime: Pick<RotationRuntime, "stateDir">, clusterId: string, annotationValue: string): string {
+    const dir = checkpointDir(runtime);
+    const file = `${clusterId}.${annotationValue.replace(/[^A-Za-z0-9_.-]/g, "_")}.json`;
+    for (const entry of fs.readdirSync(dir)) {
+        const superseded = entry === `${clusterId}.json` || (entry.startsWith(`${clusterId}.`) && entry.endsWith(".json") && entry !== file);
+        if (superseded && !fs.existsSync(path.join(dir, `${entry}.lock`))) fs.rmSync(path.join(dir, entry), { force: true });
+    }
+    return path.join(dir, file);
+}
+
 /** The checkpoint directory, created private (0700) to the user. */
 export function checkpointDir(runtime: Pick<RotationRuntime, "stateDir">): string {
     const dir = runtime.stateDir ?? process.env.ASK_REENCRYPT_STATE_DIR ?? path.join(os.homedir(), ".ask-kms-secret-encryption", "reencrypt");
@@ -210,9 +239,7 @@ export function checkpointDir(runtime: Pick<RotationRuntime, "stateDir">): strin
 /** Inputs that change how a run goes, not whether one is due: a change is recorded without rewriting anything. */
 const TUNING_INPUTS = [
     "regionId",
-    "concurrency",
-    "qps",
-    "pageSize",
+    ...REENCRYPT_TUNING_NAMES,
     "kubeconfigPath",
     "serviceAccountNamespace",
     "serviceAccountName",

@@ -6,7 +6,7 @@ import { SecretRotation } from "./rotation";
 import { OPERATOR_POLICY, SECURITY_ROLE_NAME, SECURITY_ROLE_POLICY } from "./config";
 import { execKubeconfig, ExecKubeconfigOptions } from "./kube/execKubeconfig";
 import { ADOPTED_KEY_SETTINGS, managingStackName, ROLE_MANAGED_BY_TAG, SECURITY_ROLE_DESCRIPTION } from "./lookups";
-import { defaultKeyDescription, EncryptionTiming, KEY_SETTINGS, REENCRYPT_IDENTITY, REENCRYPT_TUNING, ReencryptTuning } from "./settings";
+import { defaultKeyDescription, eachTuning, EncryptionTiming, KEY_SETTINGS, REENCRYPT_IDENTITY, ReencryptTuning } from "./settings";
 
 /** A dedicated KMS instance to create. See https://www.alibabacloud.com/help/en/kms/key-management-service/user-guide/purchase-and-enable-a-kms-instance */
 export interface KmsInstanceArgs {
@@ -53,7 +53,7 @@ export interface KmsKeyArgs {
 /** Each tuning setting as an optional Input; defaults and limits in ./settings.ts. */
 type TuningArgs = { [K in keyof ReencryptTuning]?: pulumi.Input<number> };
 
-/** Re-encryption of every Secret after a key rotation (components/rotation.ts); concurrency, qps, pageSize: REENCRYPT_TUNING in ./settings.ts. */
+/** Re-encryption of every Secret after a key rotation (components/rotation.ts); each tuning setting: REENCRYPT_TUNING in ./settings.ts. */
 export interface RotationArgs extends TuningArgs {
     /** Run the re-encryption on rotation; default true. Decides whether the resources exist, so not an Input. */
     enabled?: boolean;
@@ -269,9 +269,7 @@ export class SecretEncryption extends pulumi.ComponentResource {
                 kmsKeyId: key.id,
                 encryptionEnabledAt: this.clusterEncryption.enabledAt,
                 annotationKey: rotation.annotationKey ?? REENCRYPT_IDENTITY.annotationKey.default,
-                concurrency: rotation.concurrency ?? REENCRYPT_TUNING.concurrency.default,
-                qps: rotation.qps ?? REENCRYPT_TUNING.qps.default,
-                pageSize: rotation.pageSize ?? REENCRYPT_TUNING.pageSize.default,
+                ...eachTuning((setting, tuning) => (rotation[tuning] ?? setting.default) as number),
                 serviceAccountNamespace: identity.namespace,
                 serviceAccountName: identity.name,
                 kubeconfigPath: rotation.kubeconfigPath,

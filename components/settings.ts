@@ -18,8 +18,22 @@ export interface NumberSetting {
     /** Whole numbers only. */
     integer: boolean;
     doc: string;
-    cli?: { min: number; max: number; integer: boolean; why: string };
+    cli?: CliLimits;
+    /** Seconds, ms, MiB...: what the CLI flag and the stack value mean; shown in --help. */
+    unit?: string;
 }
+
+/** The CLI's own limits. `smallestPositive`: 0 is allowed (it means "none"), else at least this much. */
+export interface CliLimits {
+    min: number;
+    max: number;
+    integer: boolean;
+    smallestPositive?: number;
+    why: string;
+}
+
+/** A setting only the CLI has (no stack config key). */
+export type CliOnlySetting = Omit<NumberSetting, "configPath"> & { flag: string };
 
 /** A text setting with a default and a rule. */
 export interface TextSetting {
@@ -89,7 +103,14 @@ export const REENCRYPT_TUNING = {
         max: 1000,
         integer: true,
         doc: "Cap on Secret writes per second, each one billed KMS Encrypt call; 0 = no cap.",
-        cli: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: false, why: "the CLI has always taken any rate, fractions too (0.5/s for a fragile API server)" },
+        cli: {
+            min: 0,
+            max: Number.MAX_SAFE_INTEGER,
+            integer: false,
+            // Below one write per 100 s the wait between writes outgrows what a timer can hold (2^31 ms) and the cap would vanish.
+            smallestPositive: 0.01,
+            why: "the CLI has always taken any rate, fractions too (0.5/s for a fragile API server)",
+        },
     },
     pageSize: {
         configPath: "rotation.pageSize",
@@ -101,9 +122,69 @@ export const REENCRYPT_TUNING = {
         doc: "Secrets per list page (metadata only).",
         cli: { min: 1, max: 10000, integer: true, why: "the CLI's limits since its first release: no user's flags may break" },
     },
+    requestTimeoutSeconds: {
+        configPath: "rotation.requestTimeoutSeconds",
+        flag: "--request-timeout",
+        default: 60,
+        min: 1,
+        max: 600,
+        integer: true,
+        unit: "seconds",
+        doc: "Total deadline for one API request (a list page or a write), from connecting to the last byte; a slow or dripping server counts as a timeout.",
+    },
+    errorBudget: {
+        configPath: "rotation.errorBudget",
+        flag: "--error-budget",
+        default: 30,
+        min: 1,
+        max: 10000,
+        integer: true,
+        doc: "Transient failures in a row (5xx, timeouts, resets, throttling), over all requests, before the run stops with a checkpoint; denied writes do not count.",
+    },
+    stallTimeoutSeconds: {
+        configPath: "rotation.stallTimeoutSeconds",
+        flag: "--stall-timeout",
+        default: 600,
+        min: 10,
+        max: 86400,
+        integer: true,
+        unit: "seconds",
+        doc: "Longest time without one successful request before the run stops with a checkpoint.",
+    },
+    maxPageMiB: {
+        configPath: "rotation.maxPageMiB",
+        flag: "--max-page-mib",
+        default: 64,
+        min: 1,
+        max: 1024,
+        integer: true,
+        unit: "MiB",
+        doc: "Largest list page accepted; a larger one is asked again at half the page size (down to 10 Secrets) before the run stops.",
+    },
 } as const satisfies Record<string, NumberSetting>;
 
+/** The smallest page an oversized page is halved down to. */
+export const MIN_PAGE_SIZE = 10;
+
+/** The exec credential plugin (kubeconfig `user.exec`): only the CLI runs one. */
+export const EXEC_TIMEOUT: CliOnlySetting = {
+    flag: "--exec-timeout",
+    default: 60,
+    min: 1,
+    max: 3600,
+    integer: true,
+    unit: "seconds",
+    doc: "Deadline for the kubeconfig's exec credential plugin (e.g. a cloud CLI login helper); it is stopped when it takes longer.",
+};
+
 export type ReencryptTuning = { -readonly [K in keyof typeof REENCRYPT_TUNING]: number };
+
+export const REENCRYPT_TUNING_NAMES = Object.keys(REENCRYPT_TUNING) as (keyof ReencryptTuning)[];
+
+/** Each tuning value from `read(setting, name)`: every surface fills all of them the same way. */
+export function eachTuning(read: (setting: NumberSetting, name: keyof ReencryptTuning) => number): ReencryptTuning {
+    return Object.fromEntries(REENCRYPT_TUNING_NAMES.map((name) => [name, read(REENCRYPT_TUNING[name], name)])) as ReencryptTuning;
+}
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
@@ -164,22 +245,30 @@ export function defaultKeyDescription(clusterId: string): string {
 
 // ---- Validation, shared by every surface ----------------------------------------------------
 
-function limitsFor(setting: NumberSetting, surface: Surface): { min: number; max: number; integer: boolean } {
+type AnyNumberSetting = Omit<NumberSetting, "configPath">;
+
+function limitsFor(setting: AnyNumberSetting, surface: Surface): { min: number; max: number; integer: boolean; smallestPositive?: number } {
     return surface === "cli" && setting.cli ? setting.cli : setting;
 }
 
 /** The limits in words, for messages and --help: "a whole number from 1 to 300 (default 10)". */
-export function describeLimits(setting: NumberSetting, surface: Surface = "stack"): string {
-    const { min, max, integer } = limitsFor(setting, surface);
+export function describeLimits(setting: AnyNumberSetting, surface: Surface = "stack"): string {
+    const { min, max, integer, smallestPositive } = limitsFor(setting, surface);
+    const unit = setting.unit ? ` ${setting.unit}` : "";
+    if (smallestPositive !== undefined && min === 0) {
+        const upper = max >= Number.MAX_SAFE_INTEGER ? `at least ${smallestPositive}` : `from ${smallestPositive} to ${max}`;
+        return `0 (none) or ${integer ? "a whole number" : "a number"} ${upper}${unit} (default ${setting.default})`;
+    }
     const range = max >= Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
-    return `${integer ? "a whole number" : "a number"} ${range} (default ${setting.default})`;
+    return `${integer ? "a whole number" : "a number"} ${range}${unit} (default ${setting.default})`;
 }
 
 /** Why `value` is not valid for `setting` on `surface`, or undefined when it is. Numeric strings count (config arrives as text). */
-export function numberProblem(setting: NumberSetting, value: unknown, surface: Surface = "stack"): string | undefined {
-    const { min, max, integer } = limitsFor(setting, surface);
+export function numberProblem(setting: AnyNumberSetting, value: unknown, surface: Surface = "stack"): string | undefined {
+    const { min, max, integer, smallestPositive } = limitsFor(setting, surface);
     const n = typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
-    if (typeof n !== "number" || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+    const belowFloor = typeof n === "number" && smallestPositive !== undefined && n > 0 && n < smallestPositive;
+    if (typeof n !== "number" || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max || belowFloor) {
         return `${JSON.stringify(value)} must be ${describeLimits(setting, surface)}: ${setting.doc}`;
     }
     return undefined;

@@ -2,17 +2,21 @@
 // Reads Pulumi.<name>.yaml as the CLI does, runs index.ts under Pulumi mocks as a
 // preview (no CLI, no credentials, no network; what does not exist yet stays
 // unknown) and prints what `pulumi up` would register.
-// Exit 0 for a valid stack, 2 for a config or usage error.
+// Exit 0 for a valid stack, 1 for a mandatory policy violation, 2 for a config or
+// usage error or anything else that went wrong (one line on stderr; PLAN_DEBUG=1
+// adds the stack trace). Every file it reads from the user is size-capped, and
+// its YAML goes through components/safeYaml (alias and expansion caps).
 import * as path from "path";
 import { parseArgs } from "util";
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "fs";
 import { planProgram, readProjectName, readStackConfig, StackFileError, Plan, PlannedResource } from "./planner";
-import { formatVerdicts, mandatoryViolations, runPolicyPack, PolicyVerdicts } from "./policyClient";
+import { formatVerdicts, mandatoryViolations, runPolicyPack, PolicyPackConfig, PolicyVerdicts } from "./policyClient";
+import { PolicyConfigError, readPolicyConfigFile, summarizePackPolicies } from "./policyConfig";
+import { POLICY_PACK_NAME, policies as packPolicies } from "../policy/policies";
 
 const USAGE =
     "usage: npm run plan -- --stack <name> [--json] [--config-file PATH] [--policy-config PATH.json] [--no-policy]\n" +
-    "  exit 0: valid stack, no mandatory policy violation; 1: mandatory violations; 2: bad config or usage";
+    "  exit 0: valid stack, no mandatory policy violation; 1: mandatory violations; 2: bad config or usage, or any other failure";
 
 export function formatTable(plan: Plan): string {
     const rows = plan.resources.map((r) => [
@@ -78,37 +82,57 @@ export async function main(argv: string[], out: NodeJS.WritableStream, err: Node
         err.write(`--stack is required (the stack file Pulumi.<name>.yaml to plan)\n${USAGE}\n`);
         return 2;
     }
+    const stack = args.stack;
+    try {
+        return await planStack(stack, args, out, err);
+    } catch (e) {
+        // Whatever else went wrong is not a verdict (exit 1 means a mandatory violation): a one-line reason, exit 2.
+        const debug = process.env.PLAN_DEBUG === "1";
+        err.write(`plan: stack ${stack}: ${errorLine(e)}${debug ? "" : " (PLAN_DEBUG=1 prints the stack trace)"}\n`);
+        if (debug) err.write(`${(e as Error)?.stack ?? String(e)}\n`);
+        return 2;
+    }
+}
+
+async function planStack(
+    stack: string,
+    args: { json?: boolean; "config-file"?: string; "policy-config"?: string; "no-policy"?: boolean },
+    out: NodeJS.WritableStream,
+    err: NodeJS.WritableStream,
+): Promise<number> {
     const projectDir = path.resolve(__dirname, "..");
+    // The pack's config is checked first, against the pack's own policy list: nothing runs on a config it would refuse.
+    let policyConfig: PolicyPackConfig | undefined;
+    if (!args["no-policy"] && args["policy-config"]) {
+        try {
+            policyConfig = readPolicyConfigFile(args["policy-config"], POLICY_PACK_NAME, summarizePackPolicies(packPolicies));
+        } catch (e) {
+            if (!(e instanceof PolicyConfigError)) throw e;
+            for (const problem of e.problems) err.write(`plan: --policy-config ${args["policy-config"]}: ${problem}\n`);
+            return 2;
+        }
+    }
     let plan: Plan;
     try {
         const project = readProjectName(projectDir);
-        const config = readStackConfig(projectDir, args.stack, project, args["config-file"]);
+        const config = readStackConfig(projectDir, stack, project, args["config-file"]);
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program module, loaded at run time after the mocks are set
         const program = require(path.join(projectDir, "index.ts")) as () => Promise<unknown>;
-        plan = await planProgram({ program, project, stack: args.stack, config });
+        plan = await planProgram({ program, project, stack, config });
     } catch (e) {
         if (e instanceof StackFileError || pulumi.RunError.isInstance(e)) {
-            err.write(`plan: stack ${args.stack}: ${(e as Error).message}\n`);
+            err.write(`plan: stack ${stack}: ${(e as Error).message}\n`);
             return 2;
         }
         throw e;
     }
     let policy: PolicyVerdicts | undefined;
     if (!args["no-policy"]) {
-        let config: Record<string, unknown> | undefined;
-        if (args["policy-config"]) {
-            try {
-                config = JSON.parse(fs.readFileSync(args["policy-config"], "utf8"));
-            } catch (e) {
-                err.write(`plan: --policy-config ${args["policy-config"]}: ${(e as Error).message}\n`);
-                return 2;
-            }
-        }
         // Through the pack's real gRPC Analyzer server, as `pulumi preview --policy-pack policy` would.
         // Type-checking the pack is `npm test`'s job (tsc); here its compile only has to be quick.
         policy = await runPolicyPack(
             plan.resources.map((r) => ({ ...r, props: r.wireProps })),
-            { config, typeCheck: false },
+            { config: policyConfig, typeCheck: false },
         );
     }
     if (args.json) {
@@ -128,6 +152,13 @@ export async function main(argv: string[], out: NodeJS.WritableStream, err: Node
     return 0;
 }
 
+/** An error as one short line: its first line, bounded (a message can carry a whole document). */
+export function errorLine(e: unknown): string {
+    const text = e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
+    const first = text.split("\n", 1)[0].trim() || "unknown error";
+    return first.length > 300 ? `${first.slice(0, 300)}...` : first;
+}
+
 /** The documented JSON shape of a planned resource. */
 function publicView(r: PlannedResource) {
     return { urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, protect: r.protect, props: r.props };
@@ -136,9 +167,11 @@ function publicView(r: PlannedResource) {
 if (require.main === module) {
     main(process.argv.slice(2), process.stdout, process.stderr).then(
         (code) => process.exit(code),
+        // main reports its own errors; this is the last resort, and still not "a violation" (1).
         (e) => {
-            process.stderr.write(`plan failed: ${(e as Error).stack ?? e}\n`);
-            process.exit(1);
+            process.stderr.write(`plan: ${errorLine(e)}\n`);
+            if (process.env.PLAN_DEBUG === "1") process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+            process.exit(2);
         },
     );
 }

@@ -9,8 +9,9 @@
 // (opts.import) and lookups (data sources) are known.
 import * as fs from "fs";
 import * as path from "path";
-import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
+import { loadYamlSafely, YamlDocumentError, YamlLimits } from "../components/safeYaml";
+import { readTextFileWithin } from "./lib/boundedRead";
 import {
     specialResourceSig as RESOURCE_SIG,
     specialSecretSig as SECRET_SIG,
@@ -45,7 +46,34 @@ export interface Plan {
     warnings: string[];
 }
 
+/** A stack file or Pulumi.yaml the plan cannot use; the message names the file, never its content. */
 export class StackFileError extends Error {}
+
+/**
+ * What the plan accepts from Pulumi.yaml and a stack file. A real stack file is a
+ * few KB with a few dozen values; these leave room for hand-written anchors and
+ * long lists while refusing an oversized file or an alias bomb in milliseconds.
+ */
+export const STACK_FILE_LIMITS: YamlLimits = { maxBytes: 1024 * 1024, maxAliases: 1000, maxNodes: 100_000 };
+
+/**
+ * Reads and parses a user's YAML file within `limits`: the size is checked before
+ * anything is read, then the text goes through loadYamlSafely (alias and
+ * expansion caps). Every refusal is a StackFileError naming the file, never its content.
+ */
+export function readYamlFile(file: string, what: string, limits: YamlLimits = STACK_FILE_LIMITS): unknown {
+    const text = readTextFileWithin(file, limits.maxBytes, what, (message) => new StackFileError(message));
+    try {
+        return loadYamlSafely(text, `the ${what} ${file}`, limits);
+    } catch (e) {
+        if (e instanceof YamlDocumentError) throw new StackFileError(e.message);
+        throw e;
+    }
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
 
 export interface StackConfig {
     /** "namespace:key" → value as the program sees it (strings; objects as JSON). */
@@ -56,9 +84,10 @@ export interface StackConfig {
 /** Reads Pulumi.yaml's project name. */
 export function readProjectName(projectDir: string): string {
     const file = path.join(projectDir, "Pulumi.yaml");
-    const doc = yaml.load(fs.readFileSync(file, "utf8")) as { name?: string } | undefined;
-    if (!doc?.name) throw new StackFileError(`${file}: no project name`);
-    return doc.name;
+    const doc = readYamlFile(file, "project file");
+    const name = isMapping(doc) ? doc.name : undefined;
+    if (typeof name !== "string" || !name) throw new StackFileError(`${file}: no project name`);
+    return name;
 }
 
 /** Reads Pulumi.<stack>.yaml the way the CLI does: bare keys belong to the project; secure values stay opaque. */
@@ -71,15 +100,17 @@ export function readStackConfig(projectDir: string, stack: string, project: stri
             .filter((s): s is string => !!s);
         throw new StackFileError(`no stack file ${file}; create it (see Pulumi.dev.yaml) or pick one of: ${known.join(", ") || "(none)"}`);
     }
-    let doc: { config?: Record<string, unknown> } | undefined;
-    try {
-        doc = yaml.load(fs.readFileSync(file, "utf8")) as typeof doc;
-    } catch (e) {
-        throw new StackFileError(`${file}: not valid YAML: ${(e as Error).message}`);
+    const doc = readYamlFile(file, "stack file");
+    if (doc !== undefined && doc !== null && !isMapping(doc)) {
+        throw new StackFileError(`${file} must be a YAML mapping with a \`config:\` section (see Pulumi.dev.yaml)`);
+    }
+    const section = isMapping(doc) ? doc.config : undefined;
+    if (section !== undefined && section !== null && !isMapping(section)) {
+        throw new StackFileError(`${file}: \`config:\` must be a mapping of keys to values (see Pulumi.dev.yaml)`);
     }
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
-    for (const [key, value] of Object.entries(doc?.config ?? {})) {
+    for (const [key, value] of isMapping(section) ? Object.entries(section) : []) {
         const fullKey = key.includes(":") ? key : `${project}:${key}`;
         if (value && typeof value === "object" && !Array.isArray(value) && "secure" in value) {
             // Encrypted with the stack's secrets provider, which only the CLI can open.

@@ -15,6 +15,7 @@ import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as analyzerRpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzer from "@pulumi/pulumi/proto/analyzer_pb";
+import { assertPolicyConfig, isEnforcementLevel } from "./policyConfig";
 
 /** A resource as the plan knows it: the fields the engine sends to analyzers. */
 export interface PlannedResource {
@@ -335,24 +336,14 @@ function summarizePolicy(info: analyzer.PolicyInfo): PolicySummary {
     };
 }
 
-function isEnforcementLevel(value: unknown): value is EnforcementLevel {
-    return typeof value === "string" && value in LEVEL_CODES;
-}
-
 /**
  * The full config the engine would send: every policy with its level and its
  * schema defaults, overridden by the given config. Unknown policy or property
- * names are errors (a typo would otherwise silently keep the default).
+ * names are errors (a typo would otherwise silently keep the default); the
+ * checks are policyConfig.ts's, the ones the plan runs before anything starts.
  */
 export function buildConfigureRequest(pack: string, policies: readonly PolicySummary[], config: PolicyPackConfig): analyzer.ConfigureAnalyzerRequest {
-    const byName = new Map(policies.map((p) => [p.name, p]));
-    for (const name of Object.keys(config)) {
-        if (!byName.has(name)) {
-            throw new Error(
-                `policy config names "${name}", which is not a policy of pack "${pack}". ` + `Its policies are: ${policies.map((p) => p.name).join(", ")}.`,
-            );
-        }
-    }
+    assertPolicyConfig(pack, policies, config);
     const request = new analyzer.ConfigureAnalyzerRequest();
     for (const policy of policies) {
         const given = config[policy.name];
@@ -364,31 +355,9 @@ export function buildConfigureRequest(pack: string, policies: readonly PolicySum
         if (isEnforcementLevel(given)) {
             level = given;
         } else if (given !== undefined) {
-            if (given === null || typeof given !== "object" || Array.isArray(given)) {
-                throw new Error(
-                    `policy config for "${policy.name}" must be an enforcement level ` +
-                        `(${Object.keys(LEVEL_CODES).join(", ")}) or an object; got ${JSON.stringify(given)}.`,
-                );
-            }
             for (const [property, value] of Object.entries(given as Record<string, unknown>)) {
-                if (property === "enforcementLevel") {
-                    if (!isEnforcementLevel(value)) {
-                        throw new Error(
-                            `policy config "${policy.name}.enforcementLevel" is ${JSON.stringify(value)}; ` +
-                                `use one of ${Object.keys(LEVEL_CODES).join(", ")}.`,
-                        );
-                    }
-                    level = value;
-                } else if (!(property in policy.configProperties)) {
-                    const known = Object.keys(policy.configProperties);
-                    throw new Error(
-                        `policy config "${policy.name}.${property}" is not a setting of that policy; ` +
-                            (known.length ? `its settings are: ${known.join(", ")}.` : "it takes only enforcementLevel."),
-                    );
-                } else {
-                    checkSchemaType(`${policy.name}.${property}`, policy.configProperties[property], value);
-                    properties[property] = value;
-                }
+                if (property === "enforcementLevel") level = value as EnforcementLevel;
+                else properties[property] = value;
             }
         }
         const entry = new analyzer.PolicyConfig();
@@ -397,19 +366,6 @@ export function buildConfigureRequest(pack: string, policies: readonly PolicySum
         request.getPolicyconfigMap().set(policy.name, entry);
     }
     return request;
-}
-
-function checkSchemaType(where: string, schema: Record<string, unknown>, value: unknown): void {
-    const expected = schema.type;
-    const actual = Array.isArray(value) ? "array" : value === null ? "null" : typeof value;
-    const matches = expected === undefined || expected === actual || (expected === "integer" && typeof value === "number" && Number.isInteger(value));
-    if (!matches) {
-        throw new Error(`policy config "${where}" must be of type ${String(expected)}; got ${actual}.`);
-    }
-    const items = schema.items as Record<string, unknown> | undefined;
-    if (expected === "array" && items && Array.isArray(value)) {
-        value.forEach((item, i) => checkSchemaType(`${where}[${i}]`, items, item));
-    }
 }
 
 /**

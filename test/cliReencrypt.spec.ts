@@ -3,8 +3,8 @@ import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CliIO, EXIT_ERROR, EXIT_OK, EXIT_SECRETS_REMAIN, main, parseCliArgs } from "../components/cli/reencrypt";
-import { REENCRYPT_TUNING } from "../components/settings";
+import { CliIO, ClientSource, EXIT_ERROR, EXIT_OK, EXIT_SECRETS_REMAIN, main, parseCliArgs } from "../components/cli/reencrypt";
+import { EXEC_TIMEOUT, NumberSetting, REENCRYPT_TUNING } from "../components/settings";
 import { apiError, FakeSecretsClient } from "./support/fakeSecretsClient";
 
 function capture() {
@@ -20,7 +20,7 @@ function capture() {
 function run(argv: string[], fake?: FakeSecretsClient, extra: Partial<CliIO> = {}) {
     const stdout = capture();
     const stderr = capture();
-    const sources: Array<{ kubeconfigPath?: string; context?: string }> = [];
+    const sources: ClientSource[] = [];
     const io: CliIO = {
         stdout,
         stderr,
@@ -50,7 +50,17 @@ describe("reencrypt-secrets CLI", () => {
             ],
             [["--annotation-value", "v", "--concurrency", "eight"], /--concurrency: "eight" must be a whole number/],
             [["--annotation-value", "v", "--page-size", "-5"], /--page-size/],
-            [["--annotation-value", "v", "--qps", "fast"], /--qps: "fast" must be a number >= 0 \(default 100\)/],
+            [["--annotation-value", "v", "--qps", "fast"], /--qps: "fast" must be 0 \(none\) or a number at least 0\.01 \(default 100\)/],
+            [["--annotation-value", "v", "--qps", "0.000001"], /--qps: "0.000001" must be 0 \(none\) or a number at least 0\.01/],
+            [["--annotation-value", "v", "--kubeconfig", ""], /--kubeconfig is empty/],
+            [["--annotation-value", "v", "--context", ""], /--context is empty/],
+            [["--annotation-value", "v", "--state", ""], /--state is empty/],
+            [["--annotation-value", "v", "--annotation-key", "kubectl.kubernetes.io/last-applied-configuration"], /prefix "kubectl\.kubernetes\.io" is reserved/],
+            [["--annotation-value", "v", "--annotation-key", "kubernetes.io/service-account.name"], /prefix "kubernetes\.io" is reserved/],
+            [["--annotation-value", "v", "--annotation-key", "k8s.io/x"], /prefix "k8s\.io" is reserved/],
+            [["--annotation-value", "v", "--request-timeout", "0"], /--request-timeout: "0" must be a whole number from 1 to 600 seconds/],
+            [["--annotation-value", "v", "--exec-timeout", "1e9"], /--exec-timeout: "1e9" must be a whole number from 1 to 3600 seconds/],
+            [["--annotation-value", "v", "--error-budget", "-1"], /--error-budget/],
             [["--annotation-value", "v", "--output", "yaml"], /--output must be text or json, got "yaml"/],
             [["--annotation-value", "v", "--frobnicate"], /Unknown option '--frobnicate'/],
             [["--annotation-value", "v", "extra"], /positional/i],
@@ -78,13 +88,13 @@ describe("reencrypt-secrets CLI", () => {
 
     it("--help shows each tuning flag's default and limits from the settings model, with the CLI's own limits", async () => {
         const { stdout } = await run(["--help"]);
-        for (const setting of Object.values(REENCRYPT_TUNING)) {
-            const line = stdout.split("\n").find((l) => l.trimStart().startsWith(setting.flag));
+        for (const setting of [...Object.values(REENCRYPT_TUNING), EXEC_TIMEOUT] as NumberSetting[]) {
+            const line = stdout.split("\n").find((l) => l.trimStart().startsWith(`${setting.flag} `));
             assert.ok(line, setting.flag);
             assert.ok(line.includes(setting.doc), `${setting.flag} documents itself: ${line}`);
             assert.ok(line.includes(`(default ${setting.default})`), `${setting.flag} shows its default: ${line}`);
-            if (setting.cli.max < Number.MAX_SAFE_INTEGER)
-                assert.ok(line.includes(`from ${setting.cli.min} to ${setting.cli.max}`), `${setting.flag} shows the CLI's limits: ${line}`);
+            const limits = setting.cli ?? setting;
+            if (limits.max < Number.MAX_SAFE_INTEGER) assert.ok(line.includes(`from ${limits.min} to ${limits.max}`), `${setting.flag} shows the CLI's limits: ${line}`);
         }
         assert.match(stdout, /--annotation-key KEY .*Default encryption-key-rotation-time/);
     });
@@ -92,7 +102,9 @@ describe("reencrypt-secrets CLI", () => {
     it("keeps the CLI's wider limits valid where the model records why (no user's flags break)", () => {
         const args = parseCliArgs(["--annotation-value", "v", "--concurrency", "1000", "--page-size", "10000", "--qps", "0.5"]);
         assert.deepEqual([args.concurrency, args.pageSize, args.qps], [1000, 10000, 0.5]);
-        for (const setting of Object.values(REENCRYPT_TUNING)) assert.ok(setting.cli.why.length > 20, `${setting.flag} records why its CLI limits differ`);
+        for (const setting of Object.values(REENCRYPT_TUNING) as NumberSetting[]) {
+            if (setting.cli) assert.ok(setting.cli.why.length > 20, `${setting.flag} records why its CLI limits differ`);
+        }
     });
 
     it("defaults: annotation key, concurrency 8, qps 100, page size 500, kubeconfig from $KUBECONFIG", () => {
@@ -110,7 +122,11 @@ describe("reencrypt-secrets CLI", () => {
         const fake = FakeSecretsClient.withSecrets(30);
         const result = await run(["--annotation-value", "20220101-010101", "--kubeconfig", "/k/config", "--context", "prod", "--qps", "0"], fake);
         assert.equal(result.code, EXIT_OK, result.stderr);
-        assert.deepEqual(result.sources, [{ kubeconfigPath: "/k/config", context: "prod" }]);
+        assert.deepEqual(
+            result.sources.map((source) => ({ ...source })),
+            [{ kubeconfigPath: "/k/config", context: "prod", execTimeoutMs: 60_000, signal: undefined }],
+        );
+        assert.match(result.stderr, /writing to server https:\/\/fake-cluster\.invalid:6443, context fake, user fake-user \(cluster CA sha256:f{16}…\)/);
         assert.match(result.stdout, /^done \(encryption-key-rotation-time=20220101-010101\): 30 listed, 30 rewritten/);
         assert.equal(fake.carrying("encryption-key-rotation-time", "20220101-010101"), 30);
     });

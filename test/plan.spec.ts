@@ -3,7 +3,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { planProgram, readStackConfig } from "../scripts/planner";
+import { Writable } from "stream";
+import { planProgram, readStackConfig, StackFileError, STACK_FILE_LIMITS } from "../scripts/planner";
+import { main } from "../scripts/plan";
+import { POLICY_CONFIG_MAX_BYTES } from "../scripts/policyConfig";
+import type { ProbeReport } from "./support/planProbe";
 import { PROJECT } from "../components/config";
 import { PROJECT_DIR, startProviderHost } from "./support/providerHost";
 
@@ -200,3 +204,209 @@ describe("offline plan (npm run plan)", () => {
         assert.match(stderr, /--stack is required/);
     });
 });
+
+/** A YAML "billion laughs": nine anchors, each a list of nine aliases of the one before (9^9 values once expanded). */
+function aliasBomb(): string {
+    const lines = ["config:", "  alicloud:region: cn-hangzhou", "  clusterId: c8f2a1b3c4d5e6f708192a3b4c5d6e7f8", `  a0: &a0 [${Array(9).fill('"x"').join(",")}]`];
+    for (let i = 1; i <= 8; i++) lines.push(`  a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(",")}]`);
+    return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Runs the plan as `npm run plan` does (ts-node, transpile only) with test/support/planProbe.ts
+ * preloaded: what the run loaded, spawned, wrote and read comes back with its exit code. The
+ * child is killed after `timeoutMs`; the wall time is measured.
+ */
+function probedPlan(args: string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-probe-"));
+    const reportFile = path.join(dir, "report.json");
+    const started = Date.now();
+    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-r", "./test/support/planProbe.ts", "scripts/plan.ts", ...args], {
+        cwd: ROOT,
+        encoding: "utf8",
+        timeout: options.timeoutMs ?? 60_000,
+        env: { ...process.env, PLAN_DEBUG: "", ...options.env, PLAN_PROBE_REPORT: reportFile },
+    });
+    const ms = Date.now() - started;
+    const probe = fs.existsSync(reportFile) ? (JSON.parse(fs.readFileSync(reportFile, "utf8")) as ProbeReport) : undefined;
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms, probe };
+}
+
+/** Nothing was planned or printed: the program was not loaded, no process (the policy pack) started, no file written. */
+function assertNothingRan(run: ReturnType<typeof probedPlan>): void {
+    assert.equal(run.stdout, "", "nothing may be printed on stdout");
+    assert.ok(run.probe, `the probe reported nothing (exit ${run.code}, signal ${run.signal}): ${run.stderr}`);
+    assert.equal(run.probe.programLoaded, false, "the Pulumi program must not be loaded");
+    assert.deepEqual(run.probe.spawned, [], "no process (the policy pack) may be started");
+    assert.deepEqual(run.probe.written, [], "no file may be written");
+}
+
+/** No stack trace: no "    at ..." frame and nothing but one line per reported problem. */
+function assertNoStackTrace(stderr: string): void {
+    assert.doesNotMatch(stderr, /^\s+at /m, stderr);
+    for (const line of stderr.trimEnd().split("\n")) assert.match(line, /^plan: /, `every stderr line is a plan message: ${stderr}`);
+}
+
+describe("offline plan: hostile input files", () => {
+    let dir: string;
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-hostile-"));
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("refuses a YAML alias bomb in the stack file within seconds: exit 2, one sentence naming the file, nothing run", function () {
+        this.timeout(20_000);
+        const file = path.join(dir, "Pulumi.bomb.yaml");
+        fs.writeFileSync(file, aliasBomb());
+        // Unguarded, this run took 18 s of CPU and 1.8 GB before crashing with exit 1; refused, it is the ts-node start-up.
+        const run = probedPlan(["--stack", "bomb", "--config-file", file], { timeoutMs: 10_000 });
+        assert.equal(run.signal, null, `killed after ${run.ms} ms: the bomb was not refused in time`);
+        assert.equal(run.code, 2, run.stderr);
+        assert.ok(run.ms < 10_000, `took ${run.ms} ms`);
+        assert.equal(run.stderr, `plan: stack bomb: the stack file ${file} reuses anchored values more than ${STACK_FILE_LIMITS.maxAliases} times; refusing it (a YAML alias bomb?)\n`);
+        assertNothingRan(run);
+    });
+
+    it("refuses the alias bomb itself (the stack file read) in well under a second", function () {
+        this.timeout(10_000);
+        const file = path.join(dir, "Pulumi.bomb.yaml");
+        fs.writeFileSync(file, aliasBomb());
+        const started = process.hrtime.bigint();
+        assert.throws(() => readStackConfig(ROOT, "bomb", PROJECT, file), (e: unknown) => e instanceof StackFileError && /alias bomb/.test(e.message));
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        assert.ok(ms < 1000, `took ${ms} ms`);
+    });
+
+    it("refuses an oversized stack file from its size alone: exit 2 naming the file, never opened", function () {
+        this.timeout(20_000);
+        const file = path.join(dir, "Pulumi.huge.yaml");
+        // A sparse 3 GiB file: reading it would take seconds and fail past Node's 2 GiB buffer limit.
+        fs.writeFileSync(file, "config:\n  clusterId: c8f2a1b3c4d5e6f708192a3b4c5d6e7f8\n");
+        fs.truncateSync(file, 3 * 1024 ** 3);
+        const run = probedPlan(["--stack", "huge", "--config-file", file], { timeoutMs: 10_000 });
+        assert.equal(run.code, 2, run.stderr);
+        assert.equal(
+            run.stderr,
+            `plan: stack huge: the stack file ${file} is ${3 * 1024 ** 3} bytes, more than the ${STACK_FILE_LIMITS.maxBytes} accepted; is it the right file?\n`,
+        );
+        assertNothingRan(run);
+        assert.ok(!run.probe!.read.includes(file), "the oversized file must not be opened");
+    });
+
+    it("refuses a stack file just over the cap, and one that is not a regular file, naming each", function () {
+        this.timeout(10_000);
+        const file = path.join(dir, "Pulumi.over.yaml");
+        fs.writeFileSync(file, `config:\n  clusterId: c8f2a1b3c4d5e6f708192a3b4c5d6e7f8\n  pad: "${"x".repeat(STACK_FILE_LIMITS.maxBytes)}"\n`);
+        assert.throws(() => readStackConfig(ROOT, "over", PROJECT, file), (e: unknown) => e instanceof StackFileError && e.message.includes(`the stack file ${file} is `));
+        assert.throws(
+            () => readStackConfig(ROOT, "dir", PROJECT, dir),
+            (e: unknown) => e instanceof StackFileError && e.message === `the stack file ${dir} is not a regular file; give the path of a file`,
+        );
+    });
+
+    it("names the line of a YAML syntax error without echoing the stack file (a secret on the line before stays out)", async function () {
+        this.timeout(10_000);
+        const file = path.join(dir, "Pulumi.syntax.yaml");
+        fs.writeFileSync(file, "config:\n  token: s3cr3t-value\n  clusterId: [unclosed\n");
+        const out = new StringSink();
+        const err = new StringSink();
+        const code = await main(["--stack", "syntax", "--config-file", file, "--no-policy"], out, err);
+        assert.equal(code, 2);
+        assert.equal(out.text, "");
+        assert.match(err.text, new RegExp(`^plan: stack syntax: the stack file ${escape(file)} is not valid YAML: .*\\(line \\d+, column \\d+\\)\n$`));
+        assert.doesNotMatch(err.text, /s3cr3t|unclosed/);
+    });
+
+    it("refuses a --policy-config of the wrong shape before anything runs: exit 2 naming the policy and the fix", function () {
+        this.timeout(60_000);
+        const cases: [string, unknown, RegExp][] = [
+            ["array", [], /the policy config must be a JSON object mapping policy names of pack "ask-kms-key-guard" to a level or settings, e\.g\. \{"kms-key-in-use-enabled": "mandatory"\}; got an array\./],
+            ["number", { "kms-key-in-use-present": 5 }, /policy config for "kms-key-in-use-present" must be an enforcement level \("advisory", "mandatory", "remediate", "disabled"\) or an object .*; got a number\./],
+            ["bad level", { "kms-key-in-use-enabled": { enforcementLevel: "bogus" } }, /policy config "kms-key-in-use-enabled\.enforcementLevel" is "bogus"; use one of "advisory", "mandatory", "remediate", "disabled"\./],
+            ["bad item", { "kms-key-in-use-present": { externalKeyIds: [1] } }, /policy config "kms-key-in-use-present\.externalKeyIds\[0\]" must be of type string; got number\./],
+        ];
+        for (const [label, config, expected] of cases) {
+            const file = path.join(dir, `${label.replace(" ", "-")}.json`);
+            fs.writeFileSync(file, JSON.stringify(config));
+            const run = probedPlan(["--stack", "dev", "--policy-config", file], { timeoutMs: 15_000 });
+            assert.equal(run.code, 2, `${label}: ${run.stderr}`);
+            assert.match(run.stderr, new RegExp(`^plan: --policy-config ${escape(file)}: ${expected.source}\n$`), label);
+            assertNoStackTrace(run.stderr);
+            assertNothingRan(run);
+        }
+    });
+
+    it("refuses a --policy-config naming a policy the pack does not have, listing the pack's policies", function () {
+        this.timeout(20_000);
+        const file = path.join(dir, "unknown.json");
+        fs.writeFileSync(file, JSON.stringify({ "kms-key-in-use-presnt": "mandatory" }));
+        const run = probedPlan(["--stack", "dev", "--policy-config", file], { timeoutMs: 15_000 });
+        assert.equal(run.code, 2, run.stderr);
+        assert.match(
+            run.stderr,
+            /^plan: --policy-config .*: policy config names "kms-key-in-use-presnt", which is not a policy of pack "ask-kms-key-guard"; fix or remove it\. Its policies are: .*kms-key-in-use-present.*\.\n$/,
+        );
+        assertNoStackTrace(run.stderr);
+        assertNothingRan(run);
+    });
+
+    it("checks every shape of --policy-config in main(), reporting every problem, before reading the stack", async function () {
+        this.timeout(10_000);
+        const cases: [string, string, RegExp[]][] = [
+            ["null", "null", [/must be a JSON object .*; got null\./]],
+            ["a string", '"mandatory"', [/must be a JSON object .*; got "mandatory"\./]],
+            ["a level list", '{"kms-key-in-use-enabled": ["mandatory"]}', [/"kms-key-in-use-enabled" must be an enforcement level .*; got an array\./]],
+            ["a null level", '{"kms-key-in-use-enabled": null}', [/"kms-key-in-use-enabled" must be an enforcement level .*; got null\./]],
+            ["an unknown level", '{"kms-key-in-use-enabled": "strict"}', [/"kms-key-in-use-enabled" must be an enforcement level .*; got "strict"\./]],
+            ["a level of another type", '{"kms-key-in-use-enabled": {"enforcementLevel": 1}}', [/"kms-key-in-use-enabled\.enforcementLevel" is a number; use one of/]],
+            ["a setting of the wrong type", '{"kms-key-in-use-present": {"externalKeyIds": "key-1"}}', [/"kms-key-in-use-present\.externalKeyIds" must be of type array; got string\./]],
+            [
+                "a setting the policy lacks",
+                '{"kms-key-in-use-enabled": {"externalKeyIds": []}}',
+                [/"kms-key-in-use-enabled\.externalKeyIds" is not a setting of that policy; remove it \(it takes only enforcementLevel\)\./],
+            ],
+            ["an inherited name", '{"toString": "mandatory", "kms-key-in-use-present": {"constructor": 1}}', [/names "toString", which is not a policy/, /"kms-key-in-use-present\.constructor" is not a setting of that policy; remove it or use one of its settings: enforcementLevel, externalKeyIds\./]],
+            ["not JSON", '{"token": "s3cr3t-value",\n x}', [/is not valid JSON: expected double-quoted property name \(line 2, column 2\); it must be a JSON object\./]],
+            ["too large", `{"kms-key-in-use-enabled": "mandatory", "pad": "${"x".repeat(POLICY_CONFIG_MAX_BYTES)}"}`, [new RegExp(`is \\d+ bytes, more than the ${POLICY_CONFIG_MAX_BYTES} accepted; is it the right file\\?`)]],
+        ];
+        for (const [label, text, expected] of cases) {
+            const file = path.join(dir, "shape.json");
+            fs.writeFileSync(file, text);
+            const out = new StringSink();
+            const err = new StringSink();
+            // A stack without a stack file: had the config passed, the plan would have said so instead.
+            const code = await main(["--stack", "nosuch", "--policy-config", file], out, err);
+            assert.equal(code, 2, label);
+            assert.equal(out.text, "", label);
+            for (const re of expected) assert.match(err.text, re, label);
+            assert.equal(err.text.trimEnd().split("\n").length, expected.length, `${label}: one line per problem: ${err.text}`);
+            assert.doesNotMatch(err.text, /no stack file|s3cr3t/, label);
+            assertNoStackTrace(err.text);
+        }
+    });
+
+    it("exits 2 (not 1, which means a violation) with one line on an unexpected failure; PLAN_DEBUG=1 adds the trace", function () {
+        this.timeout(30_000);
+        const quiet = probedPlan(["--stack", "dev", "--no-policy"], { timeoutMs: 15_000, env: { PLAN_PROBE_FAIL: "injected failure\nwith a second line" } });
+        assert.equal(quiet.code, 2, quiet.stderr);
+        assert.equal(quiet.stdout, "");
+        assert.equal(quiet.stderr, "plan: stack dev: injected failure (PLAN_DEBUG=1 prints the stack trace)\n");
+        const debug = probedPlan(["--stack", "dev", "--no-policy"], { timeoutMs: 15_000, env: { PLAN_PROBE_FAIL: "injected failure", PLAN_DEBUG: "1" } });
+        assert.equal(debug.code, 2, debug.stderr);
+        assert.match(debug.stderr, /^plan: stack dev: injected failure\nError: injected failure\n\s+at /);
+    });
+});
+
+/** A writable stream that keeps what main() writes. */
+class StringSink extends Writable {
+    text = "";
+    _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
+        this.text += chunk.toString();
+        callback();
+    }
+}
+
+function escape(text: string): string {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

@@ -135,22 +135,66 @@ describe("reencrypt engine", () => {
         );
     });
 
-    it("stops on 403 with a message naming the missing permission, and on 401 naming the credentials", async () => {
-        const forbidden = FakeSecretsClient.withSecrets(30, { patchFault: () => apiError(403, "Forbidden", 'secrets "x" is forbidden') });
-        await assert.rejects(reencryptSecrets(forbidden, fastOptions()), (err: unknown) => {
-            assert.ok(err instanceof PermissionDeniedError);
-            assert.match(err.message, /403/);
-            assert.match(err.message, /"list" and "patch" on "secrets" in all namespaces/);
-            assert.match(err.message, /patch secret/);
-            return true;
+    it("records a 403 or 422 on a write for that Secret with the server's reason and goes on; only a denied list is fatal", async () => {
+        const denied = FakeSecretsClient.withSecrets(30, {
+            patchFault: (ref) =>
+                ref.namespace === "ns-1"
+                    ? apiError(403, "Forbidden", 'admission webhook "deny.example.com" denied the request: frozen namespace')
+                    : ref.name === "secret-000002"
+                      ? apiError(422, "Invalid", "metadata.annotations: Invalid value")
+                      : undefined,
         });
-        assert.ok(forbidden.patchCalls <= 8, `stopped promptly (at most one write per worker), saw ${forbidden.patchCalls}`);
+        const summary = await reencryptSecrets(denied, fastOptions({ pageSize: 7 }));
+        assert.equal(summary.outcome, "secretsRemain");
+        assert.equal(summary.rewritten, 19, "every Secret outside ns-1 but secret-000002 was written");
+        assert.equal(summary.failedCount, 11);
+        assert.ok(summary.failed.some((f) => f.namespace === "ns-1" && /denied \(HTTP 403\).*deny\.example\.com/.test(f.reason)));
+        assert.ok(summary.failed.some((f) => f.name === "secret-000002" && /422/.test(f.reason)));
+        assert.equal(summary.remainingCount, 11, "verification names them");
+        assert.equal(denied.carrying(KEY, VALUE), 19);
 
         const cannotList = FakeSecretsClient.withSecrets(3, { listFault: () => apiError(403, "Forbidden") });
-        await assert.rejects(reencryptSecrets(cannotList, fastOptions()), /403.*list secrets in all namespaces/);
+        await assert.rejects(reencryptSecrets(cannotList, fastOptions()), (err: unknown) => {
+            assert.ok(err instanceof PermissionDeniedError);
+            assert.match(err.message, /403.*list secrets in all namespaces/);
+            assert.match(err.message, /"list" and "patch" on "secrets" in all namespaces/);
+            return true;
+        });
+        assert.equal(cannotList.patchCalls, 0);
 
         const badToken = FakeSecretsClient.withSecrets(3, { listFault: () => apiError(401, "Unauthorized") });
         await assert.rejects(reencryptSecrets(badToken, fastOptions()), /rejected the credentials \(HTTP 401\).*token or client certificate/);
+    });
+
+    it("a 401 mid-run renews the credentials once and goes on; a 401 again right after the renewal stops the run with a checkpoint", async () => {
+        const statePath = path.join(tmp, "state.json");
+        let expired = false;
+        const renewing = FakeSecretsClient.withSecrets(40, {
+            renew: async () => void (expired = false),
+            patchFault: (ref, i) => {
+                if (i === 12) expired = true; // the token expires mid-run
+                return expired ? apiError(401, "Unauthorized") : undefined;
+            },
+        });
+        const summary = await reencryptSecrets(renewing, fastOptions({ pageSize: 10, statePath, concurrency: 1 }));
+        assert.equal(summary.outcome, "verified");
+        assert.equal(renewing.renewals, 1);
+        assert.equal(renewing.carrying(KEY, VALUE), 40);
+
+        const revoked = FakeSecretsClient.withSecrets(40, {
+            renew: async () => undefined,
+            patchFault: (ref, i) => (i >= 15 ? apiError(401, "Unauthorized") : undefined),
+        });
+        const logs: string[] = [];
+        const stopped = await reencryptSecrets(revoked, fastOptions({ pageSize: 10, statePath, concurrency: 1, log: (l) => logs.push(l) }));
+        assert.equal(stopped.outcome, "stopped");
+        assert.equal(revoked.renewals, 1, "renewed once, not once per request");
+        assert.match(stopped.stopReason ?? "", /HTTP 401.*rejected again right after the credentials were renewed/);
+        assert.equal(revoked.carrying(KEY, VALUE), 15);
+        const saved = JSON.parse(await fs.readFile(statePath, "utf8"));
+        assert.equal(saved.totals.rewritten, 15, "the checkpoint holds what this run did");
+        assert.ok(saved.continueToken, "and resumes after the last completed page");
+        assert.ok(revoked.patchCalls <= 17, `stopped promptly: ${revoked.patchCalls} patch calls`);
     });
 
     it("counts 404 as gone and 409 as written by someone else, confirmed in verification without another write", async () => {
@@ -202,7 +246,7 @@ describe("reencrypt engine", () => {
         });
         const summary = await reencryptSecrets(fake, fastOptions({ pageSize: 10, log: (l) => logs.push(l) }));
         assert.equal(summary.rewritten, 25);
-        assert.equal(summary.listRestarts, 0);
+        assert.equal(summary.listRestarts, 1, "every 410 counts towards the cap, remainder or not");
         assert.equal(summary.verified, true);
         assert.ok(logs.some((l) => /remainder token/.test(l)));
         assert.ok(writesPerSecret(fake).every((w) => w === 1));
@@ -344,9 +388,9 @@ describe("reencrypt engine", () => {
             assert.equal(first.verified, false);
             const saved = JSON.parse(await fs.readFile(statePath, "utf8"));
             assert.equal(saved.annotationValue, VALUE);
-            assert.equal(saved.counts.rewritten, 20, "checkpoint covers the two completed pages");
-            assert.ok(saved.continueToken);
-            assert.deepEqual((await fs.readdir(tmp)).sort(), ["state.json"], "no temporary files left behind");
+            assert.equal(saved.totals.rewritten, 25, "the totals count every write of the run, the interrupted page's too");
+            assert.ok(saved.continueToken, "the token points after the last completed page");
+            assert.deepEqual((await fs.readdir(tmp)).sort(), ["state.json"], "no temporary or lock files left behind");
 
             const callsBefore = fake.listCalls.length;
             const second = await reencryptSecrets(fake, fastOptions({ pageSize: 10, statePath }));
@@ -358,13 +402,16 @@ describe("reencrypt engine", () => {
                 writesPerSecret(fake).every((w) => w === 1),
                 "no Secret written twice across the two runs",
             );
-            // Counts carry over from the checkpoint (20); the 5 written after it were not checkpointed, so this
-            // run finds them already carrying the value: 20 + 25 rewritten here, 5 already current.
-            assert.equal(second.rewritten, 45);
+            // Honest counts: this run's own (it re-lists the interrupted page and finds its 5 written Secrets
+            // current), and the earlier run's separately; together every Secret is counted once.
+            assert.equal(second.listed, 30);
+            assert.equal(second.rewritten, 25);
             assert.equal(second.alreadyCurrent, 5);
+            assert.equal(second.earlierRuns?.rewritten, 25);
+            assert.equal(second.rewritten + (second.earlierRuns?.rewritten ?? 0), 50);
         });
 
-        it("starts over when the state file belongs to a different value, and removes the checkpoint once verified", async () => {
+        it("refuses a state file of a different value, leaves it as it is, and removes its own checkpoint once verified", async () => {
             const statePath = path.join(tmp, "state.json");
             const fake = FakeSecretsClient.withSecrets(30);
             const controller = new AbortController();
@@ -381,15 +428,16 @@ describe("reencrypt engine", () => {
                 }),
             );
             assert.equal(stopped.outcome, "interrupted");
-            assert.equal(JSON.parse(await fs.readFile(statePath, "utf8")).annotationValue, "first-value");
-            const logs: string[] = [];
-            const callsBefore = fake.listCalls.length;
-            const summary = await reencryptSecrets(fake, fastOptions({ pageSize: 10, statePath, annotationValue: "second-value", log: (l) => logs.push(l) }));
-            assert.equal(summary.resumed, false);
-            assert.equal(fake.listCalls[callsBefore].continueToken, undefined);
-            assert.equal(summary.rewritten, 30);
-            assert.equal(summary.outcome, "verified");
-            assert.ok(logs.some((l) => /belongs to .*first-value.*starting over/.test(l)));
+            const before = await fs.readFile(statePath, "utf8");
+            const patchesBefore = fake.patchCalls;
+            await assert.rejects(
+                reencryptSecrets(fake, fastOptions({ pageSize: 10, statePath, annotationValue: "second-value" })),
+                (err: Error) => err.name === "CheckpointError" && /belongs to a run writing .*first-value.*this run writes .*second-value/.test(err.message),
+            );
+            assert.equal(fake.patchCalls, patchesBefore, "nothing written");
+            assert.equal(await fs.readFile(statePath, "utf8"), before, "the other run's checkpoint is left as it was");
+            const finished = await reencryptSecrets(fake, fastOptions({ pageSize: 10, statePath, annotationValue: "first-value" }));
+            assert.equal(finished.outcome, "verified");
             await assert.rejects(fs.stat(statePath), /ENOENT/, "the engine removes its checkpoint once every Secret is confirmed");
         });
 

@@ -306,10 +306,13 @@ describe("light kubeconfig loader", function () {
         );
         const failingClient = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: failing }));
         try {
-            await assert.rejects(
-                failingClient.listPage({ limit: 1 }),
-                /exec credential plugin ".*node[^"]*" of user "test" failed: login expired: run sso login/,
-            );
+            // The plugin's stderr may hold credentials: it is never echoed, only pointed at.
+            await assert.rejects(failingClient.listPage({ limit: 1 }), (err: Error) => {
+                assert.match(err.message, /exec credential plugin ".*node[^"]*" of user "test" exited with code 1/);
+                assert.match(err.message, /run the command by hand/);
+                assert.doesNotMatch(err.message, /login expired|sso login/);
+                return true;
+            });
         } finally {
             failingClient.close();
         }
@@ -387,6 +390,181 @@ describe("light kubeconfig loader", function () {
         assert.equal(viaProxy.getCurrentCluster()?.proxyUrl, "http://127.0.0.1:3128");
         const yamlOidc = loadKubeConfig({ kubeconfigYaml: await fs.readFile(oidc, "utf8") });
         assert.ok(yamlOidc instanceof KubeConfig);
+    });
+
+    it("never repeats a malformed kubeconfig's secrets: the error names the file and the line", async () => {
+        const nearSyntaxError = await write(
+            "syntax",
+            [
+                "apiVersion: v1",
+                "users:",
+                "- name: test",
+                "  user:",
+                "    password: hunter2-secret",
+                "    token: tok-secret-123",
+                "   username: misindented",
+                "",
+            ].join("\n"),
+        );
+        assert.throws(
+            () => loadKubeConfig({ kubeconfigPath: nearSyntaxError }),
+            (err: Error) =>
+                err.message.startsWith(`kubeconfig ${nearSyntaxError} is not valid YAML: `) &&
+                /\(line 7, column \d+\)/.test(err.message) &&
+                !/hunter2|tok-secret|misindented/.test(err.message),
+        );
+        // js-yaml quotes alias and tag names in its reasons; an unquoted password can be one.
+        const alias = await write("alias", "users:\n- name: test\n  user:\n    password: *hunter2-secret\n");
+        const tag = await write("tag", "users:\n- name: test\n  user:\n    token: !tok-secret-123 x\n");
+        for (const file of [alias, tag]) {
+            assert.throws(
+                () => loadKubeConfig({ kubeconfigPath: file }),
+                (err: Error) => err.message.includes(file) && /\(line 4, column \d+\)/.test(err.message) && !/hunter2|tok-secret/.test(err.message),
+            );
+        }
+        // A value of the wrong type is named by its field, not shown.
+        const wrongType = await write("wrong-type", kubeconfigYaml({ server: server.url, user: { token: 123456789, password: ["hunter2-secret"] } }));
+        assert.throws(
+            () => loadKubeConfig({ kubeconfigPath: wrongType }),
+            (err: Error) => err.message === `cannot load kubeconfig ${wrongType}: users[0].user.token must be a string (quote it)`,
+        );
+        assert.throws(
+            () => loadKubeConfig({ kubeconfigYaml: "users: [\n  {name: test, user: {token: tok-secret-123}\n" }),
+            (err: Error) => err.message.startsWith("the given kubeconfig content is not valid YAML: ") && !err.message.includes("tok-secret"),
+        );
+    });
+
+    it("turns a bad client key, a key of another certificate or a bad CA into a plain sentence, without key material", async () => {
+        const pem = await generateCertificate("reencrypt-operator");
+        const other = await generateCertificate("someone-else");
+        const keyBody = "c2VjcmV0LWtleS1tYXRlcmlhbC10aGF0LWlzLW5vdC1hLWtleQ==";
+        const garbageKey = `-----BEGIN PRIVATE KEY-----\n${keyBody}\n-----END PRIVATE KEY-----\n`;
+        const noKeyMaterial = (message: string) =>
+            !/ERR_OSSL|error:0|DECODER|PRIVATE KEY|BEGIN/.test(message) &&
+            !message.includes(keyBody) &&
+            !message.includes(other.key.split("\n")[1]) &&
+            !message.includes(b64(other.key).slice(0, 40));
+        const badKey = await write(
+            "bad-key",
+            kubeconfigYaml({ server: server.url, user: { "client-certificate-data": b64(pem.cert), "client-key-data": b64(garbageKey) } }),
+        );
+        assert.throws(
+            () => loadKubeConfig({ kubeconfigPath: badKey }),
+            (err: Error) =>
+                err.message.startsWith(`the client-key of user "test" in kubeconfig ${badKey} is not a valid PEM private key`) && noKeyMaterial(err.message),
+        );
+        await fs.writeFile(path.join(tmp, "other.key"), other.key);
+        const mismatched = await write("mismatched", kubeconfigYaml({ server: server.url, user: { "client-certificate-data": b64(pem.cert), "client-key": "other.key" } }));
+        assert.throws(
+            () => loadKubeConfig({ kubeconfigPath: mismatched }),
+            (err: Error) =>
+                err.message.startsWith(`the client-key file ${path.join(tmp, "other.key")} of user "test" in kubeconfig ${mismatched} does not match its client-certificate`) &&
+                noKeyMaterial(err.message),
+        );
+        const badCa = await write("bad-ca", kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": b64("not a certificate") }, user: { token: "t" } }));
+        assert.throws(
+            () => loadKubeConfig({ kubeconfigPath: badCa }),
+            new RegExp(`Error: the certificate-authority of cluster "test" in kubeconfig ${badCa} is not a valid PEM certificate bundle`),
+        );
+        const keyless = await write("keyless", kubeconfigYaml({ server: server.url, user: { "client-certificate-data": b64(pem.cert) } }));
+        assert.throws(() => loadKubeConfig({ kubeconfigPath: keyless }), /user "test" in kubeconfig .* has a client-certificate but no client-key/);
+
+        // The same check for a certificate and key an exec plugin prints.
+        const plugin = await write(
+            "tls-plugin.js",
+            `process.stdout.write(JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status: { clientCertificateData: ${q(pem.cert)}, clientKeyData: ${q(garbageKey)} } }));`,
+        );
+        const execTls = await write(
+            "exec-tls",
+            kubeconfigYaml({
+                server: server.url,
+                user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: process.execPath, args: [plugin], interactiveMode: "Never" } },
+            }),
+        );
+        await assert.rejects(
+            loadKubeConfig({ kubeconfigPath: execTls }).applyToHTTPSOptions({}),
+            (err: Error) => /^the clientKeyData printed by exec credential plugin ".*" of user "test" .* is not a valid PEM private key/.test(err.message) && noKeyMaterial(err.message),
+        );
+    });
+
+    it("names the current user, and fetches fresh credentials after invalidateCredentials()", async () => {
+        const tokenSource = path.join(tmp, "token-source");
+        await fs.writeFile(tokenSource, "expired-token");
+        const counter = path.join(tmp, "runs");
+        const plugin = await write(
+            "plugin.js",
+            [
+                "const fs = require('fs');",
+                `fs.appendFileSync(${q(counter)}, 'x');`,
+                "process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential',",
+                `  status: { token: fs.readFileSync(${q(tokenSource)}, 'utf8'), expirationTimestamp: new Date(Date.now() + 3600e3).toISOString() } }));`,
+            ].join("\n"),
+        );
+        const file = await write(
+            "exec",
+            kubeconfigYaml({
+                server: server.url,
+                cluster: { "certificate-authority-data": caData },
+                user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: process.execPath, args: [plugin], interactiveMode: "Never" } },
+                context: "prod",
+            }),
+        );
+        const kc = loadKubeConfig({ kubeconfigPath: file });
+        assert.deepEqual(kc.getCurrentUser(), { name: "prod" });
+        const authorization = async () => {
+            const opts: https.RequestOptions = {};
+            await kc.applyToHTTPSOptions(opts);
+            return (opts.headers as http.OutgoingHttpHeaders).Authorization;
+        };
+        assert.equal(await authorization(), "Bearer expired-token");
+        await fs.writeFile(tokenSource, server.token);
+        assert.equal(await authorization(), "Bearer expired-token", "cached until its expirationTimestamp");
+        assert.equal(await fs.readFile(counter, "utf8"), "x");
+        assert.ok(kc.invalidateCredentials, "the light loader can drop its credentials");
+        kc.invalidateCredentials();
+        assert.equal(await authorization(), `Bearer ${server.token}`, "re-run although the cached credential had not expired");
+        assert.equal(await fs.readFile(counter, "utf8"), "xx");
+
+        // A token-file is re-read after invalidateCredentials() too.
+        const tokenFile = path.join(tmp, "token");
+        await fs.writeFile(tokenFile, "old-token\n");
+        const fromFile = loadKubeConfig({ kubeconfigPath: await write("token-file", kubeconfigYaml({ server: server.url, user: { "token-file": tokenFile } })) });
+        const header = async () => {
+            const opts: https.RequestOptions = {};
+            await fromFile.applyToHTTPSOptions(opts);
+            return (opts.headers as http.OutgoingHttpHeaders).Authorization;
+        };
+        assert.equal(await header(), "Bearer old-token", "trimmed like client-go");
+        await fs.writeFile(tokenFile, "new-token");
+        assert.equal(await header(), "Bearer old-token");
+        fromFile.invalidateCredentials?.();
+        assert.equal(await header(), "Bearer new-token");
+
+        // The full library's KubeConfig answers getCurrentUser() too.
+        const proxied = await write("proxied", kubeconfigYaml({ server: server.url, cluster: { "proxy-url": "http://127.0.0.1:3128" }, user: { token: "t" }, context: "via" }));
+        assert.equal(loadKubeConfig({ kubeconfigPath: proxied }).getCurrentUser()?.name, "via");
+    });
+
+    it("stops a hanging exec plugin at the timeout given to loadKubeConfig, and on abort", async () => {
+        const pidFile = path.join(tmp, "pid");
+        const plugin = await write("hang.js", `require("fs").writeFileSync(${q(pidFile)}, String(process.pid)); setInterval(() => {}, 1000);`);
+        const file = await write(
+            "hang",
+            kubeconfigYaml({
+                server: server.url,
+                user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: process.execPath, args: [plugin], interactiveMode: "Never" } },
+            }),
+        );
+        const started = Date.now();
+        await assert.rejects(
+            loadKubeConfig({ kubeconfigPath: file }, { execTimeoutMs: 500 }).applyToHTTPSOptions({}),
+            /exec credential plugin ".*" of user "test" did not finish within 500 ms and was stopped/,
+        );
+        assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
+        const controller = new AbortController();
+        const pending = loadKubeConfig({ kubeconfigPath: file }, { signal: controller.signal }).applyToHTTPSOptions({});
+        setTimeout(() => controller.abort(), 300);
+        await assert.rejects(pending, /was stopped: the run was cancelled/);
     });
 
     it("loads neither client-node's index nor its KubeConfig module on the light path", async () => {

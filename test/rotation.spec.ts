@@ -1,6 +1,7 @@
 // SecretRotation: its pure rules in-process, and its behaviour as `pulumi up` runs
 // it: the registered `__provider` text in Pulumi's provider host over gRPC, against
 // the KMS/CS stand-in and the Kubernetes API test server.
+import { eachTuning } from "../components/settings";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -33,9 +34,7 @@ describe("rotation: pure rules", () => {
         regionId: REGION,
         kmsKeyId: "key-1",
         annotationKey: "encryption-key-rotation-time",
-        concurrency: 8,
-        qps: 100,
-        pageSize: 500,
+        ...eachTuning((setting) => setting.default),
         serviceAccountNamespace: "kube-system",
         serviceAccountName: "ask-secret-reencryptor",
     };

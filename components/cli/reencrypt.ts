@@ -5,8 +5,11 @@
  * flags in, engine, summary and exit code out.
  *
  * Exit codes: 0 every Secret rewritten and verified (or a dry run finished);
- * 1 some Secrets remain (listed) or the run was interrupted; 2 usage,
- * kubeconfig, connection or permission error.
+ * 1 some Secrets remain (listed, with the server's reason, e.g. a write denied
+ * by an admission webhook) or the run was interrupted (SIGINT/SIGTERM: the
+ * checkpoint and summary are written first); 2 usage, kubeconfig, checkpoint,
+ * connection or permission error, or a run stopped early (rejected
+ * credentials, the error budget, a disk that cannot take the checkpoint).
  *
  * The shebang caps V8's young generation: a long busy run otherwise keeps
  * growing it, and peak memory would grow with the number of Secrets
@@ -15,9 +18,20 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { createKubernetesSecretsClient, loadKubeConfig } from "../kube";
-import { annotationKeyProblem, annotationValueProblem, reencryptSecrets, ReencryptSummary, SecretsClient } from "../reencrypt";
-import { describeLimits, NumberSetting, numberProblem, REENCRYPT_IDENTITY, REENCRYPT_TUNING, ReencryptTuning } from "../settings";
-import { formatProgress, formatSummaryText } from "./report";
+import { annotationKeyProblem, annotationValueProblem, ClusterTarget, reencryptSecrets, ReencryptSummary, SecretsClient } from "../reencrypt";
+import type { CheckpointFileSystem } from "../reencrypt/state";
+import {
+    CliOnlySetting,
+    describeLimits,
+    eachTuning,
+    EXEC_TIMEOUT,
+    numberProblem,
+    REENCRYPT_IDENTITY,
+    REENCRYPT_TUNING,
+    REENCRYPT_TUNING_NAMES,
+    ReencryptTuning,
+} from "../settings";
+import { formatProgress, formatSummaryText, formatTarget } from "./report";
 
 export const EXIT_OK = 0;
 export const EXIT_SECRETS_REMAIN = 1;
@@ -30,7 +44,7 @@ function flagLine(flag: string, text: string): string {
     return `  ${flag.padEnd(24)}  ${text}`;
 }
 
-function tuningLine(setting: NumberSetting & { flag: string }): string {
+function tuningLine(setting: CliOnlySetting): string {
     return flagLine(`${setting.flag} N`, `${setting.doc} ${describeLimits(setting, "cli").replace(/^a /, "A ")}.`);
 }
 
@@ -47,29 +61,39 @@ export const USAGE = [
         "required: a value no Secret carries yet, e.g. the rotation time 20220101-010101 (reusing an old value rewrites nothing)",
     ),
     flagLine(`${REENCRYPT_IDENTITY.annotationKey.flag} KEY`, `${REENCRYPT_IDENTITY.annotationKey.doc} Default ${REENCRYPT_IDENTITY.annotationKey.default}.`),
-    flagLine("--kubeconfig PATH", "kubeconfig file (default $KUBECONFIG, then ~/.kube/config)"),
-    flagLine("--context NAME", "kubeconfig context (default: current-context)"),
-    tuningLine(REENCRYPT_TUNING.concurrency),
-    tuningLine(REENCRYPT_TUNING.qps),
-    tuningLine(REENCRYPT_TUNING.pageSize),
+    flagLine("--kubeconfig PATH", "kubeconfig file (default $KUBECONFIG, then ~/.kube/config); an empty value is refused"),
+    flagLine("--context NAME", "kubeconfig context (default: current-context); an empty value is refused"),
+    ...REENCRYPT_TUNING_NAMES.map((name) => tuningLine(REENCRYPT_TUNING[name])),
+    tuningLine(EXEC_TIMEOUT),
     flagLine(
         "--state FILE",
-        "checkpoint file: a killed run started again with the same file and value continues where it stopped; removed once the run verifies",
+        "checkpoint file: a stopped run started again with the same file, cluster and value continues where it stopped; removed once the run " +
+            "verifies. A file that is not such a checkpoint (of this cluster and value) is refused, never overwritten; a second run on it is refused",
     ),
     flagLine("--dry-run", "count what would be rewritten, the KMS calls and the time at the rate cap; write nothing"),
     flagLine("--output text|json", "summary format on stdout (default text; json prints exactly one object)"),
     flagLine("--help", "show this help"),
     "",
-    'Needs RBAC "list" and "patch" on "secrets" in all namespaces.',
-    "Exit status: 0 all rewritten and verified; 1 some remain (listed); 2 usage,",
-    "connection or permission error.",
+    'Needs RBAC "list" and "patch" on "secrets" in all namespaces. Before writing it prints the',
+    "server, context and user it writes to. Ctrl-C (SIGINT/SIGTERM) stops promptly, saving the",
+    "checkpoint and the summary; a second Ctrl-C quits at once.",
+    "Exit status: 0 all rewritten and verified; 1 some remain (listed with the server's reason)",
+    "or interrupted; 2 usage, kubeconfig, checkpoint, connection or permission error, or a run",
+    "stopped early (rejected credentials, the error budget, a full disk): the summary says why.",
 ].join("\n");
 
 export interface Writable {
     write(chunk: string): unknown;
 }
 
-export type ClientFactory = (source: { kubeconfigPath?: string; context?: string }, concurrency: number) => SecretsClient & { close?(): void };
+export interface ClientSource {
+    kubeconfigPath?: string;
+    context?: string;
+    execTimeoutMs: number;
+    signal?: AbortSignal;
+}
+
+export type ClientFactory = (source: ClientSource, tuning: ReencryptTuning) => SecretsClient & { close?(): void };
 
 export interface CliIO {
     stdout: Writable;
@@ -80,6 +104,8 @@ export interface CliIO {
     createClient?: ClientFactory;
     /** Clock for progress throttling; tests may inject one. */
     now?: () => number;
+    /** File access for the checkpoint; tests inject EROFS/ENOSPC. */
+    checkpointFileSystem?: CheckpointFileSystem;
 }
 
 class UsageError extends Error {}
@@ -89,6 +115,7 @@ interface CliArgs extends ReencryptTuning {
     annotationValue: string;
     kubeconfigPath?: string;
     context?: string;
+    execTimeoutSeconds: number;
     statePath?: string;
     dryRun: boolean;
     output: "text" | "json";
@@ -107,9 +134,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliAr
                 context: { type: "string" },
                 "annotation-key": { type: "string" },
                 "annotation-value": { type: "string" },
-                concurrency: { type: "string" },
-                qps: { type: "string" },
-                "page-size": { type: "string" },
+                ...Object.fromEntries(REENCRYPT_TUNING_NAMES.map((name) => [REENCRYPT_TUNING[name].flag.slice(2), { type: "string" as const }])),
+                [EXEC_TIMEOUT.flag.slice(2)]: { type: "string" },
                 state: { type: "string" },
                 "dry-run": { type: "boolean" },
                 output: { type: "string" },
@@ -132,15 +158,18 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliAr
         const valueProblem = annotationValueProblem(annotationValue);
         if (valueProblem) throw new UsageError(`--annotation-value: ${valueProblem}`);
         if (output !== "text" && output !== "json") throw new UsageError(`--output must be text or json, got "${output}"`);
+        // An empty value would silently fall back to the default kubeconfig or context: another cluster, perhaps.
+        if (values.kubeconfig === "") throw new UsageError("--kubeconfig is empty: give the kubeconfig file to use (or leave the flag out for $KUBECONFIG)");
+        if (values.context === "") throw new UsageError("--context is empty: give the context name (or leave the flag out for current-context)");
+        if (values.state === "") throw new UsageError("--state is empty: give the checkpoint file's path (or leave the flag out for no checkpoint)");
     }
     return {
         annotationKey,
         annotationValue: annotationValue ?? "",
         kubeconfigPath: (values.kubeconfig as string | undefined) || env.KUBECONFIG || undefined,
         context: values.context as string | undefined,
-        concurrency: tuningFlag(REENCRYPT_TUNING.concurrency, values.concurrency as string | undefined),
-        qps: tuningFlag(REENCRYPT_TUNING.qps, values.qps as string | undefined),
-        pageSize: tuningFlag(REENCRYPT_TUNING.pageSize, values["page-size"] as string | undefined),
+        ...eachTuning((setting) => tuningFlag(setting as CliOnlySetting, values[(setting as CliOnlySetting).flag.slice(2)] as string | undefined)),
+        execTimeoutSeconds: tuningFlag(EXEC_TIMEOUT, values[EXEC_TIMEOUT.flag.slice(2)] as string | undefined),
         statePath: values.state ? path.resolve(values.state as string) : undefined,
         dryRun: values["dry-run"] === true,
         output: output as "text" | "json",
@@ -149,16 +178,26 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliAr
 }
 
 /** A tuning flag, validated by the settings model with the CLI's limits (settings.ts records why they differ). */
-function tuningFlag(setting: NumberSetting & { flag: string }, raw: string | undefined): number {
+function tuningFlag(setting: CliOnlySetting, raw: string | undefined): number {
     if (raw === undefined) return setting.default;
     const trimmed = raw.trim();
     // Only plain decimal numbers: "1e3" or "0x10" are not what anyone means on a command line.
     const problem = /^\d+(\.\d+)?$/.test(trimmed) ? numberProblem(setting, Number(trimmed), "cli") : `"${raw}" must be ${describeLimits(setting, "cli")}`;
-    if (problem) throw new UsageError(`${setting.flag}: ${problem.replace(/^[\d.]+ must/, `"${raw}" must`)}`);
+    if (problem) throw new UsageError(`${setting.flag}: ${problem.replace(/^"?[\d.]+"? must/, `"${raw}" must`)}`);
     return Number(trimmed);
 }
 
-const defaultClientFactory: ClientFactory = (source, concurrency) => createKubernetesSecretsClient(loadKubeConfig(source), { concurrency });
+const defaultClientFactory: ClientFactory = (source, tuning) =>
+    createKubernetesSecretsClient(
+        loadKubeConfig({ kubeconfigPath: source.kubeconfigPath, context: source.context }, { execTimeoutMs: source.execTimeoutMs, signal: source.signal }),
+        { concurrency: tuning.concurrency, requestTimeoutMs: tuning.requestTimeoutSeconds * 1000, maxPageBytes: tuning.maxPageMiB * 1024 * 1024 },
+    );
+
+/** `--output json` as given on the command line, read before parsing: usage errors must be JSON too. */
+function wantsJson(argv: string[]): boolean {
+    const i = argv.lastIndexOf("--output");
+    return argv.includes("--output=json") || (i >= 0 && argv[i + 1] === "json");
+}
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
     const env = io.env ?? {};
@@ -168,6 +207,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     } catch (err) {
         if (!(err instanceof UsageError)) throw err;
         io.stderr.write(`reencrypt-secrets: ${err.message}\nRun reencrypt-secrets --help for usage.\n`);
+        if (wantsJson(argv)) io.stdout.write(`${JSON.stringify({ error: err.message, exitCode: EXIT_ERROR })}\n`);
         return EXIT_ERROR;
     }
     if (args.help) {
@@ -176,25 +216,36 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     }
 
     const log = (line: string) => io.stderr.write(`reencrypt-secrets: ${line}\n`);
+    let target: ClusterTarget | undefined;
     const fail = (message: string): number => {
         log(`error: ${message}`);
-        if (args.output === "json") io.stdout.write(`${JSON.stringify({ error: message })}\n`);
+        if (args.output === "json") io.stdout.write(`${JSON.stringify({ error: message, exitCode: EXIT_ERROR, ...(target ? { target } : {}) })}\n`);
         return EXIT_ERROR;
     };
 
     let client: (SecretsClient & { close?(): void }) | undefined;
     try {
-        client = (io.createClient ?? defaultClientFactory)({ kubeconfigPath: args.kubeconfigPath, context: args.context }, args.concurrency);
+        const tuning = eachTuning((_, name) => args[name]);
+        client = (io.createClient ?? defaultClientFactory)(
+            { kubeconfigPath: args.kubeconfigPath, context: args.context, execTimeoutMs: args.execTimeoutSeconds * 1000, signal: io.signal },
+            tuning,
+        );
+        target = client.target;
+        // Before anything is written (and in a dry run too): which cluster, as whom.
+        log(`${args.dryRun ? "dry run against" : "writing to"} ${formatTarget(target)}`);
         const summary: ReencryptSummary = await reencryptSecrets(client, {
             annotationKey: args.annotationKey,
             annotationValue: args.annotationValue,
             concurrency: args.concurrency,
             qps: args.qps,
             pageSize: args.pageSize,
+            errorBudget: args.errorBudget,
+            stallTimeoutMs: args.stallTimeoutSeconds * 1000,
             statePath: args.statePath,
             dryRun: args.dryRun,
             signal: io.signal,
             now: io.now,
+            checkpointFileSystem: io.checkpointFileSystem,
             progressIntervalMs: PROGRESS_INTERVAL_MS,
             // Short runs stay quiet; long ones report at most every couple of seconds.
             onProgress: (p) => {
@@ -202,9 +253,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
             },
             log,
         });
-        io.stdout.write(args.output === "json" ? `${JSON.stringify(summary)}\n` : `${formatSummaryText(summary)}\n`);
+        const exitCode =
+            summary.outcome === "verified" || summary.outcome === "dryRun" ? EXIT_OK : summary.outcome === "stopped" ? EXIT_ERROR : EXIT_SECRETS_REMAIN;
+        io.stdout.write(args.output === "json" ? `${JSON.stringify({ ...summary, target, exitCode })}\n` : `${formatSummaryText(summary)}\n`);
         for (const warning of summary.warnings) log(`warning: ${warning}`);
-        return summary.outcome === "verified" || summary.outcome === "dryRun" ? EXIT_OK : EXIT_SECRETS_REMAIN;
+        if (summary.stopReason) log(`error: ${summary.stopReason}`);
+        return exitCode;
     } catch (err) {
         return fail((err as Error).message ?? String(err));
     } finally {
@@ -218,7 +272,7 @@ if (require.main === module) {
     const onSignal = (signal: NodeJS.Signals) => {
         interrupts++;
         if (interrupts > 1) process.exit(130);
-        process.stderr.write(`reencrypt-secrets: ${signal}: finishing writes in flight, then stopping (again to quit at once)\n`);
+        process.stderr.write(`reencrypt-secrets: ${signal}: cancelling requests, saving the checkpoint and the summary (again to quit at once)\n`);
         controller.abort();
     };
     process.on("SIGINT", onSignal);

@@ -4,31 +4,48 @@
  * Why not @kubernetes/client-node's KubeConfig everywhere: its module imports
  * the generated API code (about 64 MB resident), which alone pushes the CLI past
  * its memory budget. This loader uses only the library's small, dependency-free
- * pieces (config_types.js for parsing and validation, exec_auth.js for exec
- * credential plugins, file_auth.js for in-cluster token files) and covers what
- * real kubeconfigs use: CA, client certificates, tokens, token files, basic
- * auth, insecure-skip-tls-verify, tls-server-name, impersonation and exec
- * plugins. Anything else (auth-provider: oidc/azure/gcp, proxy-url) is handed
- * to the full KubeConfig, so behaviour there is exactly the library's.
+ * config_types.js for parsing, runs exec credential plugins itself
+ * (execCredential.ts: timeout, abort, validated output) and reads token files
+ * itself, and covers what real kubeconfigs use: CA, client certificates,
+ * tokens, token files, basic auth, insecure-skip-tls-verify, tls-server-name,
+ * impersonation and exec plugins. Anything else (auth-provider: oidc/azure/gcp,
+ * proxy-url) is handed to the full KubeConfig, so behaviour there is exactly the
+ * library's (including its exec plugin runner, without our timeout).
+ *
+ * No error from this module repeats a kubeconfig's secrets or an exec plugin's
+ * output: YAML errors keep only the reason and line (safeYaml.ts), shape errors
+ * name the field, TLS errors name the user and file, plugin errors name the
+ * command and user.
  */
+import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import type { OutgoingHttpHeaders } from "node:http";
 import type * as https from "node:https";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as tls from "node:tls";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Cluster, Context, User } from "@kubernetes/client-node/dist/config_types.js";
+import { ExecCredentialProvider, parseExecConfig, type ExecClusterInfo, type ExecConfig, type ExecCredentialStatus } from "./execCredential";
 
 /** What the Secrets client needs from a kubeconfig; client-node's KubeConfig satisfies it too. */
 export interface KubeAccess {
     getCurrentCluster(): { readonly server: string; readonly proxyUrl?: string } | null;
     applyToHTTPSOptions(opts: https.RequestOptions): Promise<void>;
+    /**
+     * Drops cached credentials (the exec plugin's, a token file's), so the next
+     * applyToHTTPSOptions fetches fresh ones even if the cached one claims to be
+     * valid: call it after a 401. The light loader has it; client-node's KubeConfig does not.
+     */
+    invalidateCredentials?(): void;
 }
 
 /** A loaded kubeconfig with its context chosen. */
 export interface LoadedKubeConfig extends KubeAccess {
     getCurrentContext(): string;
+    /** The context's user (to say whom the tool acts as); null when the context names none. */
+    getCurrentUser(): { readonly name: string } | null;
 }
 
 export interface KubeConfigSource {
@@ -40,42 +57,64 @@ export interface KubeConfigSource {
     kubeconfigYaml?: string;
 }
 
-const SERVICEACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
-
-interface ParsedFile {
-    origin: string; // a file path, or "the given kubeconfig content"
-    clusters: Cluster[];
-    users: User[];
-    contexts: Context[];
-    currentContext?: string;
+/** How exec credential plugins run (light loader only; the full KubeConfig uses client-node's runner). */
+export interface KubeConfigLoadOptions {
+    /** Total time one plugin run may take before it is killed; default DEFAULT_EXEC_TIMEOUT_MS (60 s). */
+    execTimeoutMs?: number;
+    /** Aborting kills a running plugin and fails credential requests from then on. */
+    signal?: AbortSignal;
 }
 
-interface ExecAuthenticator {
-    applyAuthentication(user: User, opts: https.RequestOptions): Promise<void>;
+const SERVICEACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+const CONTENT_ORIGIN = "the given kubeconfig content";
+/** Token files are re-read this often, as client-go does (they are rotated in place, e.g. projected ServiceAccount tokens). */
+const TOKEN_FILE_REFRESH_MS = 60_000;
+
+/** A user as config_types parses it, plus its token file, which this module reads itself. */
+type LightUser = User & { readonly tokenFile?: string };
+
+interface ParsedFile {
+    origin: string; // a file path, or CONTENT_ORIGIN
+    clusters: Cluster[];
+    users: LightUser[];
+    contexts: Context[];
+    currentContext?: string;
+    /** "kind\0name" → the origin defining it (filled by the merge). */
+    owners?: Map<string, string>;
+}
+
+/** "kubeconfig /path" or "the given kubeconfig content": how messages name where something is defined. */
+function place(origin: string): string {
+    return origin === CONTENT_ORIGIN ? origin : `kubeconfig ${origin}`;
 }
 
 /**
  * Loads the kubeconfig like kubectl picks it, with the chosen context.
  * Returns the light loader's configuration, or client-node's KubeConfig when
  * the selected user or cluster needs something only the library implements.
+ * On the light path, the selected user's and cluster's TLS material, token file
+ * and exec section are checked here, so a bad kubeconfig fails before any request.
  */
-export function loadKubeConfig(source: KubeConfigSource = {}): LoadedKubeConfig {
+export function loadKubeConfig(source: KubeConfigSource = {}, options: KubeConfigLoadOptions = {}): LoadedKubeConfig {
     let parsed: ParsedFile[];
     if (source.kubeconfigYaml !== undefined) {
-        parsed = [parseKubeconfig(source.kubeconfigYaml, "the given kubeconfig content")];
+        parsed = [parseKubeconfig(source.kubeconfigYaml, CONTENT_ORIGIN)];
     } else {
         const files = kubeconfigFiles(source.kubeconfigPath);
         if (files.length === 0) {
             if (!process.env.KUBERNETES_SERVICE_HOST) {
                 throw new Error("no kubeconfig found: pass --kubeconfig PATH, set $KUBECONFIG, or create ~/.kube/config");
             }
-            return LightKubeConfig.inCluster(source.context);
+            const inCluster = LightKubeConfig.inCluster(source.context, options);
+            inCluster.check();
+            return inCluster;
         }
         parsed = files.map(readKubeconfigFile);
     }
     const merged = mergeKubeconfigs(parsed);
-    const light = LightKubeConfig.select(merged, source.context);
+    const light = LightKubeConfig.select(merged, source.context, options);
     if (light.needsFullLibrary()) return fullKubeConfig(source, light.getCurrentContext());
+    light.check();
     return light;
 }
 
@@ -94,43 +133,137 @@ function readKubeconfigFile(file: string): ParsedFile {
     try {
         text = fs.readFileSync(file, "utf8");
     } catch (err) {
-        throw new Error(`cannot read kubeconfig ${file}: ${(err as Error).message}`);
+        throw new Error(`cannot read kubeconfig ${file} (${errorCode(err)}); check that it exists and is readable`);
     }
     return parseKubeconfig(text, file, path.dirname(file));
 }
 
 /** Parses one kubeconfig document; relative file references resolve against `baseDir` like kubectl does. */
 export function parseKubeconfig(text: string, origin: string, baseDir?: string): ParsedFile {
+    const label = place(origin);
+    // Loaded here, not at the top: js-yaml loads only when a kubeconfig is parsed.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy load, see above
+    const safeYaml = require("../safeYaml") as typeof import("../safeYaml");
+    let doc: unknown;
+    try {
+        doc = safeYaml.loadYamlSafely(text, label) ?? {};
+    } catch (err) {
+        if (err instanceof safeYaml.YamlDocumentError) throw new Error(redactYamlMessage(err.message, label));
+        throw new Error(`cannot load ${label}: the YAML parser failed`);
+    }
+    const fail = (problem: string): never => {
+        throw new Error(`cannot load ${label}: ${problem}`);
+    };
+    if (typeof doc !== "object" || doc === null || Array.isArray(doc)) fail("the document is not a mapping");
+    const root = doc as Record<string, unknown>;
+    checkShape(root, fail);
+    const absolute = (file: string | undefined | null) => (file && baseDir && !path.isAbsolute(file) ? path.join(baseDir, file) : file || undefined);
+    const rawUsers = (root.users ?? []) as Array<{ name: string; user?: Record<string, unknown> | null }>;
+    // token-file is read by this module (at load, then every minute), not by config_types at parse time.
+    const tokenFiles = new Map<string, string>();
+    const usersForParser = rawUsers.map((entry) => {
+        const tokenFile = entry.user?.["token-file"];
+        if (typeof tokenFile !== "string" || !tokenFile) return entry;
+        tokenFiles.set(entry.name, absolute(tokenFile) as string);
+        const { "token-file": _dropped, ...user } = entry.user as Record<string, unknown>;
+        return { ...entry, user };
+    });
     const configTypes = loadConfigTypes();
     try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- js-yaml loads only when a kubeconfig is parsed
-        const yaml = require("js-yaml") as typeof import("js-yaml");
-        const doc = (yaml.load(text) ?? {}) as Record<string, unknown>;
-        if (typeof doc !== "object" || Array.isArray(doc)) throw new Error("the document is not a mapping");
-        const absolute = (file: unknown) => (typeof file === "string" && baseDir && !path.isAbsolute(file) ? path.join(baseDir, file) : file);
-        const rawUsers = Array.isArray(doc.users) ? (doc.users as Array<{ user?: Record<string, unknown> }>) : [];
-        for (const entry of rawUsers) {
-            // config_types reads token-file while parsing, relative to the working directory: point it at the right file first.
-            if (entry?.user && entry.user["token-file"] !== undefined) entry.user["token-file"] = absolute(entry.user["token-file"]);
-        }
-        const clusters = configTypes.newClusters(doc.clusters).map((c) => (c.caFile ? { ...c, caFile: absolute(c.caFile) as string } : c));
-        const users = configTypes.newUsers(rawUsers).map((u) => ({
+        const clusters = configTypes.newClusters(root.clusters).map((c) => (c.caFile ? { ...c, caFile: absolute(c.caFile) } : c));
+        const users: LightUser[] = configTypes.newUsers(usersForParser).map((u) => ({
             ...u,
-            certFile: u.certFile ? (absolute(u.certFile) as string) : u.certFile,
-            keyFile: u.keyFile ? (absolute(u.keyFile) as string) : u.keyFile,
+            certFile: absolute(u.certFile),
+            keyFile: absolute(u.keyFile),
+            tokenFile: tokenFiles.get(u.name),
         }));
-        const contexts = configTypes.newContexts(doc.contexts);
-        const current = doc["current-context"];
+        const contexts = configTypes.newContexts(root.contexts);
+        const current = root["current-context"];
         return { origin, clusters, users, contexts, currentContext: typeof current === "string" && current ? current : undefined };
     } catch (err) {
-        throw new Error(`cannot load kubeconfig ${origin}: ${(err as Error).message}`);
+        // checkShape has already refused what config_types would trip on; its own messages ("users[0].name is
+        // missing") carry no values, anything else (a TypeError) is not repeated, in case it ever does.
+        const message = String((err as Error)?.message ?? "");
+        throw new Error(`cannot load ${label}: ${/^(clusters|users|contexts)\[\d+\]\.[\w.]+ is missing$/.test(message) ? message : "an entry has an unexpected shape"}`);
     }
+}
+
+/**
+ * js-yaml's reasons quote a few things from the document (an alias or tag name: `password: *hunter2` is an
+ * alias); safeYaml keeps the reason, so those quotes are blanked here. The line and column stay.
+ */
+function redactYamlMessage(message: string, label: string): string {
+    const prefix = `${label} is not valid YAML: `;
+    if (!message.startsWith(prefix)) return message; // size and alias-bomb refusals: fixed text
+    const [, reason = "", where = ""] = /^([\s\S]*?)( \(line \d+, column \d+\))?$/.exec(message.slice(prefix.length)) ?? [];
+    const blanked = reason
+        .replace(/"[^"]*"/g, '"…"')
+        .replace(/!<[^>]*>/g, "!<…>")
+        .replace(/^(tag name cannot contain such characters|tag name is malformed|tag prefix is malformed):[\s\S]*$/, "$1");
+    return `${prefix}${blanked}${where}; fix the YAML at that line`;
+}
+
+type Fail = (problem: string) => never;
+
+/** The document's lists and the fields this loader reads, type-checked. Messages name the field, never its value. */
+function checkShape(root: Record<string, unknown>, fail: Fail): void {
+    const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+    const list = (key: string): unknown[] => {
+        const value = root[key];
+        if (value === undefined || value === null) return [];
+        if (!Array.isArray(value)) fail(`${key} is not a list`);
+        return value as unknown[];
+    };
+    const strings = (obj: Record<string, unknown>, at: string, keys: string[]) => {
+        for (const key of keys) {
+            const value = obj[key];
+            if (value !== undefined && value !== null && typeof value !== "string") fail(`${at}.${key} must be a string (quote it)`);
+        }
+    };
+    const entry = (key: string, i: number, item: unknown, body: string, bodyRequired: boolean): Record<string, unknown> | undefined => {
+        if (!isMapping(item)) fail(`${key}[${i}] is not a mapping`);
+        const named = item as Record<string, unknown>;
+        if (named.name === undefined || named.name === null || named.name === "") fail(`${key}[${i}].name is missing`);
+        if (typeof named.name !== "string") fail(`${key}[${i}].name must be a string (quote it)`);
+        const inner = named[body];
+        if (inner === undefined || inner === null) {
+            if (bodyRequired) fail(`${key}[${i}].${body} is missing`);
+            return undefined;
+        }
+        if (!isMapping(inner)) fail(`${key}[${i}].${body} is not a mapping`);
+        return inner as Record<string, unknown>;
+    };
+    list("clusters").forEach((item, i) => {
+        const cluster = entry("clusters", i, item, "cluster", true) as Record<string, unknown>;
+        const at = `clusters[${i}].cluster`;
+        if (cluster.server === undefined || cluster.server === null || cluster.server === "") fail(`${at}.server is missing`);
+        strings(cluster, at, ["server", "certificate-authority", "certificate-authority-data", "tls-server-name", "proxy-url"]);
+        const skip = cluster["insecure-skip-tls-verify"];
+        if (skip !== undefined && skip !== null && typeof skip !== "boolean") fail(`${at}.insecure-skip-tls-verify must be true or false`);
+    });
+    list("users").forEach((item, i) => {
+        const user = entry("users", i, item, "user", false);
+        if (!user) return;
+        const at = `users[${i}].user`;
+        strings(user, at, ["token", "token-file", "client-certificate", "client-certificate-data", "client-key", "client-key-data", "username", "password", "as"]);
+        for (const key of ["exec", "auth-provider"]) {
+            if (user[key] !== undefined && user[key] !== null && !isMapping(user[key])) fail(`${at}.${key} is not a mapping`);
+        }
+    });
+    list("contexts").forEach((item, i) => {
+        const context = entry("contexts", i, item, "context", true) as Record<string, unknown>;
+        const at = `contexts[${i}].context`;
+        if (context.cluster === undefined || context.cluster === null || context.cluster === "") fail(`${at}.cluster is missing`);
+        strings(context, at, ["cluster", "user", "namespace"]);
+    });
+    const current = root["current-context"];
+    if (current !== undefined && current !== null && typeof current !== "string") fail("current-context must be a string");
 }
 
 /** Like kubectl with several $KUBECONFIG files: the first current-context set wins; a name defined twice is an error. */
 function mergeKubeconfigs(files: ParsedFile[]): ParsedFile {
-    const merged: ParsedFile = { origin: files.map((f) => f.origin).join(path.delimiter), clusters: [], users: [], contexts: [] };
     const owners = new Map<string, string>();
+    const merged: ParsedFile = { origin: files.map((f) => f.origin).join(path.delimiter), clusters: [], users: [], contexts: [], owners };
     const add = <T extends { name: string }>(kind: string, into: T[], items: T[], origin: string) => {
         for (const item of items) {
             const key = `${kind}\u0000${item.name}`;
@@ -151,17 +284,31 @@ function mergeKubeconfigs(files: ParsedFile[]): ParsedFile {
     return merged;
 }
 
+interface TlsMaterial {
+    ca?: Buffer;
+    cert?: Buffer;
+    key?: Buffer;
+}
+
 export class LightKubeConfig implements LoadedKubeConfig {
-    private execAuth: ExecAuthenticator | undefined;
-    private fileAuth: ExecAuthenticator | undefined;
+    private readonly execCredentials: ExecCredentialProvider;
+    private execConfig: ExecConfig | undefined;
+    private fileToken: { token: string; readAt: number } | undefined;
+    /** Exec results whose certificate and key have been checked (a cached credential is checked once). */
+    private readonly checkedExecTls = new WeakSet<ExecCredentialStatus>();
 
     private constructor(
         private readonly contextName: string,
         private readonly cluster: Cluster,
-        private readonly user: User | undefined,
-    ) {}
+        private readonly user: LightUser | undefined,
+        /** Where the cluster and the user are defined, as messages name it. */
+        private readonly where: { cluster: string; user: string },
+        options: KubeConfigLoadOptions,
+    ) {
+        this.execCredentials = new ExecCredentialProvider({ timeoutMs: options.execTimeoutMs, signal: options.signal });
+    }
 
-    static select(config: ParsedFile, contextOverride: string | undefined): LightKubeConfig {
+    static select(config: ParsedFile, contextOverride: string | undefined, options: KubeConfigLoadOptions = {}): LightKubeConfig {
         const known = config.contexts.map((c) => c.name).join(", ") || "none";
         const name = contextOverride || config.currentContext;
         if (!name) {
@@ -176,16 +323,17 @@ export class LightKubeConfig implements LoadedKubeConfig {
         if (!cluster) {
             throw new Error(`context "${name}" names cluster "${context.cluster}", which kubeconfig ${config.origin} does not define`);
         }
-        let user: User | undefined;
+        let user: LightUser | undefined;
         if (context.user) {
             user = config.users.find((u) => u.name === context.user);
             if (!user) throw new Error(`context "${name}" names user "${context.user}", which kubeconfig ${config.origin} does not define`);
         }
-        return new LightKubeConfig(name, cluster, user);
+        const origin = (kind: string, itemName: string | undefined) => place(config.owners?.get(`${kind}\u0000${itemName}`) ?? config.origin);
+        return new LightKubeConfig(name, cluster, user, { cluster: origin("cluster", cluster.name), user: origin("user", user?.name) }, options);
     }
 
     /** The pod's ServiceAccount, as client-node's loadFromCluster sets it up. */
-    static inCluster(contextOverride: string | undefined): LightKubeConfig {
+    static inCluster(contextOverride: string | undefined, options: KubeConfigLoadOptions = {}): LightKubeConfig {
         if (contextOverride) {
             throw new Error(`--context ${contextOverride} needs a kubeconfig, but none was found (running in-cluster); pass --kubeconfig PATH`);
         }
@@ -194,8 +342,9 @@ export class LightKubeConfig implements LoadedKubeConfig {
         const scheme = port === "80" || port === "8080" || port === "8001" ? "http" : "https";
         const server = `${scheme}://${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
         const cluster: Cluster = { name: "inCluster", server, caFile: `${SERVICEACCOUNT_DIR}/ca.crt`, skipTLSVerify: false };
-        const user: User = { name: "inClusterUser", authProvider: { name: "tokenFile", config: { tokenFile: `${SERVICEACCOUNT_DIR}/token` } } };
-        return new LightKubeConfig("inClusterContext", cluster, user);
+        const user: LightUser = { name: "inClusterUser", tokenFile: `${SERVICEACCOUNT_DIR}/token` };
+        const where = "the pod's ServiceAccount";
+        return new LightKubeConfig("inClusterContext", cluster, user, { cluster: where, user: where }, options);
     }
 
     getCurrentContext(): string {
@@ -206,65 +355,178 @@ export class LightKubeConfig implements LoadedKubeConfig {
         return this.cluster;
     }
 
+    /** Only the name: the user's entry holds credentials, which nobody printing "acting as" should get. */
+    getCurrentUser(): { readonly name: string } | null {
+        return this.user ? { name: this.user.name } : null;
+    }
+
+    invalidateCredentials(): void {
+        this.execCredentials.invalidate();
+        this.fileToken = undefined;
+    }
+
     /** True when the user or cluster needs an implementation only the full library has. */
     needsFullLibrary(): boolean {
-        return Boolean(this.cluster.proxyUrl) || (Boolean(this.user?.authProvider) && !this.isInClusterTokenFile());
+        return Boolean(this.cluster.proxyUrl) || Boolean(this.user?.authProvider);
+    }
+
+    /**
+     * Checks what can be checked before any request: the exec section, the TLS material (readable, valid PEM,
+     * key matching certificate) and the token file. Throws a message safe to print.
+     */
+    check(): void {
+        this.exec();
+        this.tlsMaterial();
+        if (this.user?.tokenFile && !this.user.token) this.tokenFromFile();
     }
 
     // Mirrors KubeConfig.applyToHTTPSOptions (client-node 1.4), order included: the exec plugin's
-    // credentials first, then a static token overrides its Authorization, then basic auth.
+    // credentials first, then a static token (token, or token-file) overrides its Authorization, then basic auth.
     async applyToHTTPSOptions(opts: https.RequestOptions): Promise<void> {
         const { cluster, user } = this;
         if (cluster.server.startsWith("http:") && !cluster.skipTLSVerify) {
             throw new Error(`cluster "${cluster.name}" uses plain HTTP (${cluster.server}); set insecure-skip-tls-verify: true to allow it`);
         }
-        if (!user) return;
         if (cluster.skipTLSVerify) opts.rejectUnauthorized = false;
         if (cluster.tlsServerName) opts.servername = cluster.tlsServerName;
-        const ca = fileOrData(cluster.caFile, cluster.caData, `cluster "${cluster.name}" certificate-authority`);
-        if (ca) opts.ca = ca;
-        const cert = fileOrData(user.certFile, user.certData, `user "${user.name}" client-certificate`);
-        if (cert) opts.cert = cert;
-        const key = fileOrData(user.keyFile, user.keyData, `user "${user.name}" client-key`);
-        if (key) opts.key = key;
+        const material = this.tlsMaterial();
+        if (material.ca) opts.ca = material.ca;
+        if (!user) return;
+        if (material.cert) opts.cert = material.cert;
+        if (material.key) opts.key = material.key;
         // Callers pass header objects, never raw header arrays.
         const headers = (opts.headers ??= {}) as OutgoingHttpHeaders;
         if (user.impersonateUser != null) headers["Impersonate-User"] = user.impersonateUser;
-        if (user.exec) {
-            try {
-                await this.exec().applyAuthentication(user, opts);
-            } catch (err) {
-                const command = typeof user.exec.command === "string" ? user.exec.command : "(none)";
-                throw new Error(`exec credential plugin "${command}" of user "${user.name}" failed: ${String((err as Error).message).trim() || "no output"}`);
+        const exec = this.exec();
+        if (exec) {
+            const credential = await this.execCredentials.getCredential(user.name, exec, this.clusterInfo(material));
+            if (credential.token) headers.Authorization = `Bearer ${credential.token}`;
+            if (credential.clientCertificateData && credential.clientKeyData) {
+                if (!this.checkedExecTls.has(credential)) {
+                    const source = `printed by exec credential plugin "${exec.command}" of user "${user.name}" (${this.where.user})`;
+                    const fix = "check the plugin's output by hand (its status.clientCertificateData and clientKeyData must be PEM)";
+                    checkClientPair(Buffer.from(credential.clientCertificateData), Buffer.from(credential.clientKeyData), {
+                        cert: `the clientCertificateData ${source}`,
+                        key: `the clientKeyData ${source}`,
+                        fix,
+                    });
+                    this.checkedExecTls.add(credential);
+                }
+                opts.cert = credential.clientCertificateData;
+                opts.key = credential.clientKeyData;
             }
-        } else if (this.isInClusterTokenFile()) {
-            this.fileAuth ??= new (loadClientModule<typeof import("@kubernetes/client-node/dist/file_auth.js")>("file_auth.js").FileAuth)();
-            await this.fileAuth.applyAuthentication(user, opts);
         }
         if (user.token) headers.Authorization = `Bearer ${user.token}`;
+        else if (user.tokenFile) {
+            const token = this.tokenFromFile();
+            if (token) headers.Authorization = `Bearer ${token}`;
+        }
         if (user.username) opts.auth = `${user.username}:${user.password}`;
     }
 
-    private exec(): ExecAuthenticator {
-        this.execAuth ??= new (loadClientModule<typeof import("@kubernetes/client-node/dist/exec_auth.js")>("exec_auth.js").ExecAuth)();
-        return this.execAuth;
+    private exec(): ExecConfig | undefined {
+        if (this.user?.exec && !this.execConfig) this.execConfig = parseExecConfig(this.user.exec, this.user.name, this.where.user);
+        return this.execConfig;
     }
 
-    private isInClusterTokenFile(): boolean {
-        const provider = this.user?.authProvider as { name?: string; config?: { tokenFile?: string } } | undefined;
-        return provider?.name === "tokenFile" && typeof provider.config?.tokenFile === "string";
+    /** The request's spec.cluster, for plugins whose kubeconfig sets provideClusterInfo. */
+    private clusterInfo(material: TlsMaterial): ExecClusterInfo {
+        const { cluster } = this;
+        const info: ExecClusterInfo = { server: cluster.server };
+        if (cluster.tlsServerName) info["tls-server-name"] = cluster.tlsServerName;
+        if (cluster.skipTLSVerify) info["insecure-skip-tls-verify"] = true;
+        if (material.ca) info["certificate-authority-data"] = material.ca.toString("base64");
+        return info;
+    }
+
+    /** CA, client certificate and key, read (files are re-read each time: they may be rotated) and checked. */
+    private tlsMaterial(): TlsMaterial {
+        const { cluster, user, where } = this;
+        const clusterLabel = `cluster "${cluster.name}" in ${where.cluster}`;
+        const ca = fileOrData(cluster.caFile, cluster.caData, `the certificate-authority of ${clusterLabel}`);
+        if (ca) {
+            checkCertificates(ca.bytes, `${ca.what} is not a valid PEM certificate bundle; check that it holds the cluster's CA certificate(s)`);
+        }
+        if (!user) return { ca: ca?.bytes };
+        const userLabel = `user "${user.name}" in ${where.user}`;
+        const cert = fileOrData(user.certFile, user.certData, `the client-certificate of ${userLabel}`);
+        const key = fileOrData(user.keyFile, user.keyData, `the client-key of ${userLabel}`);
+        if (cert && !key) throw new Error(`${userLabel} has a client-certificate but no client-key; add the client-key (or client-key-data) issued with it`);
+        if (key && !cert) throw new Error(`${userLabel} has a client-key but no client-certificate; add the client-certificate (or client-certificate-data) issued with it`);
+        if (cert && key) {
+            const fix = "check the kubeconfig (kubectl needs the same: an unencrypted PEM key issued with that certificate)";
+            checkClientPair(cert.bytes, key.bytes, { cert: cert.what, key: key.what, fix });
+        }
+        return { ca: ca?.bytes, cert: cert?.bytes, key: key?.bytes };
+    }
+
+    private tokenFromFile(): string | undefined {
+        const file = this.user?.tokenFile;
+        if (!file) return undefined;
+        const now = Date.now();
+        if (!this.fileToken || now - this.fileToken.readAt > TOKEN_FILE_REFRESH_MS) {
+            let text: string;
+            try {
+                text = fs.readFileSync(file, "utf8");
+            } catch (err) {
+                const userName = this.user?.name ?? "";
+                throw new Error(
+                    `cannot read the token-file ${file} of user "${userName}" in ${this.where.user} (${errorCode(err)}); check that it exists and is readable`,
+                );
+            }
+            // Trimmed like client-go: a trailing newline is not part of the token.
+            this.fileToken = { token: text.trim(), readAt: now };
+        }
+        return this.fileToken.token || undefined;
     }
 }
 
-function fileOrData(file: string | undefined | null, data: string | undefined | null, what: string): Buffer | undefined {
+/** A file's bytes, or base64 -data; `what` names it for messages ("the client-key file F of user ..."). */
+function fileOrData(file: string | undefined | null, data: string | undefined | null, what: string): { bytes: Buffer; what: string } | undefined {
     if (file) {
+        const fileWhat = what.replace(/^the ([\w-]+) of /, `the $1 file ${file} of `);
         try {
-            return fs.readFileSync(file);
+            return { bytes: fs.readFileSync(file), what: fileWhat };
         } catch (err) {
-            throw new Error(`cannot read the ${what} file ${file}: ${(err as Error).message}`);
+            throw new Error(`cannot read ${fileWhat} (${errorCode(err)}); check that it exists and is readable`);
         }
     }
-    return data ? Buffer.from(data, "base64") : undefined;
+    return data ? { bytes: Buffer.from(data, "base64"), what } : undefined;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/** Every PEM certificate in `pem` parses, and there is at least one. OpenSSL's messages (ERR_OSSL_*) are not passed on. */
+function checkCertificates(pem: Buffer, message: string): void {
+    const blocks = pem.toString("latin1").match(PEM_CERTIFICATE);
+    if (!blocks) throw new Error(message);
+    for (const block of blocks) {
+        try {
+            new X509Certificate(block);
+        } catch {
+            throw new Error(message);
+        }
+    }
+}
+
+/** The client certificate parses, the key parses, and they belong together; plain sentences instead of ERR_OSSL_*. */
+function checkClientPair(cert: Buffer, key: Buffer, names: { cert: string; key: string; fix: string }): void {
+    checkCertificates(cert, `${names.cert} is not a valid PEM certificate; ${names.fix}`);
+    try {
+        tls.createSecureContext({ key });
+    } catch {
+        throw new Error(`${names.key} is not a valid PEM private key (or is encrypted, which is not supported); ${names.fix}`);
+    }
+    try {
+        tls.createSecureContext({ cert, key });
+    } catch {
+        throw new Error(`${names.key} does not match its client-certificate; ${names.fix}`);
+    }
+}
+
+function errorCode(err: unknown): string {
+    const code = (err as { code?: unknown })?.code;
+    return typeof code === "string" ? code : "unknown error";
 }
 
 function fullKubeConfig(source: KubeConfigSource, context: string): KubeConfig {

@@ -9,12 +9,15 @@
  * Nothing of the library is imported here, so the CLI only pays for what the
  * kubeconfig needs.
  */
+import { createHash, X509Certificate } from "node:crypto";
+import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { KubeAccess } from "./kubeconfig";
 import { KubernetesApiError, parseRetryAfter } from "../reencrypt/errors";
-import { SecretPage, SecretRef, SecretsClient } from "../reencrypt/types";
+import { ClusterTarget, ListRequest, SecretPage, SecretRef, SecretsClient } from "../reencrypt/types";
 import { REENCRYPT_TUNING } from "../settings";
+import { plainTransportError } from "./transportErrors";
 
 const METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 // Servers that cannot transform a PATCH response fall back to plain JSON, which is drained unread anyway.
@@ -28,15 +31,19 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 export interface KubernetesClientOptions {
     /** Writes in flight at once; sizes the connection pool. Default: REENCRYPT_TUNING.concurrency in ../settings.ts. */
     concurrency?: number;
-    /** Per-request timeout for a PATCH. Default 30 s. */
-    writeTimeoutMs?: number;
-    /** Per-request timeout for a list page. Default 120 s. */
-    listTimeoutMs?: number;
+    /** Total deadline per request, connect to last byte. Default: REENCRYPT_TUNING.requestTimeoutSeconds in ../settings.ts. */
+    requestTimeoutMs?: number;
+    /** Largest list page accepted, in bytes; a larger one fails with code EPAGETOOLARGE. Default: REENCRYPT_TUNING.maxPageMiB. */
+    maxPageBytes?: number;
+    /** Fresh access after a 401 (e.g. a new TokenRequest); default: the kubeconfig's own credentials read again. */
+    renewAccess?: () => Promise<KubeAccess>;
 }
 
 export interface KubernetesSecretsClient extends SecretsClient {
     /** The API server URL the client talks to. */
     readonly server: string;
+    readonly target: ClusterTarget;
+    renewCredentials(): Promise<void>;
     /** Close pooled connections. */
     close(): void;
 }
@@ -62,9 +69,11 @@ interface RequestInit {
     accept: string;
     body?: string;
     contentType?: string;
-    timeoutMs: number;
     /** false: a 2xx body is drained unread (a PATCH answer holds the whole Secret). */
     keepBody: boolean;
+    /** Largest 2xx body kept; beyond it the request fails with code EPAGETOOLARGE. */
+    maxBodyBytes?: number;
+    signal?: AbortSignal;
 }
 
 /**
@@ -78,7 +87,7 @@ class ApiConnection {
     private agent: http.Agent | undefined;
 
     constructor(
-        private readonly kc: KubeAccess,
+        private kc: KubeAccess,
         private readonly proxied: boolean,
         private readonly plainHttp: boolean,
         private readonly poolSize: number,
@@ -95,6 +104,13 @@ class ApiConnection {
             });
         }
         return this.current;
+    }
+
+    /** Forget the credential: the next request reads it afresh (re-running an exec plugin), or from `replacement`. */
+    async renew(replacement?: KubeAccess): Promise<void> {
+        if (replacement) this.kc = replacement;
+        else (this.kc as { invalidateCredentials?(): void }).invalidateCredentials?.();
+        await this.get(true);
     }
 
     close(): void {
@@ -132,46 +148,61 @@ class ApiConnection {
 /** The two calls the engine needs, over raw HTTP(S): a metadata-only list page and a preconditioned merge patch. */
 class SecretsHttpClient implements KubernetesSecretsClient {
     readonly server: string;
+    readonly target: ClusterTarget;
     private readonly url: URL;
     private readonly basePath: string;
     private readonly transport: typeof http | typeof https;
     private readonly connection: ApiConnection;
-    private readonly writeTimeoutMs: number;
-    private readonly listTimeoutMs: number;
+    private readonly requestTimeoutMs: number;
+    private readonly maxPageBytes: number;
 
-    constructor(kc: KubeAccess, opts: KubernetesClientOptions) {
+    constructor(
+        kc: KubeAccess,
+        private readonly opts: KubernetesClientOptions,
+    ) {
         const cluster = kc.getCurrentCluster();
         if (!cluster) throw new Error("the kubeconfig has no current cluster");
         this.server = cluster.server;
         this.url = new URL(cluster.server);
         this.basePath = this.url.pathname.replace(/\/+$/, "");
         this.transport = this.url.protocol === "http:" ? http : https;
+        this.target = targetOf(kc);
         // The writers, plus a prefetched list page.
         const poolSize = (opts.concurrency ?? REENCRYPT_TUNING.concurrency.default) + 2;
         this.connection = new ApiConnection(kc, Boolean(cluster.proxyUrl), this.transport === http, poolSize);
-        this.writeTimeoutMs = opts.writeTimeoutMs ?? 30_000;
-        this.listTimeoutMs = opts.listTimeoutMs ?? 120_000;
+        this.requestTimeoutMs = opts.requestTimeoutMs ?? REENCRYPT_TUNING.requestTimeoutSeconds.default * 1000;
+        this.maxPageBytes = opts.maxPageBytes ?? REENCRYPT_TUNING.maxPageMiB.default * 1024 * 1024;
     }
 
-    async listPage({ limit, continueToken }: { limit: number; continueToken?: string }): Promise<SecretPage> {
+    async listPage({ limit, continueToken, annotationKey, signal }: ListRequest): Promise<SecretPage> {
         const query = new URLSearchParams({ limit: String(limit) });
         if (continueToken) query.set("continue", continueToken);
-        const response = await this.send("GET", `/api/v1/secrets?${query}`, { accept: METADATA_LIST_ACCEPT, timeoutMs: this.listTimeoutMs, keepBody: true });
+        const response = await this.send("GET", `/api/v1/secrets?${query}`, {
+            accept: METADATA_LIST_ACCEPT,
+            keepBody: true,
+            maxBodyBytes: this.maxPageBytes,
+            signal,
+        });
         if (response.status !== 200) throw apiError("list secrets", response);
-        return parseMetadataList(response.body ?? Buffer.alloc(0));
+        return parseMetadataList(response.body ?? Buffer.alloc(0), annotationKey);
     }
 
-    async patchAnnotation(ref: SecretRef, key: string, value: string): Promise<void> {
+    async patchAnnotation(ref: SecretRef, key: string, value: string, signal?: AbortSignal): Promise<void> {
         const secretPath = `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/secrets/${encodeURIComponent(ref.name)}`;
         const body = JSON.stringify({ metadata: { resourceVersion: ref.resourceVersion, annotations: { [key]: value } } });
         const response = await this.send("PATCH", `${secretPath}?fieldManager=${FIELD_MANAGER}`, {
             accept: METADATA_OBJECT_ACCEPT,
             body,
             contentType: "application/merge-patch+json",
-            timeoutMs: this.writeTimeoutMs,
             keepBody: false,
+            signal,
         });
         if (response.status < 200 || response.status >= 300) throw apiError(`patch secret ${ref.namespace}/${ref.name}`, response);
+    }
+
+    /** After a 401 (the engine decides when): re-read the kubeconfig's credential, or take the caller's fresh access. */
+    async renewCredentials(): Promise<void> {
+        await this.connection.renew(this.opts.renewAccess ? await this.opts.renewAccess() : undefined);
     }
 
     close(): void {
@@ -179,21 +210,39 @@ class SecretsHttpClient implements KubernetesSecretsClient {
     }
 
     private async send(method: string, pathAndQuery: string, init: RequestInit): Promise<RawResponse> {
-        let response = await this.sendOnce(await this.connection.get(false), method, pathAndQuery, init);
-        if (response.status === 401) {
-            // The token may just have expired: ask the kubeconfig (exec plugin, token file) once more before giving up.
-            response = await this.sendOnce(await this.connection.get(true), method, pathAndQuery, init);
+        const what = `${method} ${this.server}${pathAndQuery.split("?")[0]}`;
+        try {
+            return await this.sendOnce(await this.connection.get(false), method, pathAndQuery, init);
+        } catch (err) {
+            throw plainTransportError(err, what, this.server);
         }
-        return response;
     }
 
+    /** One request under a total deadline (connect to last byte: a dripping server cannot stretch it), cancelled by the signal. */
     private sendOnce(conn: Connection, method: string, pathAndQuery: string, init: RequestInit): Promise<RawResponse> {
         return new Promise<RawResponse>((resolve, reject) => {
+            if (init.signal?.aborted) return reject(abortError());
             const headers: Record<string, string> = { ...conn.headers, Accept: init.accept, "User-Agent": USER_AGENT };
             if (init.body !== undefined) {
                 headers["Content-Type"] = init.contentType ?? "application/json";
                 headers["Content-Length"] = String(Buffer.byteLength(init.body));
             }
+            let settled = false;
+            const finish = (error: Error | undefined, response?: RawResponse) => {
+                if (settled) return;
+                settled = true;
+                clearTimeout(deadline);
+                init.signal?.removeEventListener("abort", onAbort);
+                if (error) {
+                    request.destroy();
+                    reject(error);
+                } else resolve(response!);
+            };
+            const onAbort = () => finish(abortError());
+            const deadline = setTimeout(() => {
+                const err = Object.assign(new Error(`no complete answer within ${this.requestTimeoutMs / 1000} s (the request deadline)`), { code: "ETIMEDOUT" });
+                finish(err);
+            }, this.requestTimeoutMs);
             const request = this.transport.request(
                 {
                     protocol: this.url.protocol,
@@ -205,21 +254,60 @@ class SecretsHttpClient implements KubernetesSecretsClient {
                     auth: conn.auth,
                     agent: conn.agent,
                 },
-                (response) => collectResponse(response, init.keepBody).then(resolve, reject),
+                (response) =>
+                    collectResponse(response, init.keepBody, init.maxBodyBytes ?? Infinity).then(
+                        (r) => finish(undefined, r),
+                        (e: Error) => finish(e),
+                    ),
             );
-            request.setTimeout(init.timeoutMs, () => {
-                request.destroy(
-                    Object.assign(new Error(`${method} ${pathAndQuery.split("?")[0]} timed out after ${init.timeoutMs} ms`), { code: "ETIMEDOUT" }),
-                );
-            });
-            request.on("error", reject);
+            init.signal?.addEventListener("abort", onAbort, { once: true });
+            request.on("error", (e) => finish(e));
             request.end(init.body);
         });
     }
 }
 
-/** A response's status and headers, and its body when wanted: errors keep at most MAX_ERROR_BODY_BYTES. */
-function collectResponse(response: http.IncomingMessage, keepBody: boolean): Promise<RawResponse> {
+function abortError(): Error {
+    return Object.assign(new Error("the request was cancelled (the run is stopping)"), { code: "ABORT_ERR", name: "AbortError" });
+}
+
+/** Server, context, user and the CA fingerprint (the cluster's identity in a checkpoint). */
+function targetOf(kc: KubeAccess): ClusterTarget {
+    const cluster = kc.getCurrentCluster() as { server: string; caData?: string | null; caFile?: string | null };
+    const named = kc as { getCurrentContext?(): string; getCurrentUser?(): { name?: string } | null };
+    return {
+        server: cluster.server,
+        caFingerprint: caFingerprint(cluster),
+        context: named.getCurrentContext?.() || undefined,
+        user: named.getCurrentUser?.()?.name || undefined,
+    };
+}
+
+/** SHA-256 over the DER of each CA certificate the kubeconfig trusts (sorted): the same CA gives the same value, whatever URL reaches it. */
+export function caFingerprint(cluster: { caData?: string | null; caFile?: string | null }): string | undefined {
+    let pem: string | undefined;
+    try {
+        if (cluster.caFile) pem = fs.readFileSync(cluster.caFile, "utf8");
+        else if (cluster.caData) pem = Buffer.from(cluster.caData, "base64").toString("utf8");
+    } catch {
+        return undefined; // unreadable: the request itself reports that, in plain words
+    }
+    if (!pem) return undefined;
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    const prints: string[] = [];
+    for (const block of blocks) {
+        try {
+            prints.push(createHash("sha256").update(new X509Certificate(block).raw).digest("hex"));
+        } catch {
+            // not a certificate: the TLS layer will refuse it with its own message
+        }
+    }
+    if (prints.length === 0) return undefined;
+    return prints.length === 1 ? prints[0] : createHash("sha256").update(prints.sort().join(",")).digest("hex");
+}
+
+/** A response's status and headers, and its body when wanted: errors keep at most MAX_ERROR_BODY_BYTES, a 2xx at most `maxBodyBytes`. */
+function collectResponse(response: http.IncomingMessage, keepBody: boolean, maxBodyBytes: number): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
         const status = response.statusCode ?? 0;
         const ok = status >= 200 && status < 300;
@@ -229,12 +317,25 @@ function collectResponse(response: http.IncomingMessage, keepBody: boolean): Pro
             response.on("error", reject);
             return;
         }
-        const limit = ok ? Infinity : MAX_ERROR_BODY_BYTES;
+        const limit = ok ? maxBodyBytes : MAX_ERROR_BODY_BYTES;
+        const declared = Number(response.headers["content-length"]);
+        const tooLarge = () =>
+            Object.assign(new Error(`the answer is larger than the ${Math.round(maxBodyBytes / 1024 / 1024)} MiB page cap`), { code: "EPAGETOOLARGE" });
+        if (ok && Number.isFinite(declared) && declared > limit) {
+            response.destroy();
+            return reject(tooLarge());
+        }
         const chunks: Buffer[] = [];
         let size = 0;
         response.on("data", (chunk: Buffer) => {
-            if (size < limit) chunks.push(chunk);
             size += chunk.length;
+            if (size <= limit) chunks.push(chunk);
+            else if (ok) {
+                // Stop reading at once: memory stays bounded by the cap, whatever the server sends.
+                chunks.length = 0;
+                response.destroy();
+                reject(tooLarge());
+            }
         });
         response.on("end", () => resolve({ status, headers: response.headers, body: Buffer.concat(chunks) }));
         response.on("error", reject);
@@ -259,13 +360,19 @@ interface ListMetadata {
     items?: Array<{ metadata?: Partial<SecretRef> & { namespace?: string; name?: string } }>;
 }
 
-export function parseMetadataList(body: Buffer): SecretPage {
+/**
+ * Parses a metadata list page. With `annotationKey`, only that annotation is kept: other annotation
+ * values (kubectl's last-applied-configuration holds a Secret's data) exist only while the page is
+ * parsed, bounded by the page cap, and are dropped before the page reaches the engine.
+ */
+export function parseMetadataList(body: Buffer, annotationKey?: string): SecretPage {
     let parsed: ListMetadata;
     try {
         parsed = JSON.parse(body.toString("utf8")) as ListMetadata;
     } catch {
-        throw new Error("list secrets: the API server's answer is not JSON");
+        throw new Error("list secrets: the API server's answer is not JSON (is the server URL an API server?)");
     }
+    if (typeof parsed !== "object" || parsed === null) throw new Error("list secrets: the API server's answer is not a JSON object");
     if (parsed.kind !== "PartialObjectMetadataList") {
         // Never go on with full Secrets in memory: the whole point is that values do not reach this process.
         throw new Error(
@@ -273,8 +380,9 @@ export function parseMetadataList(body: Buffer): SecretPage {
                 "support metadata-only lists (Kubernetes 1.15+ does), so this tool refuses to read full Secrets",
         );
     }
+    if (parsed.items !== undefined && parsed.items !== null && !Array.isArray(parsed.items)) throw new Error("list secrets: the answer's items is not a list");
     const items: SecretRef[] = (parsed.items ?? []).map((item, index) => {
-        const m = item.metadata ?? {};
+        const m = (item && typeof item === "object" ? item.metadata : undefined) ?? {};
         if (!m.namespace || !m.name || !m.resourceVersion) {
             throw new Error(`list secrets: item ${index} lacks metadata.namespace/name/resourceVersion`);
         }
@@ -282,7 +390,7 @@ export function parseMetadataList(body: Buffer): SecretPage {
             namespace: m.namespace,
             name: m.name,
             resourceVersion: m.resourceVersion,
-            annotations: m.annotations,
+            annotations: annotationKey === undefined ? m.annotations : onlyAnnotation(m.annotations, annotationKey),
             creationTimestamp: m.creationTimestamp,
         };
     });
@@ -293,6 +401,11 @@ export function parseMetadataList(body: Buffer): SecretPage {
         resourceVersion: meta.resourceVersion,
         remainingItemCount: typeof meta.remainingItemCount === "number" ? meta.remainingItemCount : undefined,
     };
+}
+
+function onlyAnnotation(annotations: Record<string, string> | undefined, key: string): Record<string, string> | undefined {
+    const value = annotations?.[key];
+    return typeof value === "string" ? { [key]: value } : undefined;
 }
 
 function parseStatusBody(body: Buffer | undefined): { reason?: string; message?: string; continueToken?: string } | undefined {

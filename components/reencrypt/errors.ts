@@ -107,14 +107,19 @@ export function remainderContinueTokenOf(err: unknown): string | undefined {
 }
 
 /**
- * Parse a Retry-After header: delta-seconds or an HTTP date. Returns seconds,
- * or undefined when absent or unparseable.
+ * Parse a Retry-After header (RFC 9110 section 10.2.3: delta-seconds, 1*DIGIT, or an
+ * HTTP-date). Returns seconds, or undefined when absent or not one of those
+ * forms: "-5", "1.5" or "soon" are not, and then the caller's own backoff
+ * applies (Date.parse would read "-5" as a year and wait nothing). The
+ * caller caps the result.
  */
 export function parseRetryAfter(header: string | string[] | undefined, nowMs = Date.now()): number | undefined {
     const raw = Array.isArray(header) ? header[0] : header;
     if (raw === undefined) return undefined;
     const trimmed = raw.trim();
-    if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
+    if (/^\d{1,10}$/.test(trimmed)) return Number(trimmed);
+    // IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT" (also the obsolete forms Date.parse reads, as long as they name GMT).
+    if (!/^[A-Za-z]{3},? .*\bGMT$/.test(trimmed)) return undefined;
     const at = Date.parse(trimmed);
     if (Number.isNaN(at)) return undefined;
     return Math.max(0, (at - nowMs) / 1000);

@@ -1,6 +1,20 @@
 /** The re-encryption engine: no Pulumi, no Alibaba, no transport, no stdout. Callers pass a SecretsClient and options. */
-export type { SecretRef, SecretPage, SecretsClient, ReencryptOptions, ReencryptProgress, ReencryptSummary, SecretFailure, RemainingSecret } from "./types";
-export { reencryptSecrets } from "./engine";
+export type {
+    ClusterTarget,
+    ListRequest,
+    SecretRef,
+    SecretPage,
+    SecretsClient,
+    ReencryptOptions,
+    ReencryptOutcome,
+    ReencryptProgress,
+    ReencryptSummary,
+    SecretFailure,
+    RemainingSecret,
+} from "./types";
+export { abortableSleep, reencryptSecrets } from "./engine";
+export { Checkpoint, CheckpointError, CHECKPOINT_FORMAT, STATE_FORMAT_VERSION } from "./state";
+export type { CheckpointFileSystem, ClusterIdentity, ReencryptCounts } from "./state";
 /** Raised by SecretsClient implementations (transports) so the engine can classify their failures. */
 export { KubernetesApiError, PermissionDeniedError, parseRetryAfter } from "./errors";
 export { annotationKeyProblem, annotationValueProblem } from "./validation";

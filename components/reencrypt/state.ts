@@ -1,13 +1,29 @@
 /**
- * The resume checkpoint. Saved after every completed page with write-to-temp,
- * fsync, rename: a SIGKILL leaves either the previous or the new checkpoint,
- * never a torn file. It holds no Secret data: the annotation, the list's
- * continue token and counters.
+ * The resume checkpoint, handled like a careful Unix tool would:
+ *
+ * - It belongs to one run: it records the cluster (CA fingerprint, server URL
+ *   as a hint), the annotation key and value, a format marker and a checksum.
+ *   Anything else found at the path is refused, never overwritten: another
+ *   tool's file, an older format, a checkpoint of another cluster or value, or
+ *   one edited by hand.
+ * - Saved with a random-named temporary file, created exclusively without
+ *   following symlinks, fsynced, then renamed over the checkpoint: a SIGKILL
+ *   or a full disk leaves the previous checkpoint intact, never a torn file.
+ * - A lock file (`<state>.lock`) makes a second run on the same state refuse;
+ *   a lock whose process is gone (a killed run) is taken over.
+ *
+ * It holds no Secret data: the annotation, the list's continue token, counters.
+ * File access goes through `CheckpointFileSystem` so tests can inject EROFS or
+ * ENOSPC (the suite runs as root, where chmod proves nothing).
  */
-import { promises as fs } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { constants, promises as nodeFs } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 
-export const STATE_FORMAT_VERSION = 1;
+/** Marks a file as ours; nothing without it is ever overwritten. */
+export const CHECKPOINT_FORMAT = "ask-kms-secret-encryption/reencrypt-checkpoint";
+export const STATE_FORMAT_VERSION = 2;
 
 export interface ReencryptCounts {
     listed: number;
@@ -20,77 +36,306 @@ export interface ReencryptCounts {
     listRestarts: number;
 }
 
+/**
+ * Which cluster a run talks to. The CA fingerprint is the identity (one cluster
+ * may be reached by its public or its private URL); the server URL is a hint,
+ * and the identity only when the kubeconfig names no CA.
+ */
+export interface ClusterIdentity {
+    server: string;
+    /** SHA-256 of the cluster CA certificate(s) the client trusts, hex; absent when the kubeconfig names none. */
+    caFingerprint?: string;
+}
+
 export interface ReencryptState {
+    format: typeof CHECKPOINT_FORMAT;
     formatVersion: number;
+    cluster: ClusterIdentity;
     annotationKey: string;
     annotationValue: string;
-    /** Token to list the page after the last completed one; absent once the rewrite pass finished. */
+    /** Token to list the page after the last completed one; absent at the start and once the rewrite pass finished. */
     continueToken?: string;
     rewritePassComplete: boolean;
-    /** The list snapshot's resourceVersion when the run began (see verification in engine.ts). */
+    /** The list snapshot's resourceVersion when the run began, as this cluster reported it (see verification in engine.ts). */
     startResourceVersion?: string;
     startedAt: string;
     savedAt: string;
-    counts: ReencryptCounts;
+    /** Everything every run of this checkpoint did so far. */
+    totals: ReencryptCounts;
+    /** SHA-256 over the other fields: a hand-edited checkpoint is refused. */
+    checksum: string;
 }
+
+export type CheckpointContent = Omit<ReencryptState, "format" | "formatVersion" | "checksum" | "savedAt">;
 
 export function emptyCounts(): ReencryptCounts {
     return { listed: 0, rewritten: 0, alreadyCurrent: 0, gone: 0, conflicts: 0, failedCount: 0, writes: 0, listRestarts: 0 };
 }
 
-export type LoadedState = { kind: "none" } | { kind: "resume"; state: ReencryptState } | { kind: "startOver"; why: string };
+export function addCounts(a: ReencryptCounts, b: ReencryptCounts): ReencryptCounts {
+    const sum = emptyCounts();
+    for (const key of Object.keys(sum) as (keyof ReencryptCounts)[]) sum[key] = (a[key] ?? 0) + (b[key] ?? 0);
+    return sum;
+}
 
-/** Read the checkpoint and decide whether this run resumes it. */
-export async function loadState(statePath: string, annotationKey: string, annotationValue: string): Promise<LoadedState> {
-    let text: string;
-    try {
-        text = await fs.readFile(statePath, "utf8");
-    } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return { kind: "none" };
-        throw new Error(`cannot read state file ${statePath}: ${(err as Error).message}`);
+/** The file operations the checkpoint needs: node's fs.promises, or a test's wrapper that fails on purpose. */
+export interface CheckpointFileSystem {
+    lstat(p: string): Promise<{ isFile(): boolean; isSymbolicLink(): boolean }>;
+    readFile(p: string, encoding: "utf8"): Promise<string>;
+    open(p: string, flags: number, mode: number): Promise<{ writeFile(data: string, encoding: "utf8"): Promise<void>; sync(): Promise<void>; close(): Promise<void> }>;
+    rename(from: string, to: string): Promise<void>;
+    unlink(p: string): Promise<void>;
+}
+
+export const nodeFileSystem: CheckpointFileSystem = nodeFs as unknown as CheckpointFileSystem;
+
+/** A checkpoint problem the run cannot go past: the message names the file and what to do. */
+export class CheckpointError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "CheckpointError";
     }
-    let parsed: Partial<ReencryptState>;
-    try {
-        parsed = JSON.parse(text) as Partial<ReencryptState>;
-    } catch {
-        return { kind: "startOver", why: `state file ${statePath} is not valid JSON; starting over (Secrets already annotated are skipped)` };
+}
+
+const LOCK_SUFFIX = ".lock";
+// O_NOFOLLOW is POSIX; where it is missing (Windows) O_EXCL alone still refuses an existing symlink.
+const CREATE_EXCLUSIVE = constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | (constants.O_NOFOLLOW ?? 0);
+const START_OVER = "Secrets already annotated are skipped, so starting over costs only the list";
+
+export function sameCluster(a: ClusterIdentity, b: ClusterIdentity): boolean {
+    if (a.caFingerprint && b.caFingerprint) return a.caFingerprint === b.caFingerprint;
+    return !a.caFingerprint && !b.caFingerprint && a.server === b.server;
+}
+
+export function describeCluster(c: ClusterIdentity): string {
+    return c.caFingerprint ? `the cluster with CA sha256:${c.caFingerprint.slice(0, 16)}… (seen at ${c.server})` : `the cluster at ${c.server} (no CA configured)`;
+}
+
+function checksumOf(state: Omit<ReencryptState, "checksum">): string {
+    return createHash("sha256").update(JSON.stringify(state)).digest("hex");
+}
+
+/** One run's checkpoint file and its lock. */
+export class Checkpoint {
+    private lockHeld = false;
+
+    constructor(
+        readonly statePath: string,
+        private readonly fs: CheckpointFileSystem = nodeFileSystem,
+        private readonly now: () => number = Date.now,
+    ) {}
+
+    private get lockPath(): string {
+        return this.statePath + LOCK_SUFFIX;
     }
-    if (parsed.formatVersion !== STATE_FORMAT_VERSION || typeof parsed.annotationValue !== "string" || typeof parsed.startedAt !== "string") {
-        return { kind: "startOver", why: `state file ${statePath} has an unknown format; starting over (Secrets already annotated are skipped)` };
+
+    /**
+     * Reads the checkpoint, if any, and refuses one this run must not continue
+     * or overwrite. Returns undefined when there is none.
+     */
+    async load(expected: { cluster: ClusterIdentity; annotationKey: string; annotationValue: string }): Promise<ReencryptState | undefined> {
+        const file = this.statePath;
+        let stat;
+        try {
+            stat = await this.fs.lstat(file);
+        } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+            throw new CheckpointError(`cannot read state file ${file}: ${errnoText(err)}`);
+        }
+        if (stat.isSymbolicLink()) throw new CheckpointError(`state file ${file} is a symbolic link; refusing to follow it: pass the real path with --state`);
+        if (!stat.isFile()) throw new CheckpointError(`state file ${file} exists and is not a regular file; pass another path with --state`);
+        let text: string;
+        try {
+            text = await this.fs.readFile(file, "utf8");
+        } catch (err) {
+            throw new CheckpointError(`cannot read state file ${file}: ${errnoText(err)}`);
+        }
+        const notOurs = `${file} exists and is not a re-encryption checkpoint; refusing to overwrite it: pass another path with --state`;
+        let parsed: Partial<ReencryptState> & Record<string, unknown>;
+        try {
+            parsed = JSON.parse(text) as typeof parsed;
+        } catch {
+            throw new CheckpointError(notOurs);
+        }
+        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new CheckpointError(notOurs);
+        if (parsed.format !== CHECKPOINT_FORMAT) {
+            if (parsed.formatVersion === 1 && typeof parsed.annotationValue === "string") {
+                throw new CheckpointError(
+                    `state file ${file} is a checkpoint in an older format (1), which does not record its cluster; it is left as it is: ` +
+                        `finish that run with the version that wrote it, or delete the file to start over (${START_OVER})`,
+                );
+            }
+            throw new CheckpointError(notOurs);
+        }
+        if (parsed.formatVersion !== STATE_FORMAT_VERSION) {
+            throw new CheckpointError(
+                `state file ${file} is a checkpoint in format ${String(parsed.formatVersion)}, this tool reads format ${STATE_FORMAT_VERSION}; ` +
+                    `finish that run with the version that wrote it, or delete the file to start over (${START_OVER})`,
+            );
+        }
+        const { checksum, ...rest } = parsed as ReencryptState;
+        if (typeof checksum !== "string" || checksumOf(rest) !== checksum || !wellFormed(parsed)) {
+            throw new CheckpointError(
+                `state file ${file} was modified after the run saved it (its checksum does not match); it cannot be trusted: delete it to start over (${START_OVER})`,
+            );
+        }
+        const state = parsed as ReencryptState;
+        if (!sameCluster(state.cluster, expected.cluster)) {
+            throw new CheckpointError(
+                `state file ${file} belongs to ${describeCluster(state.cluster)}, but this run talks to ${describeCluster(expected.cluster)}; ` +
+                    `check --kubeconfig and --context, or pass another --state for this cluster`,
+            );
+        }
+        if (state.annotationKey !== expected.annotationKey || state.annotationValue !== expected.annotationValue) {
+            throw new CheckpointError(
+                `state file ${file} belongs to a run writing ${state.annotationKey}=${state.annotationValue}, this run writes ` +
+                    `${expected.annotationKey}=${expected.annotationValue}; finish that run with the same --annotation-key and --annotation-value, ` +
+                    `pass another --state, or delete the file (${START_OVER})`,
+            );
+        }
+        return state;
     }
-    if (parsed.annotationKey !== annotationKey || parsed.annotationValue !== annotationValue) {
-        return {
-            kind: "startOver",
-            why: `state file ${statePath} belongs to ${parsed.annotationKey}=${parsed.annotationValue}, this run is ${annotationKey}=${annotationValue}; starting over`,
+
+    /** Writes the checkpoint: random temp name, exclusive create without following symlinks, fsync, rename, directory fsync. */
+    async save(content: CheckpointContent): Promise<void> {
+        const body: Omit<ReencryptState, "checksum"> = {
+            format: CHECKPOINT_FORMAT,
+            formatVersion: STATE_FORMAT_VERSION,
+            ...content,
+            savedAt: new Date(this.now()).toISOString(),
         };
+        const state: ReencryptState = { ...body, checksum: checksumOf(body) };
+        const dir = path.dirname(this.statePath);
+        const tmpPath = path.join(dir, `.${path.basename(this.statePath)}.${randomBytes(8).toString("hex")}.tmp`);
+        let created = false;
+        try {
+            const handle = await this.fs.open(tmpPath, CREATE_EXCLUSIVE, 0o600);
+            created = true;
+            try {
+                await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`, "utf8");
+                await handle.sync();
+            } finally {
+                await handle.close();
+            }
+            await this.fs.rename(tmpPath, this.statePath);
+            created = false;
+        } catch (err) {
+            if (created) await this.fs.unlink(tmpPath).catch(() => undefined);
+            throw new CheckpointError(`cannot save the checkpoint ${this.statePath}: ${errnoText(err)}; ${saveAdvice(err, dir)}`);
+        }
+        await syncDirectory(dir);
     }
-    return { kind: "resume", state: { ...parsed, counts: { ...emptyCounts(), ...parsed.counts } } as ReencryptState };
+
+    /** Deletes a finished run's checkpoint: nothing to resume, and nothing stale to mislead a later run. */
+    async remove(): Promise<void> {
+        await this.fs.unlink(this.statePath).catch((err: NodeJS.ErrnoException) => {
+            if (err.code !== "ENOENT") throw err;
+        });
+    }
+
+    /** Takes the lock; a second run refuses, a lock left by a process that is gone is taken over. */
+    async lock(): Promise<void> {
+        const record = JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date(this.now()).toISOString() });
+        for (let attempt = 1; attempt <= 2; attempt++) {
+            try {
+                const handle = await this.fs.open(this.lockPath, CREATE_EXCLUSIVE, 0o600);
+                try {
+                    await handle.writeFile(record, "utf8");
+                } finally {
+                    await handle.close();
+                }
+                this.lockHeld = true;
+                return;
+            } catch (err) {
+                if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+                    throw new CheckpointError(
+                        `cannot create the lock ${this.lockPath} next to the checkpoint: ${errnoText(err)}; ${saveAdvice(err, path.dirname(this.statePath))}`,
+                    );
+                }
+            }
+            const holder = await this.readLock();
+            if (attempt === 1 && holder && holder.host === os.hostname() && !processAlive(holder.pid)) {
+                // A killed run's lock: its process is gone, so the resume may take over.
+                await this.fs.unlink(this.lockPath).catch(() => undefined);
+                continue;
+            }
+            const who = holder ? `process ${holder.pid} on ${holder.host}, since ${holder.since}` : "another process";
+            throw new CheckpointError(
+                `state file ${this.statePath} is in use by another run (${who}); wait for it to finish or stop it (Ctrl-C saves its checkpoint). ` +
+                    `If no such run exists, delete ${this.lockPath}`,
+            );
+        }
+    }
+
+    async unlock(): Promise<void> {
+        if (!this.lockHeld) return;
+        this.lockHeld = false;
+        await this.fs.unlink(this.lockPath).catch(() => undefined);
+    }
+
+    private async readLock(): Promise<{ pid: number; host: string; since: string } | undefined> {
+        try {
+            const parsed = JSON.parse(await this.fs.readFile(this.lockPath, "utf8")) as { pid?: unknown; host?: unknown; since?: unknown };
+            if (typeof parsed.pid === "number" && typeof parsed.host === "string") return { pid: parsed.pid, host: parsed.host, since: String(parsed.since) };
+        } catch {
+            // unreadable or half-written: treated as held by someone unknown
+        }
+        return undefined;
+    }
 }
 
-/** Deletes a finished run's checkpoint: nothing to resume, and nothing stale to mislead a later run. */
-export async function removeState(statePath: string): Promise<void> {
-    await fs.rm(statePath, { force: true });
+function wellFormed(s: Partial<ReencryptState>): boolean {
+    return (
+        typeof s.cluster === "object" &&
+        s.cluster !== null &&
+        typeof s.cluster.server === "string" &&
+        typeof s.annotationKey === "string" &&
+        typeof s.annotationValue === "string" &&
+        typeof s.rewritePassComplete === "boolean" &&
+        typeof s.startedAt === "string" &&
+        typeof s.totals === "object" &&
+        s.totals !== null &&
+        (s.continueToken === undefined || typeof s.continueToken === "string") &&
+        (s.startResourceVersion === undefined || typeof s.startResourceVersion === "string")
+    );
 }
 
-export async function saveStateAtomically(statePath: string, state: ReencryptState): Promise<void> {
-    // A fixed temporary name: a run killed mid-save leaves at most this one file, which the next save overwrites.
-    const tmpPath = path.join(path.dirname(statePath), `.${path.basename(statePath)}.tmp`);
-    const handle = await fs.open(tmpPath, "w", 0o600);
+function processAlive(pid: number): boolean {
     try {
-        await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`, "utf8");
-        await handle.sync();
-    } finally {
-        await handle.close();
+        process.kill(pid, 0);
+        return true;
+    } catch (err) {
+        return (err as NodeJS.ErrnoException).code === "EPERM"; // alive, owned by someone else
     }
-    await fs.rename(tmpPath, statePath);
-    await syncDirectory(path.dirname(statePath));
+}
+
+function errnoText(err: unknown): string {
+    const e = err as NodeJS.ErrnoException;
+    const plain: Record<string, string> = {
+        ENOSPC: "no space left on the device",
+        EDQUOT: "disk quota exceeded",
+        EROFS: "the file system is read-only",
+        EACCES: "permission denied",
+        EPERM: "operation not permitted",
+        ENOENT: "the directory does not exist",
+        ELOOP: "a symbolic link is in the way",
+        EEXIST: "a file is in the way",
+        EISDIR: "it is a directory",
+    };
+    return (e?.code && plain[e.code]) ?? e?.code ?? String(err);
+}
+
+function saveAdvice(err: unknown, dir: string): string {
+    const code = (err as NodeJS.ErrnoException)?.code;
+    if (code === "ENOSPC" || code === "EDQUOT") return `free space in ${dir} and run again with the same --state to continue from the last saved checkpoint`;
+    return `pass a --state in a directory you can write to (checked: ${dir})`;
 }
 
 /** Makes the rename itself durable across a power loss; not possible on every platform, so best effort. */
 async function syncDirectory(dir: string): Promise<void> {
-    let handle: fs.FileHandle | undefined;
+    let handle: nodeFs.FileHandle | undefined;
     try {
-        handle = await fs.open(dir, "r");
+        handle = await nodeFs.open(dir, "r");
         await handle.sync();
     } catch {
         // e.g. Windows cannot open a directory for fsync; the rename is still atomic.

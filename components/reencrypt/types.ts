@@ -1,4 +1,5 @@
 /** The engine's small contract with the outside world: list a page of Secret metadata, patch one annotation. */
+import type { ClusterIdentity, CheckpointFileSystem, ReencryptCounts } from "./state";
 
 export interface SecretRef {
     namespace: string;
@@ -18,14 +19,38 @@ export interface SecretPage {
     remainingItemCount?: number;
 }
 
+/** Where a client writes: printed before the first write and recorded in the checkpoint. */
+export interface ClusterTarget extends ClusterIdentity {
+    /** The kubeconfig context, when the client came from one. */
+    context?: string;
+    /** The kubeconfig user (the identity that writes), when known. */
+    user?: string;
+}
+
+export interface ListRequest {
+    limit: number;
+    continueToken?: string;
+    /** The one annotation the run reads: a client may drop every other annotation value from what it returns. */
+    annotationKey?: string;
+    /** Cancels the request (interrupt, stop). */
+    signal?: AbortSignal;
+}
+
 export interface SecretsClient {
+    /** The cluster this client talks to; a checkpoint is only resumed against the same one. */
+    readonly target?: ClusterTarget;
     /** List Secrets in all namespaces, metadata only. Errors carry the HTTP status (see classifyError). */
-    listPage(req: { limit: number; continueToken?: string }): Promise<SecretPage>;
+    listPage(req: ListRequest): Promise<SecretPage>;
     /**
      * Merge-patch one annotation with the listed resourceVersion as a
      * precondition: 404 when deleted, 409 when changed since listed.
      */
-    patchAnnotation(ref: SecretRef, key: string, value: string): Promise<void>;
+    patchAnnotation(ref: SecretRef, key: string, value: string, signal?: AbortSignal): Promise<void>;
+    /**
+     * Get a fresh credential (re-run the exec plugin, issue a new TokenRequest) after a 401.
+     * Without it a 401 stops the run.
+     */
+    renewCredentials?(): Promise<void>;
 }
 
 export interface ReencryptProgress {
@@ -65,8 +90,16 @@ export interface ReencryptOptions {
     retryMaxDelayMs?: number;
     /** Longest Retry-After honoured, in seconds. Default 120. */
     maxRetryAfterSeconds?: number;
-    /** Restarts of the list after an expired continue token without remainder before giving up. Default 20. */
+    /** Expired continue tokens (410) survived per run, each after a back-off, before giving up. Default 20. */
     maxListRestarts?: number;
+    /** Transient failures (5xx, timeouts, resets, throttling) in a row, over all requests, before the run stops. Default: REENCRYPT_TUNING.errorBudget. */
+    errorBudget?: number;
+    /** Longest time without one successful request before the run stops, in ms. Default: REENCRYPT_TUNING.stallTimeoutSeconds. */
+    stallTimeoutMs?: number;
+    /** The smallest page an oversized page is halved down to. Default 10. */
+    minPageSize?: number;
+    /** File access for the checkpoint (tests inject failures). Default: node's fs. */
+    checkpointFileSystem?: CheckpointFileSystem;
     /** Names kept in the failed/remaining lists (the rest are only counted). Default 1000. */
     maxNamesReported?: number;
     /** Minimum time between progress reports. Default 2000 ms. */
@@ -76,7 +109,8 @@ export interface ReencryptOptions {
     signal?: AbortSignal;
     /** Injectables for tests. */
     now?(): number;
-    sleep?(ms: number): Promise<void>;
+    /** Resolves after `ms`, or at once when `signal` aborts (and then clears its timer). */
+    sleep?(ms: number, signal?: AbortSignal): Promise<void>;
     random?(): number;
 }
 
@@ -94,9 +128,11 @@ export interface RemainingSecret {
 
 /**
  * How a run ended, for every caller alike: every Secret confirmed; some remain (named in `remaining`);
- * stopped by the abort signal (continue with the same checkpoint); or a dry run (nothing written).
+ * stopped by the abort signal (continue with the same checkpoint); stopped by a problem the run
+ * cannot go past (`stopReason`: rejected credentials, the error budget, a checkpoint that cannot be
+ * saved; the last checkpoint stands); or a dry run (nothing written).
  */
-export type ReencryptOutcome = "verified" | "secretsRemain" | "interrupted" | "dryRun";
+export type ReencryptOutcome = "verified" | "secretsRemain" | "interrupted" | "stopped" | "dryRun";
 
 export interface ReencryptSummary {
     outcome: ReencryptOutcome;
@@ -105,8 +141,13 @@ export interface ReencryptSummary {
     annotationKey: string;
     annotationValue: string;
     dryRun: boolean;
-    /** True when this run continued a checkpoint; counts then include the earlier run(s). */
+    /** True when this run continued a checkpoint. Counts are this run's own; `earlierRuns` has what the checkpoint recorded before. */
     resumed: boolean;
+    earlierRuns?: ReencryptCounts;
+    /** Why the run stopped early (outcome "stopped"). */
+    stopReason?: string;
+    /** The smallest page size the run used (halved from pageSize when pages were too large). */
+    pageSize: number;
     /** True when stopped by the abort signal before finishing; resume with the same state file. */
     aborted: boolean;
     listed: number;

@@ -5,6 +5,11 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 // Annotation values may be any string in Kubernetes; this one is a marker an
 // operator types and reads back, so a bounded single line is all we accept.
 const MAX_VALUE_LENGTH = 1024;
+// Kubernetes reserves these prefixes (and their subdomains) for its own components
+// (https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/#syntax-and-character-set):
+// writing one on every Secret would overwrite e.g. kubectl's last-applied-configuration or a token Secret's
+// kubernetes.io/service-account.name.
+const RESERVED_PREFIXES: readonly string[] = ["kubernetes.io", "k8s.io"];
 
 /** Returns a problem description, or undefined when `key` is a valid annotation key (a Kubernetes qualified name). */
 export function annotationKeyProblem(key: string): string | undefined {
@@ -16,6 +21,10 @@ export function annotationKeyProblem(key: string): string | undefined {
         const prefix = parts[0];
         if (prefix.length === 0 || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)) {
             return `annotation key prefix "${prefix}" must be a lowercase DNS subdomain of at most 253 characters (e.g. example.com)`;
+        }
+        const reserved = RESERVED_PREFIXES.find((r) => prefix === r || prefix.endsWith(`.${r}`));
+        if (reserved) {
+            return `annotation key prefix "${prefix}" is reserved for Kubernetes components (*${reserved}/); use your own, e.g. example.com/${parts[1] || "rotation-time"}`;
         }
     }
     if (name.length === 0 || name.length > 63 || !NAME_PART.test(name)) {

@@ -5,7 +5,7 @@
  * that changes nothing is not a write. Faults are injected per call through
  * hooks, so every failure class can be produced on demand.
  */
-import { KubernetesApiError, SecretPage, SecretRef, SecretsClient } from "../../components/reencrypt";
+import { ClusterTarget, KubernetesApiError, ListRequest, SecretPage, SecretRef, SecretsClient } from "../../components/reencrypt";
 
 export interface StoredSecret {
     namespace: string;
@@ -31,7 +31,13 @@ export interface FakeOptions {
     listFault?: (call: ListCall, callIndex: number) => unknown;
     /** Runs before a patch is applied (e.g. to simulate someone else editing the Secret). */
     beforePatch?: (ref: SecretRef, fake: FakeSecretsClient) => void;
+    /** The cluster the fake claims to be (default: one fixed fake cluster). */
+    target?: ClusterTarget;
+    /** Called on renewCredentials; without it the fake offers no renewal. */
+    renew?: () => Promise<void>;
 }
+
+export const FAKE_TARGET: ClusterTarget = { server: "https://fake-cluster.invalid:6443", caFingerprint: "f".repeat(64), context: "fake", user: "fake-user" };
 
 interface ContinueState {
     after: string;
@@ -47,7 +53,19 @@ export class FakeSecretsClient implements SecretsClient {
     readonly patchStartTimes: number[] = [];
     private revision = 1000;
 
-    constructor(private readonly options: FakeOptions = {}) {}
+    readonly target: ClusterTarget;
+    renewCredentials?: () => Promise<void>;
+    renewals = 0;
+
+    constructor(private readonly options: FakeOptions = {}) {
+        this.target = options.target ?? FAKE_TARGET;
+        if (options.renew) {
+            this.renewCredentials = async () => {
+                this.renewals++;
+                await options.renew!();
+            };
+        }
+    }
 
     static withSecrets(count: number, options: FakeOptions = {}, namespaces = 3): FakeSecretsClient {
         const fake = new FakeSecretsClient(options);
@@ -89,7 +107,7 @@ export class FakeSecretsClient implements SecretsClient {
         return [...this.secrets.values()].filter((s) => s.annotations[key] === value).length;
     }
 
-    async listPage(req: { limit: number; continueToken?: string }): Promise<SecretPage> {
+    async listPage(req: ListRequest): Promise<SecretPage> {
         const call = { limit: req.limit, continueToken: req.continueToken };
         const callIndex = this.listCalls.length;
         this.listCalls.push(call);

@@ -1,0 +1,43 @@
+// Reads a file a user names on the command line, within a size cap: the size is
+// checked with fs.statSync before anything is read (a huge file is never loaded
+// into memory), only a regular file is read (not a FIFO, a device or a
+// directory, which could block or never end), and the read itself stops one
+// byte past the cap (a file that grew after the check is refused too).
+// Messages name the file and the limit, never the content.
+import * as fs from "fs";
+
+/**
+ * The text of `file` (UTF-8), or `refuse(message)` thrown when it cannot or
+ * must not be read. `what` names the file's role in messages ("stack file").
+ */
+export function readTextFileWithin(file: string, maxBytes: number, what: string, refuse: (message: string) => Error): string {
+    let stat: fs.Stats;
+    try {
+        stat = fs.statSync(file);
+    } catch (e) {
+        throw refuse(`cannot read the ${what} ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+    if (!stat.isFile()) throw refuse(`the ${what} ${file} is not a regular file; give the path of a file`);
+    if (stat.size > maxBytes) {
+        throw refuse(`the ${what} ${file} is ${stat.size} bytes, more than the ${maxBytes} accepted; is it the right file?`);
+    }
+    let fd: number;
+    try {
+        fd = fs.openSync(file, "r");
+    } catch (e) {
+        throw refuse(`cannot read the ${what} ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+    try {
+        const buffer = Buffer.alloc(maxBytes + 1);
+        let length = 0;
+        while (length < buffer.length) {
+            const n = fs.readSync(fd, buffer, length, buffer.length - length, null);
+            if (n === 0) break;
+            length += n;
+        }
+        if (length > maxBytes) throw refuse(`the ${what} ${file} holds more than the ${maxBytes} bytes accepted; is it the right file?`);
+        return buffer.toString("utf8", 0, length);
+    } finally {
+        fs.closeSync(fd);
+    }
+}
