@@ -1,0 +1,343 @@
+// Issue 11, "a re-encryption run you can trust": each measured defect, through the CLI's
+// main() (exit code, stdout, stderr) with what reached the cluster (the in-memory fake)
+// and the disk (the state directory). EROFS and ENOSPC come from an injected file-system
+// layer: the suite runs as root, where chmod proves nothing.
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { constants, promises as fs } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { CliIO, EXIT_ERROR, EXIT_OK, EXIT_SECRETS_REMAIN, main } from "../components/cli/reencrypt";
+import { Checkpoint, CheckpointFileSystem, ClusterTarget } from "../components/reencrypt";
+import { nodeFileSystem } from "../components/reencrypt/state";
+import { apiError, FAKE_TARGET, FakeSecretsClient } from "./support/fakeSecretsClient";
+
+const VALUE = "20240101-010101";
+const KEY = "encryption-key-rotation-time";
+const OTHER_CLUSTER: ClusterTarget = { server: "https://other.invalid:6443", caFingerprint: "a".repeat(64), context: "other", user: "admin" };
+
+function capture() {
+    let text = "";
+    return {
+        write: (chunk: string) => void (text += chunk),
+        get text() {
+            return text;
+        },
+    };
+}
+
+async function cli(argv: string[], fake: FakeSecretsClient, extra: Partial<CliIO> = {}) {
+    const stdout = capture();
+    const stderr = capture();
+    const code = await main(["--annotation-value", VALUE, "--qps", "0", "--page-size", "10", ...argv], {
+        stdout,
+        stderr,
+        env: {},
+        createClient: () => fake,
+        ...extra,
+    });
+    return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** A file system that fails one kind of operation with an errno code, as a read-only or full disk would. */
+function failing(code: "EROFS" | "ENOSPC", when: (op: "open" | "write", file: string, count: number) => boolean): CheckpointFileSystem & { opens: Array<{ file: string; flags: number }> } {
+    let writes = 0;
+    let opens = 0;
+    const errno = (syscall: string) => Object.assign(new Error(`${code}: ${syscall}`), { code, syscall });
+    const record: Array<{ file: string; flags: number }> = [];
+    return {
+        opens: record,
+        lstat: (p) => nodeFileSystem.lstat(p),
+        readFile: (p, e) => nodeFileSystem.readFile(p, e),
+        rename: (a, b) => nodeFileSystem.rename(a, b),
+        unlink: (p) => nodeFileSystem.unlink(p),
+        async open(file, flags, mode) {
+            record.push({ file, flags });
+            if (when("open", file, ++opens)) throw errno("open");
+            const handle = await nodeFileSystem.open(file, flags, mode);
+            return {
+                async writeFile(data, enc) {
+                    if (when("write", file, ++writes)) {
+                        await handle.writeFile(data.slice(0, 7), enc); // a short write, then the disk is full
+                        throw errno("write");
+                    }
+                    await handle.writeFile(data, enc);
+                },
+                sync: () => handle.sync(),
+                close: () => handle.close(),
+            };
+        },
+    };
+}
+
+/** Runs the CLI until `stopAfter` Secrets were handled, then interrupts it: a checkpoint is left behind. */
+async function interruptedRun(fake: FakeSecretsClient, statePath: string, stopAfter: number) {
+    const controller = new AbortController();
+    let seen = 0;
+    const original = fake.patchAnnotation.bind(fake);
+    fake.patchAnnotation = async (...args) => {
+        if (++seen === stopAfter) controller.abort();
+        return original(...args);
+    };
+    const result = await cli(["--state", statePath, "--concurrency", "1"], fake, { signal: controller.signal });
+    fake.patchAnnotation = original;
+    return result;
+}
+
+describe("a re-encryption run you can trust (issue 11)", function () {
+    this.timeout(30_000);
+    let tmp: string;
+    let statePath: string;
+    beforeEach(async () => {
+        tmp = await fs.mkdtemp(path.join(os.tmpdir(), "trust-"));
+        statePath = path.join(tmp, "state.json");
+    });
+    afterEach(async () => {
+        await fs.rm(tmp, { recursive: true, force: true });
+    });
+
+    describe("1. a checkpoint belongs to one cluster, key and value", () => {
+        it("refuses, exit 2, a checkpoint made against another cluster: nothing written there, the file untouched (dry run too)", async () => {
+            const first = FakeSecretsClient.withSecrets(30);
+            const interrupted = await interruptedRun(first, statePath, 5);
+            assert.equal(interrupted.code, EXIT_SECRETS_REMAIN);
+            const saved = await fs.readFile(statePath, "utf8");
+            assert.equal(JSON.parse(saved).cluster.caFingerprint, FAKE_TARGET.caFingerprint);
+
+            for (const extra of [[], ["--dry-run"]]) {
+                const other = FakeSecretsClient.withSecrets(3000, { target: OTHER_CLUSTER });
+                const result = await cli(["--state", statePath, "--output", "json", ...extra], other);
+                assert.equal(result.code, EXIT_ERROR, result.stderr);
+                assert.match(result.stderr, new RegExp(`state file ${statePath} belongs to the cluster with CA sha256:f{16}… .*this run talks to the cluster with CA sha256:a{16}…`));
+                assert.match(result.stderr, /check --kubeconfig and --context, or pass another --state/);
+                assert.equal(JSON.parse(result.stdout).exitCode, EXIT_ERROR, "one JSON object on stdout");
+                assert.equal(other.patchCalls, 0, "nothing written to the other cluster");
+                assert.equal(other.listCalls.length, 0, "not even listed");
+                assert.equal(await fs.readFile(statePath, "utf8"), saved, "the checkpoint is left as it was");
+            }
+        });
+
+        it("refuses a hand-edited checkpoint (e.g. its startResourceVersion), dry run too; the file is not overwritten", async () => {
+            const fake = FakeSecretsClient.withSecrets(30);
+            await interruptedRun(fake, statePath, 5);
+            const edited = JSON.parse(await fs.readFile(statePath, "utf8"));
+            edited.startResourceVersion = "999999999";
+            const text = `${JSON.stringify(edited, null, 2)}\n`;
+            await fs.writeFile(statePath, text);
+            const patches = fake.patchCalls;
+            for (const extra of [[], ["--dry-run"]]) {
+                const result = await cli(["--state", statePath, ...extra], fake);
+                assert.equal(result.code, EXIT_ERROR);
+                assert.match(result.stderr, /was modified after the run saved it .*delete it to start over/);
+            }
+            assert.equal(fake.patchCalls, patches);
+            assert.equal(await fs.readFile(statePath, "utf8"), text);
+        });
+
+        it('concludes "written after the run began" only from this cluster: a checkpoint starting past the cluster\'s revision is refused before any write', async () => {
+            const fake = FakeSecretsClient.withSecrets(30);
+            // A well-formed checkpoint of this cluster and value whose start this cluster has never reached.
+            await new Checkpoint(statePath).save({
+                cluster: { server: FAKE_TARGET.server, caFingerprint: FAKE_TARGET.caFingerprint },
+                annotationKey: KEY,
+                annotationValue: VALUE,
+                rewritePassComplete: true,
+                startResourceVersion: "999999999",
+                startedAt: new Date().toISOString(),
+                totals: { listed: 30, rewritten: 30, alreadyCurrent: 0, gone: 0, conflicts: 0, failedCount: 0, writes: 30, listRestarts: 0 },
+            });
+            const result = await cli(["--state", statePath], fake);
+            assert.equal(result.code, EXIT_ERROR);
+            assert.match(result.stderr, /says the run began at resourceVersion 999999999, but this cluster is only at \d+: it was not made against this cluster/);
+            assert.equal(fake.patchCalls, 0);
+            assert.equal(fake.carrying(KEY, VALUE), 0);
+
+            const dry = await cli(["--state", statePath, "--dry-run"], fake);
+            assert.equal(dry.code, EXIT_OK);
+            assert.match(dry.stdout, /30 would be rewritten/, "a dry run counts from the start, whatever the checkpoint claims");
+        });
+
+        it("refuses a checkpoint of the older format with a clear message and never overwrites it", async () => {
+            const old = `${JSON.stringify({ formatVersion: 1, annotationKey: KEY, annotationValue: VALUE, startedAt: "2024-01-01T00:00:00Z", rewritePassComplete: false, counts: {} })}\n`;
+            await fs.writeFile(statePath, old);
+            const fake = FakeSecretsClient.withSecrets(5);
+            const result = await cli(["--state", statePath], fake);
+            assert.equal(result.code, EXIT_ERROR);
+            assert.match(result.stderr, /is a checkpoint in an older format \(1\).*finish that run with the version that wrote it, or delete the file/);
+            assert.equal(await fs.readFile(statePath, "utf8"), old);
+            assert.equal(fake.patchCalls, 0);
+        });
+    });
+
+    describe("2-3. files handled like a careful Unix tool", () => {
+        it("never overwrites a file that is not a checkpoint (a kubeconfig given to --state by mistake)", async () => {
+            const kubeconfig = path.join(tmp, "config");
+            const content = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: keep-me\n";
+            await fs.writeFile(kubeconfig, content);
+            const fake = FakeSecretsClient.withSecrets(5);
+            const result = await cli(["--state", kubeconfig], fake);
+            assert.equal(result.code, EXIT_ERROR);
+            assert.match(result.stderr, new RegExp(`${kubeconfig} exists and is not a re-encryption checkpoint; refusing to overwrite it`));
+            assert.doesNotMatch(result.stderr, /keep-me/);
+            assert.equal(await fs.readFile(kubeconfig, "utf8"), content);
+            assert.equal(fake.patchCalls, 0);
+            assert.deepEqual((await fs.readdir(tmp)).sort(), ["config"], "no lock or temp file left");
+        });
+
+        it("does not follow symlinks: neither at --state nor at a temporary name; temp files are random and exclusive", async () => {
+            const victim = path.join(tmp, "victim");
+            await fs.writeFile(victim, "precious\n");
+            const link = path.join(tmp, "link.json");
+            await fs.symlink(victim, link);
+            const fake = FakeSecretsClient.withSecrets(5);
+            const viaLink = await cli(["--state", link], fake);
+            assert.equal(viaLink.code, EXIT_ERROR);
+            assert.match(viaLink.stderr, /is a symbolic link; refusing to follow it/);
+            assert.equal(fake.patchCalls, 0);
+
+            // The old fixed temporary name, planted as a symlink to the victim.
+            await fs.symlink(victim, path.join(tmp, ".state.json.tmp"));
+            const recording = failing("EROFS", () => false);
+            const ok = await cli(["--state", statePath], fake, { checkpointFileSystem: recording });
+            assert.equal(ok.code, EXIT_OK, ok.stderr);
+            assert.equal(await fs.readFile(victim, "utf8"), "precious\n");
+            const temps = recording.opens.filter((o) => o.file.endsWith(".tmp"));
+            assert.ok(temps.length >= 2);
+            assert.equal(new Set(temps.map((t) => t.file)).size, temps.length, "a new random name for every save");
+            for (const t of temps) {
+                assert.ok(t.flags & constants.O_EXCL && t.flags & constants.O_CREAT, "created exclusively");
+                assert.ok(t.flags & constants.O_NOFOLLOW, "without following symlinks");
+            }
+        });
+    });
+
+    describe("6. the state directory is checked before the first write", () => {
+        it("a read-only state directory stops the run before any Secret is written (exit 2, what to do)", async () => {
+            const fake = FakeSecretsClient.withSecrets(20);
+            const result = await cli(["--state", statePath], fake, { checkpointFileSystem: failing("EROFS", (op, file) => op === "open" && !file.endsWith(".lock")) });
+            assert.equal(result.code, EXIT_ERROR);
+            assert.match(result.stderr, /cannot save the checkpoint .*state\.json: the file system is read-only; pass a --state in a directory you can write to/);
+            assert.equal(fake.patchCalls, 0, "no billed write before the checkpoint is known to work");
+            assert.equal(fake.listCalls.length, 0);
+            assert.deepEqual(await fs.readdir(tmp), [], "nothing left on disk, the lock included");
+        });
+
+        it("ENOSPC mid-run: a clear message, exit 2 with the summary, the previous checkpoint intact and resumable, no temp file", async () => {
+            const fake = FakeSecretsClient.withSecrets(50);
+            // Writes: the lock, the initial checkpoint, then one checkpoint per page; the fifth (after page 3) hits a full disk.
+            const result = await cli(["--state", statePath, "--output", "json"], fake, {
+                checkpointFileSystem: failing("ENOSPC", (op, file, n) => op === "write" && file.endsWith(".tmp") && n === 5),
+            });
+            assert.equal(result.code, EXIT_ERROR, result.stderr);
+            const summary = JSON.parse(result.stdout);
+            assert.equal(summary.outcome, "stopped");
+            assert.match(summary.stopReason, /no space left on the device; free space in .* and run again with the same --state/);
+            assert.deepEqual((await fs.readdir(tmp)).sort(), ["state.json"], "no temp file, no lock");
+            const saved = JSON.parse(await fs.readFile(statePath, "utf8"));
+            assert.equal(saved.totals.rewritten, 20, "the checkpoint after page 2 stands");
+            assert.equal(fake.carrying(KEY, VALUE), 30);
+
+            const resumed = await cli(["--state", statePath], fake);
+            assert.equal(resumed.code, EXIT_OK, resumed.stderr);
+            assert.match(resumed.stdout, /done \(.*resumed\): this run: 30 listed, 20 rewritten, 10 already current/);
+            assert.ok([...fake.secrets.values()].every((s) => s.writes === 1), "each Secret written exactly once");
+        });
+    });
+
+    describe("7. per-Secret failures stay per-Secret", () => {
+        it("a webhook's 403 in one namespace and a 422 are recorded with the server's reason; the run goes on, checkpoints, exits 1 naming them", async () => {
+            const fake = FakeSecretsClient.withSecrets(30, {
+                patchFault: (ref) =>
+                    ref.namespace === "ns-2"
+                        ? apiError(403, "Forbidden", 'admission webhook "freeze.example.com" denied the request: namespace frozen')
+                        : ref.name === "secret-000000"
+                          ? apiError(422, "Invalid", "metadata.annotations: Too long")
+                          : undefined,
+            });
+            const result = await cli(["--state", statePath], fake);
+            assert.equal(result.code, EXIT_SECRETS_REMAIN, result.stderr);
+            assert.match(result.stdout, /11 Secret\(s\) still not rewritten/);
+            assert.match(result.stdout, /ns-2\/secret-000002: denied \(HTTP 403\).*freeze\.example\.com/);
+            assert.match(result.stdout, /ns-0\/secret-000000: .*422/);
+            assert.equal(fake.carrying(KEY, VALUE), 19);
+            const saved = JSON.parse(await fs.readFile(statePath, "utf8"));
+            assert.equal(saved.rewritePassComplete, true, "the checkpoint went past the denied page");
+
+            const patches = fake.patchCalls;
+            const again = await cli(["--state", statePath], fake);
+            assert.equal(again.code, EXIT_SECRETS_REMAIN);
+            assert.equal(fake.carrying(KEY, VALUE), 19);
+            assert.ok(fake.patchCalls - patches <= 11 * 3, "a rerun only retries the denied ones");
+        });
+    });
+
+    describe("8. two runs, one state file", () => {
+        it("a second run on the same state refuses with a clear message; the first finishes", async () => {
+            const fake = FakeSecretsClient.withSecrets(40, { patchLatencyMs: 5 });
+            const firstRun = cli(["--state", statePath, "--concurrency", "1"], fake);
+            await new Promise((r) => setTimeout(r, 50));
+            const other = FakeSecretsClient.withSecrets(40);
+            const second = await cli(["--state", statePath], other);
+            assert.equal(second.code, EXIT_ERROR);
+            assert.match(second.stderr, new RegExp(`state file ${statePath} is in use by another run \\(process ${process.pid} on `));
+            assert.equal(other.patchCalls, 0);
+            const first = await firstRun;
+            assert.equal(first.code, EXIT_OK, first.stderr);
+            assert.deepEqual(await fs.readdir(tmp), [], "checkpoint removed once verified, lock released");
+        });
+
+        it("a stale lock left by a killed run does not block the resume", async () => {
+            const gone = spawnSync(process.execPath, ["-e", ""]).pid;
+            await fs.writeFile(`${statePath}.lock`, JSON.stringify({ pid: gone, host: os.hostname(), since: "2024-01-01T00:00:00Z" }));
+            const fake = FakeSecretsClient.withSecrets(10);
+            const result = await cli(["--state", statePath], fake);
+            assert.equal(result.code, EXIT_OK, result.stderr);
+            assert.deepEqual(await fs.readdir(tmp), []);
+        });
+    });
+
+    describe("9-10. honest counts after a resume; a bad token names the file", () => {
+        it("counts this run's work and the earlier runs' separately", async () => {
+            const fake = FakeSecretsClient.withSecrets(30);
+            await interruptedRun(fake, statePath, 5);
+            const resumed = await cli(["--state", statePath, "--output", "json"], fake);
+            assert.equal(resumed.code, EXIT_OK);
+            const summary = JSON.parse(resumed.stdout);
+            assert.equal(summary.resumed, true);
+            assert.equal(summary.rewritten + summary.earlierRuns.rewritten, 30, "every Secret counted once across runs");
+            assert.ok(summary.listed <= 30);
+            assert.ok([...fake.secrets.values()].every((s) => s.writes === 1));
+        });
+
+        it("a continue token the server refuses names the state file and what to do, before any write", async () => {
+            const fake = FakeSecretsClient.withSecrets(30, {
+                listFault: (call) => (call.continueToken === "bogus-token" ? apiError(400, "BadRequest", "continue key is not valid") : undefined),
+            });
+            await new Checkpoint(statePath).save({
+                cluster: { server: FAKE_TARGET.server, caFingerprint: FAKE_TARGET.caFingerprint },
+                annotationKey: KEY,
+                annotationValue: VALUE,
+                continueToken: "bogus-token",
+                rewritePassComplete: false,
+                startedAt: new Date().toISOString(),
+                totals: { listed: 10, rewritten: 10, alreadyCurrent: 0, gone: 0, conflicts: 0, failedCount: 0, writes: 10, listRestarts: 0 },
+            });
+            const result = await cli(["--state", statePath], fake);
+            assert.equal(result.code, EXIT_ERROR);
+            assert.match(result.stderr, new RegExp(`refused the continue token saved in the state file ${statePath} \\(.*continue key is not valid\\).*delete the state file to start over`));
+            assert.equal(fake.patchCalls, 0);
+        });
+    });
+
+    describe("11. reserved annotation keys", () => {
+        for (const key of ["kubectl.kubernetes.io/last-applied-configuration", "kubernetes.io/service-account.name", "node.k8s.io/x"]) {
+            it(`refuses ${key} before touching the cluster`, async () => {
+                const fake = FakeSecretsClient.withSecrets(3);
+                const result = await cli(["--annotation-key", key], fake);
+                assert.equal(result.code, EXIT_ERROR);
+                assert.match(result.stderr, /is reserved for Kubernetes components/);
+                assert.equal(fake.listCalls.length + fake.patchCalls, 0);
+            });
+        }
+    });
+});
