@@ -17,7 +17,16 @@ import type { KeyInfo } from "./alibaba";
 import type { ReencryptSummary } from "./reencrypt";
 import { anyUnknown, CheckFailure, defaultRuntime, isUnknown, ProviderRuntime } from "./providers/kit";
 import { hostShim, isShimText } from "./providers/shim";
-import { eachTuning, numberOrDefault, numberProblem, REENCRYPT_IDENTITY, REENCRYPT_TUNING, REENCRYPT_TUNING_NAMES, ReencryptTuning, textProblem } from "./settings";
+import {
+    eachTuning,
+    numberOrDefault,
+    numberProblem,
+    REENCRYPT_IDENTITY,
+    REENCRYPT_TUNING,
+    REENCRYPT_TUNING_NAMES,
+    ReencryptTuning,
+    textProblem,
+} from "./settings";
 
 /** Tuning (concurrency, qps, pageSize) and identity as defined in ./settings.ts. */
 export interface SecretRotationInputs extends ReencryptTuning {
@@ -237,14 +246,7 @@ export function checkpointDir(runtime: Pick<RotationRuntime, "stateDir">): strin
 }
 
 /** Inputs that change how a run goes, not whether one is due: a change is recorded without rewriting anything. */
-const TUNING_INPUTS = [
-    "regionId",
-    ...REENCRYPT_TUNING_NAMES,
-    "kubeconfigPath",
-    "serviceAccountNamespace",
-    "serviceAccountName",
-    "clusterEndpoint",
-] as const;
+const TUNING_INPUTS = ["regionId", ...REENCRYPT_TUNING_NAMES, "kubeconfigPath", "serviceAccountNamespace", "serviceAccountName", "clusterEndpoint"] as const;
 
 function rotationRuntime(): RotationRuntime {
     return defaultRuntime("SecretRotation");

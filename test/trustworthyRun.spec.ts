@@ -40,7 +40,10 @@ async function cli(argv: string[], fake: FakeSecretsClient, extra: Partial<CliIO
 }
 
 /** A file system that fails one kind of operation with an errno code, as a read-only or full disk would. */
-function failing(code: "EROFS" | "ENOSPC", when: (op: "open" | "write", file: string, count: number) => boolean): CheckpointFileSystem & { opens: Array<{ file: string; flags: number }> } {
+function failing(
+    code: "EROFS" | "ENOSPC",
+    when: (op: "open" | "write", file: string, count: number) => boolean,
+): CheckpointFileSystem & { opens: Array<{ file: string; flags: number }> } {
     let writes = 0;
     let opens = 0;
     const errno = (syscall: string) => Object.assign(new Error(`${code}: ${syscall}`), { code, syscall });
@@ -108,7 +111,10 @@ describe("a re-encryption run you can trust (issue 11)", function () {
                 const other = FakeSecretsClient.withSecrets(3000, { target: OTHER_CLUSTER });
                 const result = await cli(["--state", statePath, "--output", "json", ...extra], other);
                 assert.equal(result.code, EXIT_ERROR, result.stderr);
-                assert.match(result.stderr, new RegExp(`state file ${statePath} belongs to the cluster with CA sha256:f{16}… .*this run talks to the cluster with CA sha256:a{16}…`));
+                assert.match(
+                    result.stderr,
+                    new RegExp(`state file ${statePath} belongs to the cluster with CA sha256:f{16}… .*this run talks to the cluster with CA sha256:a{16}…`),
+                );
                 assert.match(result.stderr, /check --kubeconfig and --context, or pass another --state/);
                 assert.equal(JSON.parse(result.stdout).exitCode, EXIT_ERROR, "one JSON object on stdout");
                 assert.equal(other.patchCalls, 0, "nothing written to the other cluster");
@@ -148,7 +154,10 @@ describe("a re-encryption run you can trust (issue 11)", function () {
             });
             const result = await cli(["--state", statePath], fake);
             assert.equal(result.code, EXIT_ERROR);
-            assert.match(result.stderr, /says the run began at resourceVersion 999999999, but this cluster is only at \d+: it was not made against this cluster/);
+            assert.match(
+                result.stderr,
+                /says the run began at resourceVersion 999999999, but this cluster is only at \d+: it was not made against this cluster/,
+            );
             assert.equal(fake.patchCalls, 0);
             assert.equal(fake.carrying(KEY, VALUE), 0);
 
@@ -214,9 +223,14 @@ describe("a re-encryption run you can trust (issue 11)", function () {
     describe("6. the state directory is checked before the first write", () => {
         it("a read-only state directory stops the run before any Secret is written (exit 2, what to do)", async () => {
             const fake = FakeSecretsClient.withSecrets(20);
-            const result = await cli(["--state", statePath], fake, { checkpointFileSystem: failing("EROFS", (op, file) => op === "open" && !file.endsWith(".lock")) });
+            const result = await cli(["--state", statePath], fake, {
+                checkpointFileSystem: failing("EROFS", (op, file) => op === "open" && !file.endsWith(".lock")),
+            });
             assert.equal(result.code, EXIT_ERROR);
-            assert.match(result.stderr, /cannot save the checkpoint .*state\.json: the file system is read-only; pass a --state in a directory you can write to/);
+            assert.match(
+                result.stderr,
+                /cannot save the checkpoint .*state\.json: the file system is read-only; pass a --state in a directory you can write to/,
+            );
             assert.equal(fake.patchCalls, 0, "no billed write before the checkpoint is known to work");
             assert.equal(fake.listCalls.length, 0);
             assert.deepEqual(await fs.readdir(tmp), [], "nothing left on disk, the lock included");
@@ -240,7 +254,10 @@ describe("a re-encryption run you can trust (issue 11)", function () {
             const resumed = await cli(["--state", statePath], fake);
             assert.equal(resumed.code, EXIT_OK, resumed.stderr);
             assert.match(resumed.stdout, /done \(.*resumed\): this run: 30 listed, 20 rewritten, 10 already current/);
-            assert.ok([...fake.secrets.values()].every((s) => s.writes === 1), "each Secret written exactly once");
+            assert.ok(
+                [...fake.secrets.values()].every((s) => s.writes === 1),
+                "each Secret written exactly once",
+            );
         });
     });
 
@@ -324,7 +341,12 @@ describe("a re-encryption run you can trust (issue 11)", function () {
             });
             const result = await cli(["--state", statePath], fake);
             assert.equal(result.code, EXIT_ERROR);
-            assert.match(result.stderr, new RegExp(`refused the continue token saved in the state file ${statePath} \\(.*continue key is not valid\\).*delete the state file to start over`));
+            assert.match(
+                result.stderr,
+                new RegExp(
+                    `refused the continue token saved in the state file ${statePath} \\(.*continue key is not valid\\).*delete the state file to start over`,
+                ),
+            );
             assert.equal(fake.patchCalls, 0);
         });
     });

@@ -147,7 +147,13 @@ export function parseExecConfig(raw: unknown, userName: string, where: string): 
     const env = exec.env ?? [];
     if (
         !Array.isArray(env) ||
-        env.some((e) => typeof e !== "object" || e === null || typeof (e as { name?: unknown }).name !== "string" || typeof (e as { value?: unknown }).value !== "string")
+        env.some(
+            (e) =>
+                typeof e !== "object" ||
+                e === null ||
+                typeof (e as { name?: unknown }).name !== "string" ||
+                typeof (e as { value?: unknown }).value !== "string",
+        )
     ) {
         fail("has an env that is not a list of {name, value} strings", "quote each name and value");
     }
@@ -275,7 +281,10 @@ export function runExecCredentialPlugin(
         child.stdout?.on("data", (chunk: Buffer) => {
             stdoutBytes += chunk.length;
             if (stdoutBytes > stdoutLimit) {
-                fail(`${label} printed more than ${stdoutLimit} bytes on stdout, which is not an ExecCredential; run the command by hand to see what it prints`, "output-too-large");
+                fail(
+                    `${label} printed more than ${stdoutLimit} bytes on stdout, which is not an ExecCredential; run the command by hand to see what it prints`,
+                    "output-too-large",
+                );
                 return;
             }
             stdout.push(chunk);
@@ -318,7 +327,10 @@ function spawnError(label: string, config: ExecConfig, err: unknown): ExecCreden
     const command = printable(config.command);
     if (code === "ENOENT") {
         const where = /[\\/]/.test(config.command) ? "does not exist" : "not found on PATH";
-        return new ExecCredentialError(`${label} could not run: command ${command} ${where}${hint || "; install it, or fix exec.command in the kubeconfig"}`, "not-found");
+        return new ExecCredentialError(
+            `${label} could not run: command ${command} ${where}${hint || "; install it, or fix exec.command in the kubeconfig"}`,
+            "not-found",
+        );
     }
     if (code === "EACCES") {
         return new ExecCredentialError(`${label} could not run: command ${command} is not executable${hint || "; check its file permissions"}`, "not-found");
@@ -375,7 +387,11 @@ export function parseExecCredential(stdout: Buffer, apiVersion: ExecApiVersion, 
         doc = JSON.parse(stdout.toString("utf8"));
     } catch {
         // JSON.parse's message quotes the text around the error: never pass it on.
-        throw invalid(stdout.length === 0 ? "printed nothing on stdout" : `printed ${stdout.length} bytes on stdout that are not JSON (not shown, as they may hold credentials)`);
+        throw invalid(
+            stdout.length === 0
+                ? "printed nothing on stdout"
+                : `printed ${stdout.length} bytes on stdout that are not JSON (not shown, as they may hold credentials)`,
+        );
     }
     if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw invalid("printed JSON that is not an object");
     const obj = doc as Record<string, unknown>;
@@ -399,7 +415,8 @@ export function parseExecCredential(stdout: Buffer, apiVersion: ExecApiVersion, 
     if (Boolean(clientCertificateData) !== Boolean(clientKeyData)) {
         throw invalid("printed an ExecCredential with only one of status.clientCertificateData and status.clientKeyData (both are needed)");
     }
-    if (!token && !clientCertificateData) throw invalid("printed an ExecCredential whose status has neither a token nor clientCertificateData and clientKeyData");
+    if (!token && !clientCertificateData)
+        throw invalid("printed an ExecCredential whose status has neither a token nor clientCertificateData and clientKeyData");
     if (expirationTimestamp !== undefined && (!RFC3339.test(expirationTimestamp) || Number.isNaN(Date.parse(expirationTimestamp)))) {
         throw invalid("printed an ExecCredential whose status.expirationTimestamp is not an RFC 3339 time");
     }
@@ -432,17 +449,15 @@ export class ExecCredentialProvider {
         const inFlight = this.running.get(userName);
         if (inFlight) return inFlight;
         const generation = this.generation;
-        const run = runExecCredentialPlugin(userName, config, { ...this.options, cluster }).then(
-            (status) => {
-                if (generation === this.generation) {
-                    const expires = status.expirationTimestamp ? Date.parse(status.expirationTimestamp) : Infinity;
-                    const validUntil = expires - (this.options.expiryMarginMs ?? EXEC_EXPIRY_MARGIN_MS);
-                    // Already (nearly) expired: used for this call, not kept.
-                    if (validUntil > (this.options.now ?? Date.now)()) this.cache.set(userName, { status, validUntil });
-                }
-                return status;
-            },
-        );
+        const run = runExecCredentialPlugin(userName, config, { ...this.options, cluster }).then((status) => {
+            if (generation === this.generation) {
+                const expires = status.expirationTimestamp ? Date.parse(status.expirationTimestamp) : Infinity;
+                const validUntil = expires - (this.options.expiryMarginMs ?? EXEC_EXPIRY_MARGIN_MS);
+                // Already (nearly) expired: used for this call, not kept.
+                if (validUntil > (this.options.now ?? Date.now)()) this.cache.set(userName, { status, validUntil });
+            }
+            return status;
+        });
         this.running.set(userName, run);
         const forget = () => {
             if (this.running.get(userName) === run) this.running.delete(userName);

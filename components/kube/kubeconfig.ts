@@ -184,7 +184,9 @@ export function parseKubeconfig(text: string, origin: string, baseDir?: string):
         // checkShape has already refused what config_types would trip on; its own messages ("users[0].name is
         // missing") carry no values, anything else (a TypeError) is not repeated, in case it ever does.
         const message = String((err as Error)?.message ?? "");
-        throw new Error(`cannot load ${label}: ${/^(clusters|users|contexts)\[\d+\]\.[\w.]+ is missing$/.test(message) ? message : "an entry has an unexpected shape"}`);
+        throw new Error(
+            `cannot load ${label}: ${/^(clusters|users|contexts)\[\d+\]\.[\w.]+ is missing$/.test(message) ? message : "an entry has an unexpected shape"}`,
+        );
     }
 }
 
@@ -245,7 +247,17 @@ function checkShape(root: Record<string, unknown>, fail: Fail): void {
         const user = entry("users", i, item, "user", false);
         if (!user) return;
         const at = `users[${i}].user`;
-        strings(user, at, ["token", "token-file", "client-certificate", "client-certificate-data", "client-key", "client-key-data", "username", "password", "as"]);
+        strings(user, at, [
+            "token",
+            "token-file",
+            "client-certificate",
+            "client-certificate-data",
+            "client-key",
+            "client-key-data",
+            "username",
+            "password",
+            "as",
+        ]);
         for (const key of ["exec", "auth-provider"]) {
             if (user[key] !== undefined && user[key] !== null && !isMapping(user[key])) fail(`${at}.${key} is not a mapping`);
         }
@@ -452,7 +464,8 @@ export class LightKubeConfig implements LoadedKubeConfig {
         const cert = fileOrData(user.certFile, user.certData, `the client-certificate of ${userLabel}`);
         const key = fileOrData(user.keyFile, user.keyData, `the client-key of ${userLabel}`);
         if (cert && !key) throw new Error(`${userLabel} has a client-certificate but no client-key; add the client-key (or client-key-data) issued with it`);
-        if (key && !cert) throw new Error(`${userLabel} has a client-key but no client-certificate; add the client-certificate (or client-certificate-data) issued with it`);
+        if (key && !cert)
+            throw new Error(`${userLabel} has a client-key but no client-certificate; add the client-certificate (or client-certificate-data) issued with it`);
         if (cert && key) {
             const fix = "check the kubeconfig (kubectl needs the same: an unencrypted PEM key issued with that certificate)";
             checkClientPair(cert.bytes, key.bytes, { cert: cert.what, key: key.what, fix });

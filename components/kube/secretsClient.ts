@@ -240,7 +240,9 @@ class SecretsHttpClient implements KubernetesSecretsClient {
             };
             const onAbort = () => finish(abortError());
             const deadline = setTimeout(() => {
-                const err = Object.assign(new Error(`no complete answer within ${this.requestTimeoutMs / 1000} s (the request deadline)`), { code: "ETIMEDOUT" });
+                const err = Object.assign(new Error(`no complete answer within ${this.requestTimeoutMs / 1000} s (the request deadline)`), {
+                    code: "ETIMEDOUT",
+                });
                 finish(err);
             }, this.requestTimeoutMs);
             const request = this.transport.request(

@@ -52,9 +52,11 @@ function explain(code: string, message: string, server: string): string | undefi
     if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
         return `the host name in ${server} does not resolve here (${code}): check the server URL, DNS, or whether it is a VPC-internal name`;
     }
-    if (code === "ECONNREFUSED") return `nothing accepts connections at ${server} (${code}): check the server URL and that the API server is reachable from here`;
+    if (code === "ECONNREFUSED")
+        return `nothing accepts connections at ${server} (${code}): check the server URL and that the API server is reachable from here`;
     if (code === "ETIMEDOUT") return `${message.includes("deadline") ? message : `timed out (${code})`}`;
     if (code === "ECONNRESET" || code === "EPIPE") return `the connection to ${server} was reset (${code}); it is retried`;
-    if (code === "EHOSTUNREACH" || code === "ENETUNREACH") return `${server} is not reachable from this network (${code}): check routes, VPN or the private/public endpoint choice`;
+    if (code === "EHOSTUNREACH" || code === "ENETUNREACH")
+        return `${server} is not reachable from this network (${code}): check routes, VPN or the private/public endpoint choice`;
     return undefined;
 }

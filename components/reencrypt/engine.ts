@@ -373,7 +373,9 @@ class ReencryptRun {
     private checkRepeatedToken(seen: Set<string>, token: string | undefined): void {
         if (token === undefined) return;
         if (seen.has(token)) {
-            this.halt("the API server handed out a continue token it had already given in this list (a server or proxy fault); stopping so the same Secrets are not listed and written again and again");
+            this.halt(
+                "the API server handed out a continue token it had already given in this list (a server or proxy fault); stopping so the same Secrets are not listed and written again and again",
+            );
         }
         seen.add(token);
     }
@@ -423,6 +425,7 @@ class ReencryptRun {
                 if (kind === "unauthorized") throw permissionDenied(err, "list secrets in all namespaces");
                 if (kind === "expired") {
                     token = this.afterExpiredContinueToken(err);
+                    // A server that expires every token must not be asked in a tight loop.
                     await this.sleep(this.backoffMs(this.counts.listRestarts));
                     attempt = 0;
                     continue;
@@ -497,7 +500,9 @@ class ReencryptRun {
             this.limiter.onThrottled();
         }
         const delayMs = retryAfter !== undefined ? Math.min(retryAfter, this.options.maxRetryAfterSeconds) * 1000 : this.backoffMs(attempt);
-        await this.sleep(delayMs);
+        // Never sleep past the stall deadline: waking then, the next failure stops the run on time.
+        const untilStall = Math.max(0, this.options.stallTimeoutMs - (this.options.now() - this.lastSuccessMs));
+        await this.sleep(Math.min(delayMs, untilStall));
     }
 
     /** Capped exponential backoff with equal jitter: half fixed, half random, so retries do not arrive in lockstep. */

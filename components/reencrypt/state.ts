@@ -82,7 +82,11 @@ export function addCounts(a: ReencryptCounts, b: ReencryptCounts): ReencryptCoun
 export interface CheckpointFileSystem {
     lstat(p: string): Promise<{ isFile(): boolean; isSymbolicLink(): boolean }>;
     readFile(p: string, encoding: "utf8"): Promise<string>;
-    open(p: string, flags: number, mode: number): Promise<{ writeFile(data: string, encoding: "utf8"): Promise<void>; sync(): Promise<void>; close(): Promise<void> }>;
+    open(
+        p: string,
+        flags: number,
+        mode: number,
+    ): Promise<{ writeFile(data: string, encoding: "utf8"): Promise<void>; sync(): Promise<void>; close(): Promise<void> }>;
     rename(from: string, to: string): Promise<void>;
     unlink(p: string): Promise<void>;
 }
@@ -108,7 +112,9 @@ export function sameCluster(a: ClusterIdentity, b: ClusterIdentity): boolean {
 }
 
 export function describeCluster(c: ClusterIdentity): string {
-    return c.caFingerprint ? `the cluster with CA sha256:${c.caFingerprint.slice(0, 16)}… (seen at ${c.server})` : `the cluster at ${c.server} (no CA configured)`;
+    return c.caFingerprint
+        ? `the cluster with CA sha256:${c.caFingerprint.slice(0, 16)}… (seen at ${c.server})`
+        : `the cluster at ${c.server} (no CA configured)`;
 }
 
 function checksumOf(state: Omit<ReencryptState, "checksum">): string {
