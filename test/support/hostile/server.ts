@@ -58,6 +58,8 @@ interface Reply {
     body: JsonObject | string;
     contentType: string;
     headers?: Record<string, string>;
+    /** Send without Content-Length, in 64 KiB chunks: the client only learns the size by reading. */
+    chunked?: boolean;
 }
 
 /** A mode in force, with how often it has fired since setMode (for `times`) and repeatContinue's one token. */
@@ -448,7 +450,7 @@ class Hostile {
             const secret = this.secrets.get(key) as StoredSecret;
             return { secret, metadata: objectMeta(secret, extra) };
         });
-        return { status: 200, body: renderList(form, items, listMeta), contentType: LIST_CONTENT_TYPES[form] };
+        return { status: 200, body: renderList(form, items, listMeta), contentType: LIST_CONTENT_TYPES[form], chunked: oversized?.mode.chunked };
     }
 
     /** A merge patch of annotations with an optional resourceVersion precondition; `apply` false: validate and answer, write nothing. */
@@ -516,6 +518,21 @@ class Hostile {
         if (response.headersSent || response.destroyed) return;
         const body = Buffer.from(typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body));
         this.counters.byStatus[answer.status] = (this.counters.byStatus[answer.status] ?? 0) + 1;
+        if (answer.chunked) {
+            response.writeHead(answer.status, { "Content-Type": answer.contentType, ...answer.headers });
+            const writeFrom = (offset: number): void => {
+                // Stops as soon as the client hangs up: bytesSent then shows how much it read before giving up.
+                while (offset < body.length && !response.destroyed) {
+                    const chunk = body.subarray(offset, offset + 65536);
+                    offset += chunk.length;
+                    this.counters.bytesSent += chunk.length;
+                    if (!response.write(chunk)) return void response.once("drain", () => writeFrom(offset));
+                }
+                if (!response.destroyed) response.end();
+            };
+            writeFrom(0);
+            return;
+        }
         response.writeHead(answer.status, { "Content-Type": answer.contentType, "Content-Length": body.length, ...answer.headers });
         response.end(body);
         this.counters.bytesSent += body.length;

@@ -68,6 +68,8 @@ export interface OversizedPageMode {
     bytesPerItem: number;
     /** Default "kubectl.kubernetes.io/last-applied-configuration". */
     annotationKey?: string;
+    /** No Content-Length: sent in chunks, so only reading tells the size. */
+    chunked?: boolean;
 }
 
 /** PATCH answers 403 from an admission webhook in some namespaces, 422 Invalid for some names. */
