@@ -11,6 +11,8 @@ import { CliIO, EXIT_ERROR, EXIT_OK, EXIT_SECRETS_REMAIN, main } from "../compon
 import { Checkpoint, CheckpointFileSystem, ClusterTarget } from "../components/reencrypt";
 import { nodeFileSystem } from "../components/reencrypt/state";
 import { apiError, FAKE_TARGET, FakeSecretsClient } from "./support/fakeSecretsClient";
+import { startHostileServer } from "./support/hostile/server";
+import { startKubeServer } from "./support/kubeServer";
 
 const VALUE = "20240101-010101";
 const KEY = "encryption-key-rotation-time";
@@ -176,6 +178,56 @@ describe("a re-encryption run you can trust (issue 11)", function () {
             assert.equal(await fs.readFile(statePath, "utf8"), old);
             assert.equal(fake.patchCalls, 0);
         });
+    });
+
+    it("1 and 5 end to end: a checkpoint of one real cluster is refused against another (CA fingerprints differ); the target is printed first", async () => {
+        const clusterA = await startHostileServer({ secrets: 30, mode: { kind: "hang", on: "patch" } });
+        const clusterB = await startKubeServer({ keyVersion: 1 });
+        try {
+            clusterB.seed(30, { namespaces: ["a", "b"] });
+            const kubeconfigA = clusterA.writeKubeconfig(path.join(tmp, "a.kubeconfig"), { context: "cluster-a" });
+            const kubeconfigB = clusterB.writeKubeconfig(path.join(tmp, "b.kubeconfig"), { context: "cluster-b" });
+            const controller = new AbortController();
+            const poll = setInterval(() => clusterA.stats().byKind.patch > 0 && controller.abort(), 20);
+            const stdoutA = capture();
+            const stderrA = capture();
+            const codeA = await main(["--kubeconfig", kubeconfigA, "--annotation-value", VALUE, "--state", statePath, "--output", "json"], {
+                stdout: stdoutA,
+                stderr: stderrA,
+                env: {},
+                signal: controller.signal,
+            });
+            clearInterval(poll);
+            assert.equal(codeA, EXIT_SECRETS_REMAIN, stderrA.text);
+            const summaryA = JSON.parse(stdoutA.text);
+            assert.equal(summaryA.target.context, "cluster-a");
+            assert.equal(summaryA.target.server, clusterA.url);
+            assert.match(summaryA.target.caFingerprint, /^[0-9a-f]{64}$/);
+            assert.match(stderrA.text, new RegExp(`writing to server ${clusterA.url}, context cluster-a, user \\S+ \\(cluster CA sha256:[0-9a-f]{16}…\\)`));
+            const saved = await fs.readFile(statePath, "utf8");
+
+            clusterB.resetCounters();
+            const stdoutB = capture();
+            const stderrB = capture();
+            const codeB = await main(["--kubeconfig", kubeconfigB, "--annotation-value", VALUE, "--state", statePath], {
+                stdout: stdoutB,
+                stderr: stderrB,
+                env: {},
+            });
+            assert.equal(codeB, EXIT_ERROR, stderrB.text);
+            assert.match(stderrB.text, new RegExp(`writing to server ${clusterB.url}.*context cluster-b`));
+            assert.match(
+                stderrB.text,
+                new RegExp(
+                    `belongs to the cluster with CA sha256:${summaryA.target.caFingerprint.slice(0, 16)}… \\(seen at ${clusterA.url}\\), but this run talks to the cluster with CA sha256:`,
+                ),
+            );
+            assert.equal(clusterB.stats().requestsByVerb.patch ?? 0, 0, "nothing written to cluster B");
+            assert.equal(await fs.readFile(statePath, "utf8"), saved);
+        } finally {
+            await clusterA.close();
+            await clusterB.close();
+        }
     });
 
     describe("2-3. files handled like a careful Unix tool", () => {
