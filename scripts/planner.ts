@@ -64,7 +64,7 @@ export const STACK_FILE_LIMITS: YamlLimits = { maxBytes: 1024 * 1024, maxAliases
 export function readYamlFile(file: string, what: string, limits: YamlLimits = STACK_FILE_LIMITS): unknown {
     const text = readTextFileWithin(file, limits.maxBytes, what, (message) => new StackFileError(message));
     try {
-        return require("js-yaml").load(text);
+        return loadYamlSafely(text, `the ${what} ${file}`, limits);
     } catch (e) {
         if (e instanceof YamlDocumentError) throw new StackFileError(e.message);
         throw e;

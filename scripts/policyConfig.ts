@@ -66,7 +66,9 @@ export function policyConfigProblems(pack: string, policies: readonly PolicySumm
     for (const [name, given] of Object.entries(config as Record<string, unknown>)) {
         const policy = byName.get(name);
         if (!policy) {
-            problems.push(`policy config names ${describe(name)}, which is not a policy of pack "${pack}"; fix or remove it. Its policies are: ${names.join(", ")}.`);
+            problems.push(
+                `policy config names ${describe(name)}, which is not a policy of pack "${pack}"; fix or remove it. Its policies are: ${names.join(", ")}.`,
+            );
             continue;
         }
         if (isEnforcementLevel(given)) continue;
@@ -86,7 +88,9 @@ export function policyConfigProblems(pack: string, policies: readonly PolicySumm
                 const known = Object.keys(policy.configProperties);
                 problems.push(
                     `policy config "${name}.${property}" is not a setting of that policy; ` +
-                        (known.length ? `remove it or use one of its settings: enforcementLevel, ${known.join(", ")}.` : "remove it (it takes only enforcementLevel)."),
+                        (known.length
+                            ? `fix or remove it; its settings are: ${known.join(", ")} (and enforcementLevel).`
+                            : "remove it (it takes only enforcementLevel)."),
                 );
             } else {
                 checkSchemaType(`${name}.${property}`, policy.configProperties[property], value, problems);

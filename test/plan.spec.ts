@@ -207,8 +207,16 @@ describe("offline plan (npm run plan)", () => {
 
 /** A YAML "billion laughs": nine anchors, each a list of nine aliases of the one before (9^9 values once expanded). */
 function aliasBomb(): string {
-    const lines = ["config:", "  alicloud:region: cn-hangzhou", "  clusterId: c8f2a1b3c4d5e6f708192a3b4c5d6e7f8", `  a0: &a0 [${Array(9).fill('"x"').join(",")}]`];
-    for (let i = 1; i <= 8; i++) lines.push(`  a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(",")}]`);
+    const lines = [
+        "config:",
+        "  alicloud:region: cn-hangzhou",
+        "  clusterId: c8f2a1b3c4d5e6f708192a3b4c5d6e7f8",
+        `  a0: &a0 [${Array(9).fill('"x"').join(",")}]`,
+    ];
+    for (let i = 1; i <= 8; i++) {
+        const aliases = Array(9).fill(`*a${i - 1}`);
+        lines.push(`  a${i}: &a${i} [${aliases.join(",")}]`);
+    }
     return `${lines.join("\n")}\n`;
 }
 
@@ -264,7 +272,10 @@ describe("offline plan: hostile input files", () => {
         assert.equal(run.signal, null, `killed after ${run.ms} ms: the bomb was not refused in time`);
         assert.equal(run.code, 2, run.stderr);
         assert.ok(run.ms < 10_000, `took ${run.ms} ms`);
-        assert.equal(run.stderr, `plan: stack bomb: the stack file ${file} reuses anchored values more than ${STACK_FILE_LIMITS.maxAliases} times; refusing it (a YAML alias bomb?)\n`);
+        assert.equal(
+            run.stderr,
+            `plan: stack bomb: the stack file ${file} reuses anchored values more than ${STACK_FILE_LIMITS.maxAliases} times; refusing it (a YAML alias bomb?)\n`,
+        );
         assertNothingRan(run);
     });
 
@@ -273,7 +284,10 @@ describe("offline plan: hostile input files", () => {
         const file = path.join(dir, "Pulumi.bomb.yaml");
         fs.writeFileSync(file, aliasBomb());
         const started = process.hrtime.bigint();
-        assert.throws(() => readStackConfig(ROOT, "bomb", PROJECT, file), (e: unknown) => e instanceof StackFileError && /alias bomb/.test(e.message));
+        assert.throws(
+            () => readStackConfig(ROOT, "bomb", PROJECT, file),
+            (e: unknown) => e instanceof StackFileError && /alias bomb/.test(e.message),
+        );
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         assert.ok(ms < 1000, `took ${ms} ms`);
     });
@@ -298,7 +312,10 @@ describe("offline plan: hostile input files", () => {
         this.timeout(10_000);
         const file = path.join(dir, "Pulumi.over.yaml");
         fs.writeFileSync(file, `config:\n  clusterId: c8f2a1b3c4d5e6f708192a3b4c5d6e7f8\n  pad: "${"x".repeat(STACK_FILE_LIMITS.maxBytes)}"\n`);
-        assert.throws(() => readStackConfig(ROOT, "over", PROJECT, file), (e: unknown) => e instanceof StackFileError && e.message.includes(`the stack file ${file} is `));
+        assert.throws(
+            () => readStackConfig(ROOT, "over", PROJECT, file),
+            (e: unknown) => e instanceof StackFileError && e.message.includes(`the stack file ${file} is `),
+        );
         assert.throws(
             () => readStackConfig(ROOT, "dir", PROJECT, dir),
             (e: unknown) => e instanceof StackFileError && e.message === `the stack file ${dir} is not a regular file; give the path of a file`,
@@ -321,10 +338,26 @@ describe("offline plan: hostile input files", () => {
     it("refuses a --policy-config of the wrong shape before anything runs: exit 2 naming the policy and the fix", function () {
         this.timeout(60_000);
         const cases: [string, unknown, RegExp][] = [
-            ["array", [], /the policy config must be a JSON object mapping policy names of pack "ask-kms-key-guard" to a level or settings, e\.g\. \{"kms-key-in-use-enabled": "mandatory"\}; got an array\./],
-            ["number", { "kms-key-in-use-present": 5 }, /policy config for "kms-key-in-use-present" must be an enforcement level \("advisory", "mandatory", "remediate", "disabled"\) or an object .*; got a number\./],
-            ["bad level", { "kms-key-in-use-enabled": { enforcementLevel: "bogus" } }, /policy config "kms-key-in-use-enabled\.enforcementLevel" is "bogus"; use one of "advisory", "mandatory", "remediate", "disabled"\./],
-            ["bad item", { "kms-key-in-use-present": { externalKeyIds: [1] } }, /policy config "kms-key-in-use-present\.externalKeyIds\[0\]" must be of type string; got number\./],
+            [
+                "array",
+                [],
+                /the policy config must be a JSON object mapping policy names of pack "ask-kms-key-guard" to a level or settings, e\.g\. \{"kms-key-in-use-enabled": "mandatory"\}; got an array\./,
+            ],
+            [
+                "number",
+                { "kms-key-in-use-present": 5 },
+                /policy config for "kms-key-in-use-present" must be an enforcement level \("advisory", "mandatory", "remediate", "disabled"\) or an object .*; got a number\./,
+            ],
+            [
+                "bad level",
+                { "kms-key-in-use-enabled": { enforcementLevel: "bogus" } },
+                /policy config "kms-key-in-use-enabled\.enforcementLevel" is "bogus"; use one of "advisory", "mandatory", "remediate", "disabled"\./,
+            ],
+            [
+                "bad item",
+                { "kms-key-in-use-present": { externalKeyIds: [1] } },
+                /policy config "kms-key-in-use-present\.externalKeyIds\[0\]" must be of type string; got number\./,
+            ],
         ];
         for (const [label, config, expected] of cases) {
             const file = path.join(dir, `${label.replace(" ", "-")}.json`);
@@ -359,16 +392,39 @@ describe("offline plan: hostile input files", () => {
             ["a level list", '{"kms-key-in-use-enabled": ["mandatory"]}', [/"kms-key-in-use-enabled" must be an enforcement level .*; got an array\./]],
             ["a null level", '{"kms-key-in-use-enabled": null}', [/"kms-key-in-use-enabled" must be an enforcement level .*; got null\./]],
             ["an unknown level", '{"kms-key-in-use-enabled": "strict"}', [/"kms-key-in-use-enabled" must be an enforcement level .*; got "strict"\./]],
-            ["a level of another type", '{"kms-key-in-use-enabled": {"enforcementLevel": 1}}', [/"kms-key-in-use-enabled\.enforcementLevel" is a number; use one of/]],
-            ["a setting of the wrong type", '{"kms-key-in-use-present": {"externalKeyIds": "key-1"}}', [/"kms-key-in-use-present\.externalKeyIds" must be of type array; got string\./]],
+            [
+                "a level of another type",
+                '{"kms-key-in-use-enabled": {"enforcementLevel": 1}}',
+                [/"kms-key-in-use-enabled\.enforcementLevel" is a number; use one of/],
+            ],
+            [
+                "a setting of the wrong type",
+                '{"kms-key-in-use-present": {"externalKeyIds": "key-1"}}',
+                [/"kms-key-in-use-present\.externalKeyIds" must be of type array; got string\./],
+            ],
             [
                 "a setting the policy lacks",
                 '{"kms-key-in-use-enabled": {"externalKeyIds": []}}',
                 [/"kms-key-in-use-enabled\.externalKeyIds" is not a setting of that policy; remove it \(it takes only enforcementLevel\)\./],
             ],
-            ["an inherited name", '{"toString": "mandatory", "kms-key-in-use-present": {"constructor": 1}}', [/names "toString", which is not a policy/, /"kms-key-in-use-present\.constructor" is not a setting of that policy; remove it or use one of its settings: enforcementLevel, externalKeyIds\./]],
-            ["not JSON", '{"token": "s3cr3t-value",\n x}', [/is not valid JSON: expected double-quoted property name \(line 2, column 2\); it must be a JSON object\./]],
-            ["too large", `{"kms-key-in-use-enabled": "mandatory", "pad": "${"x".repeat(POLICY_CONFIG_MAX_BYTES)}"}`, [new RegExp(`is \\d+ bytes, more than the ${POLICY_CONFIG_MAX_BYTES} accepted; is it the right file\\?`)]],
+            [
+                "an inherited name",
+                '{"toString": "mandatory", "kms-key-in-use-present": {"constructor": 1}}',
+                [
+                    /names "toString", which is not a policy/,
+                    /"kms-key-in-use-present\.constructor" is not a setting of that policy; fix or remove it; its settings are: externalKeyIds \(and enforcementLevel\)\./,
+                ],
+            ],
+            [
+                "not JSON",
+                '{"token": "s3cr3t-value",\n x}',
+                [/is not valid JSON: expected double-quoted property name \(line 2, column 2\); it must be a JSON object\./],
+            ],
+            [
+                "too large",
+                `{"kms-key-in-use-enabled": "mandatory", "pad": "${"x".repeat(POLICY_CONFIG_MAX_BYTES)}"}`,
+                [new RegExp(`is \\d+ bytes, more than the ${POLICY_CONFIG_MAX_BYTES} accepted; is it the right file\\?`)],
+            ],
         ];
         for (const [label, text, expected] of cases) {
             const file = path.join(dir, "shape.json");

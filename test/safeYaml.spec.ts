@@ -7,7 +7,10 @@ import { DEFAULT_YAML_LIMITS, loadYamlSafely, YamlDocumentError, YamlLimits } fr
 /** A "billion laughs": `levels` anchors, each a list of `width` aliases of the one before. */
 function aliasBomb(levels: number, width: number): string {
     const lines = [`a0: &a0 [${Array(width).fill('"lol"').join(",")}]`];
-    for (let i = 1; i < levels; i++) lines.push(`a${i}: &a${i} [${Array(width).fill(`*a${i - 1}`).join(",")}]`);
+    for (let i = 1; i < levels; i++) {
+        const aliases = Array(width).fill(`*a${i - 1}`);
+        lines.push(`a${i}: &a${i} [${aliases.join(",")}]`);
+    }
     return `${lines.join("\n")}\n`;
 }
 
@@ -74,7 +77,10 @@ describe("safeYaml: loadYamlSafely", function () {
             refusal(/^bomb\.yaml expands to more than 100 values \(aliases expanded\); refusing it \(a YAML alias bomb\?\)$/),
         );
         // No alias at all: a long list is counted the same way.
-        assert.throws(() => loadYamlSafely(`[${Array(120).fill("1").join(",")}]`, "list.yaml", { ...generous, maxBytes: 4096 }), refusal(/expands to more than 100 values/));
+        assert.throws(
+            () => loadYamlSafely(`[${Array(120).fill("1").join(",")}]`, "list.yaml", { ...generous, maxBytes: 4096 }),
+            refusal(/expands to more than 100 values/),
+        );
         assert.equal((loadYamlSafely(`[${Array(90).fill("1").join(",")}]`, "list.yaml", generous) as unknown[]).length, 90);
     });
 
@@ -85,7 +91,9 @@ describe("safeYaml: loadYamlSafely", function () {
         assert.ok(ms < 1000, `took ${ms} ms`);
         // With alias reuse allowed, the expansion cap stops it just as fast.
         const unlimitedAliases = { ...DEFAULT_YAML_LIMITS, maxAliases: Number.MAX_SAFE_INTEGER };
-        const ms2 = timed(() => assert.throws(() => loadYamlSafely(bomb, "bomb.yaml", unlimitedAliases), refusal(/^bomb\.yaml expands to more than 1000000 values/)));
+        const ms2 = timed(() =>
+            assert.throws(() => loadYamlSafely(bomb, "bomb.yaml", unlimitedAliases), refusal(/^bomb\.yaml expands to more than 1000000 values/)),
+        );
         assert.ok(ms2 < 2000, `took ${ms2} ms`);
     });
 
@@ -94,7 +102,11 @@ describe("safeYaml: loadYamlSafely", function () {
             ["flow", `${"[".repeat(100_000)}${"]".repeat(100_000)}`],
             ["block mappings", `${Array.from({ length: 1000 }, (_, i) => `${" ".repeat(i)}k:`).join("\n")} x\n`],
         ]) {
-            assert.throws(() => loadYamlSafely(text, `${shape}.yaml`), refusal(new RegExp(`^${shape}\\.yaml is not valid YAML: .*\\(line \\d+, column \\d+\\)$`)), shape);
+            assert.throws(
+                () => loadYamlSafely(text, `${shape}.yaml`),
+                refusal(new RegExp(`^${shape}\\.yaml is not valid YAML: .*\\(line \\d+, column \\d+\\)$`)),
+                shape,
+            );
         }
         // Aliases nest past the parser's depth limit: 200 anchors, each 98 levels deep around the one before
         // (19,600 levels, deeper than a recursive walk survives), within limits raised to let it through.

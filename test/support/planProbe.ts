@@ -7,8 +7,9 @@
 //
 // With PLAN_PROBE_FAIL set, loading the program throws a plain Error with that
 // text instead: an unexpected failure, to exercise the plan's last-resort path.
-// `import x = require()`: the modules themselves, whose functions can be replaced (not read-only namespace copies).
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module itself, whose functions the probe replaces (`import *` gives a read-only copy)
 import childProcess = require("child_process");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module itself, whose functions the probe replaces (`import *` gives a read-only copy)
 import fs = require("fs");
 import * as path from "path";
 
@@ -39,7 +40,18 @@ const writes = (flags: unknown) => typeof flags === "string" && /[wa+]/.test(fla
 for (const name of ["spawn", "spawnSync", "fork", "exec", "execSync", "execFile", "execFileSync"]) {
     wrap(childProcess, name, (args) => report.spawned.push([args[0], ...(Array.isArray(args[1]) ? args[1] : [])].map(String).join(" ")));
 }
-for (const name of ["writeFileSync", "appendFileSync", "writeFile", "appendFile", "createWriteStream", "mkdirSync", "mkdir", "truncateSync", "rmSync", "unlinkSync"]) {
+for (const name of [
+    "writeFileSync",
+    "appendFileSync",
+    "writeFile",
+    "appendFile",
+    "createWriteStream",
+    "mkdirSync",
+    "mkdir",
+    "truncateSync",
+    "rmSync",
+    "unlinkSync",
+]) {
     wrap(fs, name, (args) => report.written.push(pathOf(args[0])));
 }
 wrap(fs.promises, "writeFile", (args) => report.written.push(pathOf(args[0])));
