@@ -205,7 +205,7 @@ export async function runRotation(inputs: SecretRotationInputs, runtime: Rotatio
     if (summary.outcome !== "verified") {
         const names = summary.remaining
             .slice(0, 20)
-            .map((r) => `${r.namespace}/${r.name}`)
+            .map((r) => `${r.namespace}/${r.name}${r.reason ? ` (${r.reason})` : ""}`)
             .join(", ");
         log(
             `WARNING: ${summary.remainingCount} Secrets of cluster ${inputs.clusterId} are not yet re-sealed with key version ${key.primaryKeyVersion}` +
@@ -220,7 +220,8 @@ export async function runRotation(inputs: SecretRotationInputs, runtime: Rotatio
         rewritten: summary.rewritten,
         remainingCount: summary.remainingCount,
         verified: summary.outcome === "verified",
-        verifiedAt: summary.outcome === "verified" ? new Date(summary.finishedAt).toISOString() : undefined,
+        // No undefined values: the provider host's protobuf Struct refuses them ("Unexpected struct type").
+        ...(summary.outcome === "verified" ? { verifiedAt: new Date(summary.finishedAt).toISOString() } : {}),
     };
 }
 

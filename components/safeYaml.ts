@@ -53,12 +53,17 @@ export function loadYamlSafely(text: string, origin: string, limits: YamlLimits 
     return doc;
 }
 
-/** Reason and position of a js-yaml error, without its snippet of the document. */
+/**
+ * Reason and position of a js-yaml error, without its snippet of the document. Reasons quote
+ * alias and tag names from the document (`unidentified alias "hunter2"`, `unknown tag !<!abc>`),
+ * so quoted and tagged parts are blanked too.
+ */
 export function describeYamlError(err: unknown): string {
     if (err instanceof yaml.YAMLException) {
         const mark = err.mark as { line?: number; column?: number } | undefined;
         const where = mark && typeof mark.line === "number" ? ` (line ${mark.line + 1}, column ${(mark.column ?? 0) + 1})` : "";
-        return `${err.reason || "syntax error"}${where}`;
+        const reason = (err.reason || "syntax error").replace(/"[^"]*"|'[^']*'|!<[^>]*>|![^\s,]*/g, "(…)");
+        return `${reason}${where}`;
     }
     return "the parser failed";
 }

@@ -55,7 +55,10 @@ describe("reencrypt-secrets CLI", () => {
             [["--annotation-value", "v", "--kubeconfig", ""], /--kubeconfig is empty/],
             [["--annotation-value", "v", "--context", ""], /--context is empty/],
             [["--annotation-value", "v", "--state", ""], /--state is empty/],
-            [["--annotation-value", "v", "--annotation-key", "kubectl.kubernetes.io/last-applied-configuration"], /prefix "kubectl\.kubernetes\.io" is reserved/],
+            [
+                ["--annotation-value", "v", "--annotation-key", "kubectl.kubernetes.io/last-applied-configuration"],
+                /prefix "kubectl\.kubernetes\.io" is reserved/,
+            ],
             [["--annotation-value", "v", "--annotation-key", "kubernetes.io/service-account.name"], /prefix "kubernetes\.io" is reserved/],
             [["--annotation-value", "v", "--annotation-key", "k8s.io/x"], /prefix "k8s\.io" is reserved/],
             [["--annotation-value", "v", "--request-timeout", "0"], /--request-timeout: "0" must be a whole number from 1 to 600 seconds/],
@@ -94,7 +97,8 @@ describe("reencrypt-secrets CLI", () => {
             assert.ok(line.includes(setting.doc), `${setting.flag} documents itself: ${line}`);
             assert.ok(line.includes(`(default ${setting.default})`), `${setting.flag} shows its default: ${line}`);
             const limits = setting.cli ?? setting;
-            if (limits.max < Number.MAX_SAFE_INTEGER) assert.ok(line.includes(`from ${limits.min} to ${limits.max}`), `${setting.flag} shows the CLI's limits: ${line}`);
+            if (limits.max < Number.MAX_SAFE_INTEGER)
+                assert.ok(line.includes(`from ${limits.min} to ${limits.max}`), `${setting.flag} shows the CLI's limits: ${line}`);
         }
         assert.match(stdout, /--annotation-key KEY .*Default encryption-key-rotation-time/);
     });

@@ -152,7 +152,9 @@ describe("exec credential plugin runner", function () {
 
     it("kills the plugin when the abort signal fires, and does not start one once aborted", async () => {
         const pidFile = path.join(tmp, "pid");
-        const config = await plugin([`require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));`, "setInterval(() => {}, 1000);"].join("\n"));
+        const config = await plugin(
+            [`require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));`, "setInterval(() => {}, 1000);"].join("\n"),
+        );
         const controller = new AbortController();
         const running = runExecCredentialPlugin("erin", config, { signal: controller.signal });
         const pid = Number(await waitForFile(pidFile));
@@ -203,7 +205,10 @@ describe("exec credential plugin runner", function () {
     it("reports a failed plugin without its stderr", async () => {
         const config = await plugin('process.stderr.write("refresh failed for token sk-live-SECRET-999\\n"); process.exit(3);');
         await rejectsWith(runExecCredentialPlugin("hank", config), "exit", (message) => {
-            assert.match(message, /of user "hank" exited with code 3; its stderr \(\d+ bytes\) is not shown, as it may hold credentials: run the command by hand/);
+            assert.match(
+                message,
+                /of user "hank" exited with code 3; its stderr \(\d+ bytes\) is not shown, as it may hold credentials: run the command by hand/,
+            );
             assert.doesNotMatch(message, /SECRET|refresh failed|sk-live/);
         });
     });
@@ -214,11 +219,21 @@ describe("exec credential plugin runner", function () {
             assert.match(message, new RegExp(`printed more than ${EXEC_STDOUT_LIMIT_BYTES} bytes on stdout`));
             assert.doesNotMatch(message, /xxx/);
         });
-        await rejectsWith(runExecCredentialPlugin("ivy", await plugin('process.stdout.write("y".repeat(4096));'), { stdoutLimitBytes: 100 }), "output-too-large");
+        await rejectsWith(
+            runExecCredentialPlugin("ivy", await plugin('process.stdout.write("y".repeat(4096));'), { stdoutLimitBytes: 100 }),
+            "output-too-large",
+        );
     });
 
     it("names a command that is not on PATH, and refuses interactiveMode: Always without starting it", async () => {
-        const missing: ExecConfig = { command: "no-such-credential-plugin-xyz", args: [], env: [], apiVersion: V1, interactiveMode: "Never", provideClusterInfo: false };
+        const missing: ExecConfig = {
+            command: "no-such-credential-plugin-xyz",
+            args: [],
+            env: [],
+            apiVersion: V1,
+            interactiveMode: "Never",
+            provideClusterInfo: false,
+        };
         await rejectsWith(runExecCredentialPlugin("jill", missing), "not-found", (message) =>
             assert.match(message, /of user "jill" could not run: command no-such-credential-plugin-xyz not found on PATH; install it/),
         );
@@ -248,7 +263,8 @@ describe("exec credential plugin runner", function () {
         for (const [raw, expected] of bad) {
             assert.throws(
                 () => parseExecConfig(raw, "u", where),
-                (err: Error) => expected.test(err.message) && err.message.includes('user "u" in kubeconfig /k/config') && !/secret-arg|42|Sometimes/.test(err.message),
+                (err: Error) =>
+                    expected.test(err.message) && err.message.includes('user "u" in kubeconfig /k/config') && !/secret-arg|42|Sometimes/.test(err.message),
             );
         }
     });

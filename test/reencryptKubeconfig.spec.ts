@@ -454,14 +454,21 @@ describe("light kubeconfig loader", function () {
                 err.message.startsWith(`the client-key of user "test" in kubeconfig ${badKey} is not a valid PEM private key`) && noKeyMaterial(err.message),
         );
         await fs.writeFile(path.join(tmp, "other.key"), other.key);
-        const mismatched = await write("mismatched", kubeconfigYaml({ server: server.url, user: { "client-certificate-data": b64(pem.cert), "client-key": "other.key" } }));
+        const mismatched = await write(
+            "mismatched",
+            kubeconfigYaml({ server: server.url, user: { "client-certificate-data": b64(pem.cert), "client-key": "other.key" } }),
+        );
         assert.throws(
             () => loadKubeConfig({ kubeconfigPath: mismatched }),
             (err: Error) =>
-                err.message.startsWith(`the client-key file ${path.join(tmp, "other.key")} of user "test" in kubeconfig ${mismatched} does not match its client-certificate`) &&
-                noKeyMaterial(err.message),
+                err.message.startsWith(
+                    `the client-key file ${path.join(tmp, "other.key")} of user "test" in kubeconfig ${mismatched} does not match its client-certificate`,
+                ) && noKeyMaterial(err.message),
         );
-        const badCa = await write("bad-ca", kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": b64("not a certificate") }, user: { token: "t" } }));
+        const badCa = await write(
+            "bad-ca",
+            kubeconfigYaml({ server: server.url, cluster: { "certificate-authority-data": b64("not a certificate") }, user: { token: "t" } }),
+        );
         assert.throws(
             () => loadKubeConfig({ kubeconfigPath: badCa }),
             new RegExp(`Error: the certificate-authority of cluster "test" in kubeconfig ${badCa} is not a valid PEM certificate bundle`),
@@ -483,7 +490,9 @@ describe("light kubeconfig loader", function () {
         );
         await assert.rejects(
             loadKubeConfig({ kubeconfigPath: execTls }).applyToHTTPSOptions({}),
-            (err: Error) => /^the clientKeyData printed by exec credential plugin ".*" of user "test" .* is not a valid PEM private key/.test(err.message) && noKeyMaterial(err.message),
+            (err: Error) =>
+                /^the clientKeyData printed by exec credential plugin ".*" of user "test" .* is not a valid PEM private key/.test(err.message) &&
+                noKeyMaterial(err.message),
         );
     });
 
@@ -528,7 +537,9 @@ describe("light kubeconfig loader", function () {
         // A token-file is re-read after invalidateCredentials() too.
         const tokenFile = path.join(tmp, "token");
         await fs.writeFile(tokenFile, "old-token\n");
-        const fromFile = loadKubeConfig({ kubeconfigPath: await write("token-file", kubeconfigYaml({ server: server.url, user: { "token-file": tokenFile } })) });
+        const fromFile = loadKubeConfig({
+            kubeconfigPath: await write("token-file", kubeconfigYaml({ server: server.url, user: { "token-file": tokenFile } })),
+        });
         const header = async () => {
             const opts: https.RequestOptions = {};
             await fromFile.applyToHTTPSOptions(opts);
@@ -541,7 +552,10 @@ describe("light kubeconfig loader", function () {
         assert.equal(await header(), "Bearer new-token");
 
         // The full library's KubeConfig answers getCurrentUser() too.
-        const proxied = await write("proxied", kubeconfigYaml({ server: server.url, cluster: { "proxy-url": "http://127.0.0.1:3128" }, user: { token: "t" }, context: "via" }));
+        const proxied = await write(
+            "proxied",
+            kubeconfigYaml({ server: server.url, cluster: { "proxy-url": "http://127.0.0.1:3128" }, user: { token: "t" }, context: "via" }),
+        );
         assert.equal(loadKubeConfig({ kubeconfigPath: proxied }).getCurrentUser()?.name, "via");
     });
 

@@ -142,16 +142,30 @@ describe("reencrypt against the Kubernetes API test server", function () {
         assert.ok(server.stats().maxWritesPerSecret <= 2);
     });
 
-    it("the CLI exits 2 naming the missing permission when the identity may list but not patch", async () => {
+    it("an identity that may list but not patch: every write is recorded as denied with the server's reason, exit 1 naming them", async () => {
         server.seed(3, { namespaces: ["a"] });
         server.addServiceAccount("kube-system", "reader", [{ verbs: ["list", "get"], resources: ["secrets"] }]);
         const readOnly = server.writeKubeconfig(path.join(tmp, "readonly"), { token: server.mintToken("kube-system", "reader") });
         const stdout = capture();
         const stderr = capture();
         const code = await main(["--kubeconfig", readOnly, "--annotation-value", "v1"], { stdout, stderr, env: {} });
+        assert.equal(code, 1, stderr.text);
+        assert.match(stdout.text, /3 Secret\(s\) still not rewritten/);
+        assert.match(stdout.text, /a\/\S+: denied \(HTTP 403\).*cannot patch resource "secrets"/);
+        assert.equal(server.stats().apiUpdates, 0);
+    });
+
+    it("an identity that may not list: exit 2 naming the missing permission, nothing written", async () => {
+        server.seed(3, { namespaces: ["a"] });
+        server.addServiceAccount("kube-system", "patcher", [{ verbs: ["patch"], resources: ["secrets"] }]);
+        const noList = server.writeKubeconfig(path.join(tmp, "nolist"), { token: server.mintToken("kube-system", "patcher") });
+        const stdout = capture();
+        const stderr = capture();
+        const code = await main(["--kubeconfig", noList, "--annotation-value", "v1"], { stdout, stderr, env: {} });
         assert.equal(code, 2);
-        assert.match(stderr.text, /permission denied \(HTTP 403\) trying to patch secret a\//);
+        assert.match(stderr.text, /permission denied \(HTTP 403\) trying to list secrets in all namespaces/);
         assert.match(stderr.text, /"list" and "patch" on "secrets"/);
+        assert.equal(server.stats().apiUpdates, 0);
     });
 
     it("the CLI's dry run counts without writing", async () => {

@@ -7,7 +7,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { UNKNOWN_INPUT } from "../components/providers/kit";
-import { annotationValueFor, rotationTimeValue, rotationDue, SecretRotationInputs, validateRotationInputs } from "../components/rotation";
+import {
+    annotationValueFor,
+    rotationTimeValue,
+    rotationDue,
+    SecretRotationInputs,
+    SecretRotationOutputs,
+    validateRotationInputs,
+} from "../components/rotation";
 import { AlibabaStandIn, StandInKey, standInHostEnv, standInStackConfig, startAlibabaStandIn } from "./support/alibabaStandIn";
 import { KubeTestServer, startKubeServer } from "./support/kubeServer";
 import { Props, ProviderHost, startProviderHost } from "./support/providerHost";
@@ -188,7 +195,8 @@ describe("SecretRotation through Pulumi's provider host, against the KMS stand-i
             () => "finished",
             (e: Error) => e.message,
         );
-        const checkpoint = path.join(dir, "checkpoints", `${clusterId}.json`);
+        // One checkpoint per cluster and annotation value (the rotation time).
+        const checkpoint = path.join(dir, "checkpoints", `${clusterId}.20310303-030303.json`);
         for (let i = 0; i < 400 && !(fs.existsSync(checkpoint) && kube.stats().apiUpdates >= 100); i++) await new Promise((r) => setTimeout(r, 25));
         assert.ok(fs.existsSync(checkpoint), "the run checkpoints while it goes");
         await dying.close(); // SIGKILL, as a crashed `pulumi up` would leave it
@@ -214,10 +222,19 @@ describe("SecretRotation through Pulumi's provider host, against the KMS stand-i
         assert.equal(standIn.callsOf("DescribeClusterUserKubeconfig").length, calls);
     });
 
-    it("stops with the missing permission when the identity may not patch Secrets", async () => {
+    it("records denied writes per Secret (not verified, retried next time) and stops on a denied list, naming the permission", async () => {
         kube.addServiceAccount("kube-system", "read-only", [{ verbs: ["get", "list"], resources: ["secrets"] }]);
         standIn.rotateKey(key.keyId, new Date("2031-01-01T00:00:00Z"));
-        await assert.rejects(host.create(urn(), inputs({ serviceAccountName: "read-only" })), /patch/);
+        kube.resetCounters();
+        const { outs } = await host.create(urn(), inputs({ serviceAccountName: "read-only" }));
+        assert.equal(outs.verified, false);
+        assert.equal(outs.remainingCount, kube.stats().secrets);
+        assert.equal(outs.verifiedAt, undefined);
+        assert.equal(kube.stats().apiUpdates, 0);
+        assert.equal(rotationDue(outs as SecretRotationOutputs, inputs(), outs.keyVersion as string) !== undefined, true, "the next run retries");
+
+        kube.addServiceAccount("kube-system", "patch-only", [{ verbs: ["patch"], resources: ["secrets"] }]);
+        await assert.rejects(host.create(urn(), inputs({ serviceAccountName: "patch-only" })), /403.*list secrets in all namespaces/);
     });
 
     it("asks the CS API for the VPC-internal endpoint's kubeconfig when clusterEndpoint is private", async () => {

@@ -130,6 +130,9 @@ describe("safeYaml: loadYamlSafely", function () {
             `config:\n  token: ${secret}\n   misindented: x\n`,
             `config:\n  token: ${secret}\n  token: ${secret}\n`,
             `users:\n- name: admin\n  user:\n    token: ${secret}\n  - broken\n`,
+            // js-yaml's reasons quote alias and tag names from the document.
+            `config:\n  password: *${secret}\n`,
+            `config:\n  token: !${secret} x\n`,
         ];
         for (const text of cases) {
             assert.throws(

@@ -355,13 +355,16 @@ describe("a re-encryption run you can trust (issue 11)", function () {
             assert.deepEqual(await fs.readdir(tmp), [], "checkpoint removed once verified, lock released");
         });
 
-        it("a stale lock left by a killed run does not block the resume", async () => {
+        it("a stale lock left by a killed run does not block the resume (its pid gone, or reused by another process)", async () => {
             const gone = spawnSync(process.execPath, ["-e", ""]).pid;
-            await fs.writeFile(`${statePath}.lock`, JSON.stringify({ pid: gone, host: os.hostname(), since: "2024-01-01T00:00:00Z" }));
-            const fake = FakeSecretsClient.withSecrets(10);
-            const result = await cli(["--state", statePath], fake);
-            assert.equal(result.code, EXIT_OK, result.stderr);
-            assert.deepEqual(await fs.readdir(tmp), []);
+            // A pid that now belongs to a process started at another time (this one, with a made-up start time): reused.
+            for (const stale of [{ pid: gone }, { pid: process.pid, procStart: "1" }]) {
+                await fs.writeFile(`${statePath}.lock`, JSON.stringify({ ...stale, host: os.hostname(), since: "2024-01-01T00:00:00Z" }));
+                const fake = FakeSecretsClient.withSecrets(10);
+                const result = await cli(["--state", statePath], fake);
+                assert.equal(result.code, EXIT_OK, result.stderr);
+                assert.deepEqual(await fs.readdir(tmp), []);
+            }
         });
     });
 

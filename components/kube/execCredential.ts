@@ -190,7 +190,8 @@ export function runExecCredentialPlugin(
     options: ExecRunOptions & { cluster?: ExecClusterInfo } = {},
 ): Promise<ExecCredentialStatus> {
     const label = pluginLabel(userName, config.command);
-    const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+    // setTimeout's ceiling is 2^31-1 ms (about 24.8 days); beyond it, it fires at once.
+    const timeoutMs = Math.min(options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS, 2 ** 31 - 1);
     const stdoutLimit = options.stdoutLimitBytes ?? EXEC_STDOUT_LIMIT_BYTES;
     const killGraceMs = options.killGraceMs ?? EXEC_KILL_GRACE_MS;
     const signal = options.signal;
@@ -203,6 +204,9 @@ export function runExecCredentialPlugin(
                 "interactive",
             ),
         );
+    }
+    if (!(timeoutMs > 0)) {
+        return Promise.reject(new ExecCredentialError(`${label} was not started: its timeout must be a positive number of milliseconds`, "config"));
     }
     if (signal?.aborted) return Promise.reject(new ExecCredentialError(`${label} was not started: the run was cancelled`, "aborted"));
 

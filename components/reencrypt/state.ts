@@ -17,7 +17,7 @@
  * ENOSPC (the suite runs as root, where chmod proves nothing).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { constants, promises as nodeFs } from "node:fs";
+import { constants, promises as nodeFs, readFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
@@ -241,7 +241,12 @@ export class Checkpoint {
 
     /** Takes the lock; a second run refuses, a lock left by a process that is gone is taken over. */
     async lock(): Promise<void> {
-        const record = JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date(this.now()).toISOString() });
+        const record = JSON.stringify({
+            pid: process.pid,
+            host: os.hostname(),
+            since: new Date(this.now()).toISOString(),
+            procStart: processStartTicks(process.pid),
+        });
         for (let attempt = 1; attempt <= 2; attempt++) {
             try {
                 const handle = await this.fs.open(this.lockPath, CREATE_EXCLUSIVE, 0o600);
@@ -260,7 +265,7 @@ export class Checkpoint {
                 }
             }
             const holder = await this.readLock();
-            if (attempt === 1 && holder && holder.host === os.hostname() && !processAlive(holder.pid)) {
+            if (attempt === 1 && holder && holder.host === os.hostname() && !processAlive(holder.pid, holder.procStart)) {
                 // A killed run's lock: its process is gone, so the resume may take over.
                 await this.fs.unlink(this.lockPath).catch(() => undefined);
                 continue;
@@ -279,10 +284,17 @@ export class Checkpoint {
         await this.fs.unlink(this.lockPath).catch(() => undefined);
     }
 
-    private async readLock(): Promise<{ pid: number; host: string; since: string } | undefined> {
+    private async readLock(): Promise<{ pid: number; host: string; since: string; procStart?: string } | undefined> {
         try {
-            const parsed = JSON.parse(await this.fs.readFile(this.lockPath, "utf8")) as { pid?: unknown; host?: unknown; since?: unknown };
-            if (typeof parsed.pid === "number" && typeof parsed.host === "string") return { pid: parsed.pid, host: parsed.host, since: String(parsed.since) };
+            const parsed = JSON.parse(await this.fs.readFile(this.lockPath, "utf8")) as { pid?: unknown; host?: unknown; since?: unknown; procStart?: unknown };
+            if (typeof parsed.pid === "number" && typeof parsed.host === "string") {
+                return {
+                    pid: parsed.pid,
+                    host: parsed.host,
+                    since: String(parsed.since),
+                    procStart: typeof parsed.procStart === "string" ? parsed.procStart : undefined,
+                };
+            }
         } catch {
             // unreadable or half-written: treated as held by someone unknown
         }
@@ -306,13 +318,37 @@ function wellFormed(s: Partial<ReencryptState>): boolean {
     );
 }
 
-function processAlive(pid: number): boolean {
+/**
+ * Whether the lock holder still runs. A killed process can linger as a zombie until its parent
+ * reaps it, and its pid can be reused later: on Linux /proc tells both apart (state Z/X, and the
+ * process start time recorded in the lock); elsewhere signal 0 is all there is.
+ */
+function processAlive(pid: number, procStart?: string): boolean {
     try {
         process.kill(pid, 0);
-        return true;
     } catch (err) {
         return (err as NodeJS.ErrnoException).code === "EPERM"; // alive, owned by someone else
     }
+    const stat = procStat(pid);
+    if (!stat) return true;
+    if (stat.state === "Z" || stat.state === "X") return false;
+    return procStart === undefined || stat.startTicks === procStart;
+}
+
+/** State and start time (in clock ticks since boot) from /proc/<pid>/stat; undefined off Linux. */
+function procStat(pid: number): { state: string; startTicks: string } | undefined {
+    try {
+        const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+        // After the command name in parentheses (which may itself hold spaces or parentheses): state is field 3, starttime field 22.
+        const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+        return { state: fields[0], startTicks: fields[19] };
+    } catch {
+        return undefined;
+    }
+}
+
+function processStartTicks(pid: number): string | undefined {
+    return procStat(pid)?.startTicks;
 }
 
 function errnoText(err: unknown): string {
