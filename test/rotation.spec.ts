@@ -213,6 +213,25 @@ describe("SecretRotation through Pulumi's provider host, against the KMS stand-i
         assert.ok(!fs.existsSync(checkpoint), "a verified run removes its checkpoint");
     });
 
+    it("a token that expires mid-run: one new TokenRequest, and the run goes on to verify", async () => {
+        const before = (await host.create(urn(), inputs())).outs;
+        kube.seed(200, { namespaces: ["bulk"] });
+        standIn.rotateKey(key.keyId, new Date("2031-04-04T04:04:04Z"));
+        kube.setKeyVersion(4);
+        kube.resetCounters();
+        kube.setLatency({ writeLatencyMs: 10 });
+        const update = host.update(id, urn(), before, inputs({ concurrency: 2, pageSize: 20 }));
+        for (let i = 0; i < 400 && kube.stats().apiUpdates < 50; i++) await new Promise((r) => setTimeout(r, 25));
+        assert.ok(kube.expireTokensOf("kube-system", "ask-secret-reencryptor") >= 1, "the run's token expires");
+        const after = (await update).outs;
+        kube.setLatency({ writeLatencyMs: 0 });
+        assert.equal(after.verified, true);
+        assert.deepEqual(kube.secretsNotOnKeyVersion(4), []);
+        assert.equal(kube.stats().requestsByVerb.createToken, 2, "one renewal");
+        assert.ok(kube.stats().maxWritesPerSecret <= 1);
+        assert.match(host.stderr(), /rejected the credentials \(HTTP 401\); getting fresh ones once and going on/);
+    });
+
     it("uses a configured kubeconfig file instead of the CS API", async () => {
         const file = kube.writeKubeconfig(path.join(dir, "given.yaml"));
         standIn.rotateKey(key.keyId, new Date("2031-05-05T05:05:05Z"));

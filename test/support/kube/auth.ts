@@ -111,6 +111,19 @@ export class TokenAuthority {
         return token;
     }
 
+    /** Every token issued so far for the ServiceAccount expires now (as an hour-long token does mid-run); returns how many. */
+    expireTokensOf(namespace: string, name: string): number {
+        const user = `system:serviceaccount:${namespace}:${name}`;
+        let expired = 0;
+        for (const identity of this.identities.values()) {
+            if (identity.user === user && identity.expiresAt > 0) {
+                identity.expiresAt = 0;
+                expired++;
+            }
+        }
+        return expired;
+    }
+
     /** Answers a TokenRequest body as kube-apiserver does, with its 10-minute minimum lifetime. */
     tokenRequest(namespace: string, name: string, body: Json): JsonObject {
         if (!this.serviceAccounts.has(`${namespace}/${name}`)) {

@@ -122,6 +122,10 @@ class Server implements KubeTestServer {
         this.tokens.addServiceAccount(namespace, name, rules);
     }
 
+    expireTokensOf(namespace: string, name: string): number {
+        return this.tokens.expireTokensOf(namespace, name);
+    }
+
     mintToken(namespace: string, name: string, ttlSeconds = 3600): string {
         return this.tokens.mintToken(namespace, name, ttlSeconds);
     }

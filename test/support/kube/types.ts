@@ -125,6 +125,8 @@ export interface KubeTestServer {
     addServiceAccount(namespace: string, name: string, rules: PolicyRule[]): void;
     /** mints a token for a registered ServiceAccount directly (tests; no 10-minute minimum). */
     mintToken(namespace: string, name: string, ttlSeconds?: number): string;
+    /** Expires every token issued for the ServiceAccount so far; returns how many. */
+    expireTokensOf(namespace: string, name: string): number;
     seed(count: number, options?: SeedOptions): string[];
     stats(): ServerStats;
     /** "namespace/name" of every Secret not sealed with `version`. */
