@@ -3,7 +3,7 @@
 // time bound (the child is killed past it) and asserts the exit code, the message and what
 // reached the cluster and the disk. Bounds are generous: two busy cores must not flake.
 import * as assert from "node:assert/strict";
-import { promises as fs } from "node:fs";
+import { promises as fs, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createKubernetesSecretsClient, loadKubeConfig } from "../components/kube";
@@ -107,6 +107,106 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
             assert.ok(afterSignal < 8000, `exited ${afterSignal} ms after SIGTERM`);
             await fs.access(state);
         });
+    });
+
+    describe("exec credential plugins: a deadline, plain errors, and a renewal after a 401 (issue 11 #5)", () => {
+        /** A kubeconfig whose user is an exec plugin (a node script written here). */
+        async function execKubeconfig(server: HostileServer, pluginSource: string): Promise<string> {
+            const plugin = path.join(tmp, "plugin.js");
+            await fs.writeFile(plugin, pluginSource);
+            const file = path.join(tmp, "exec.kubeconfig");
+            const ca = Buffer.from(server.caPem).toString("base64");
+            await fs.writeFile(
+                file,
+                [
+                    "apiVersion: v1",
+                    "kind: Config",
+                    `clusters: [{name: c, cluster: {server: "${server.url}", certificate-authority-data: ${ca}}}]`,
+                    `users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: "${process.execPath}", args: ["${plugin}"], interactiveMode: Never}}}]`,
+                    "contexts: [{name: c, context: {cluster: c, user: u}}]",
+                    "current-context: c",
+                    "",
+                ].join("\n"),
+            );
+            return file;
+        }
+
+        it("a plugin that hangs is stopped at --exec-timeout: exit 2, one sentence, nothing written", async () => {
+            const server = await startHostileServer({ secrets: 3 });
+            servers.push(server);
+            const kubeconfig = await execKubeconfig(server, "setInterval(() => {}, 1000);\n");
+            const result = await runCli(["--kubeconfig", kubeconfig, "--exec-timeout", "1"], 30_000);
+            assert.equal(result.code, 2, result.stderr);
+            assert.match(result.stderr, /exec credential plugin .* of user "u" .*(did not finish|timed out|within 1 s)/);
+            assert.equal(server.stats().patchesApplied, 0);
+            assert.ok(result.elapsedMs < 15_000, `ended in ${result.elapsedMs} ms`);
+        });
+
+        it("a plugin whose answer has no status: a plain sentence, no TypeError, no plugin output", async () => {
+            const server = await startHostileServer({ secrets: 3 });
+            servers.push(server);
+            const kubeconfig = await execKubeconfig(
+                server,
+                'process.stdout.write(JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", leaked: "tok-zzz-123" }));\n',
+            );
+            const result = await runCli(["--kubeconfig", kubeconfig], 30_000);
+            assert.equal(result.code, 2, result.stderr);
+            assert.match(result.stderr, /exec credential plugin .* of user "u"/);
+            assert.doesNotMatch(result.stderr + result.stdout, /TypeError|tok-zzz-123/);
+        });
+
+        for (const revoked of [false, true]) {
+            it(
+                revoked
+                    ? "a 401 again right after the plugin ran again stops the run: exit 2, summary, checkpoint"
+                    : "a 401 mid-run runs the plugin again once and the run goes on: exit 0, each Secret written once",
+                async () => {
+                    const tokenFile = path.join(tmp, "token");
+                    const runs = path.join(tmp, "runs");
+                    await fs.writeFile(tokenFile, "first-token");
+                    const server = await startHostileServer({ secrets: 30, token: "first-token" });
+                    servers.push(server);
+                    server.setMode({
+                        kind: "unauthorizedAfter",
+                        requests: 12,
+                        rejectNewTokens: revoked,
+                        onExhausted: () => {
+                            // The credential behind the plugin rotates: the old token dies, a new one is issued.
+                            writeFileSync(tokenFile, "second-token");
+                            server.setToken("second-token");
+                        },
+                    });
+                    const kubeconfig = await execKubeconfig(
+                        server,
+                        [
+                            'const fs = require("fs");',
+                            `fs.appendFileSync(${JSON.stringify(runs)}, "run\\n");`,
+                            `const token = fs.readFileSync(${JSON.stringify(tokenFile)}, "utf8");`,
+                            // Claims a long validity: only the 401 can make the CLI ask again.
+                            'process.stdout.write(JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status: { token, expirationTimestamp: "2999-01-01T00:00:00Z" } }));',
+                        ].join("\n"),
+                    );
+                    const state = path.join(tmp, "state.json");
+                    const result = await runCli(["--kubeconfig", kubeconfig, "--state", state, "--page-size", "10", "--concurrency", "1"], 60_000);
+                    const pluginRuns = (await fs.readFile(runs, "utf8")).trim().split("\n").length;
+                    assert.equal(pluginRuns, 2, "the plugin ran once more after the 401, not once per request");
+                    const summary = parseSummary(result.stdout);
+                    if (!revoked) {
+                        assert.equal(result.code, 0, result.stderr);
+                        assert.equal(summary.outcome, "verified");
+                        assert.ok(Object.values(server.stats().patchesPerSecret).every((n) => n === 1));
+                        assert.equal(Object.keys(server.stats().patchesPerSecret).length, 30);
+                    } else {
+                        assert.equal(result.code, 2, result.stderr);
+                        assert.equal(summary.outcome, "stopped");
+                        assert.match(String(summary.stopReason), /HTTP 401.*rejected again right after the credentials were renewed/);
+                        const saved = JSON.parse(await fs.readFile(state, "utf8"));
+                        assert.equal(saved.annotationValue, VALUE, "the checkpoint is there to resume");
+                        assert.ok(server.stats().patchesApplied < 30);
+                    }
+                },
+            );
+        }
     });
 
     describe("3-4. loops with caps", () => {
