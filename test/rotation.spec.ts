@@ -215,7 +215,7 @@ describe("SecretRotation through Pulumi's provider host, against the KMS stand-i
 
     it("a token that expires mid-run: one new TokenRequest, and the run goes on to verify", async () => {
         const before = (await host.create(urn(), inputs())).outs;
-        kube.seed(200, { namespaces: ["bulk"] });
+        kube.seed(200, { namespaces: ["renewal"] });
         standIn.rotateKey(key.keyId, new Date("2031-04-04T04:04:04Z"));
         kube.setKeyVersion(4);
         kube.resetCounters();
@@ -250,7 +250,11 @@ describe("SecretRotation through Pulumi's provider host, against the KMS stand-i
         assert.equal(outs.remainingCount, kube.stats().secrets);
         assert.equal(outs.verifiedAt, undefined);
         assert.equal(kube.stats().apiUpdates, 0);
-        assert.equal(rotationDue(outs as SecretRotationOutputs, inputs(), outs.keyVersion as string) !== undefined, true, "the next run retries");
+        assert.notEqual(
+            rotationDue(outs as unknown as SecretRotationOutputs, inputs() as unknown as SecretRotationInputs, String(outs.keyVersion)),
+            undefined,
+            "the next run retries",
+        );
 
         kube.addServiceAccount("kube-system", "patch-only", [{ verbs: ["patch"], resources: ["secrets"] }]);
         await assert.rejects(host.create(urn(), inputs({ serviceAccountName: "patch-only" })), /403.*list secrets in all namespaces/);
