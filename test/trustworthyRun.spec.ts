@@ -117,7 +117,7 @@ describe("a re-encryption run you can trust (issue 11)", function () {
                     result.stderr,
                     new RegExp(`state file ${statePath} belongs to the cluster with CA sha256:f{16}… .*this run talks to the cluster with CA sha256:a{16}…`),
                 );
-                assert.match(result.stderr, /check --kubeconfig and --context, or pass another --state/);
+                assert.match(result.stderr, /check which cluster the kubeconfig and context point at, or use another state file/);
                 assert.equal(JSON.parse(result.stdout).exitCode, EXIT_ERROR, "one JSON object on stdout");
                 assert.equal(other.patchCalls, 0, "nothing written to the other cluster");
                 assert.equal(other.listCalls.length, 0, "not even listed");
@@ -281,7 +281,7 @@ describe("a re-encryption run you can trust (issue 11)", function () {
             assert.equal(result.code, EXIT_ERROR);
             assert.match(
                 result.stderr,
-                /cannot save the checkpoint .*state\.json: the file system is read-only; pass a --state in a directory you can write to/,
+                /cannot save the checkpoint .*state\.json: the file system is read-only; use a state file in a directory you can write to/,
             );
             assert.equal(fake.patchCalls, 0, "no billed write before the checkpoint is known to work");
             assert.equal(fake.listCalls.length, 0);
@@ -297,7 +297,7 @@ describe("a re-encryption run you can trust (issue 11)", function () {
             assert.equal(result.code, EXIT_ERROR, result.stderr);
             const summary = JSON.parse(result.stdout);
             assert.equal(summary.outcome, "stopped");
-            assert.match(summary.stopReason, /no space left on the device; free space in .* and run again with the same --state/);
+            assert.match(summary.stopReason, /no space left on the device; free space in .* and run again with the same state file/);
             assert.deepEqual((await fs.readdir(tmp)).sort(), ["state.json"], "no temp file, no lock");
             const saved = JSON.parse(await fs.readFile(statePath, "utf8"));
             assert.equal(saved.totals.rewritten, 20, "the checkpoint after page 2 stands");

@@ -138,3 +138,22 @@ export function describeError(err: unknown): string {
 function truncate(text: string, max: number): string {
     return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
+
+/** A 401 or 403 in words: what was refused, and the credential or RBAC rule that fixes it. */
+export function permissionDenied(err: unknown, action: string): PermissionDeniedError {
+    const status = httpStatusOf(err) ?? 403;
+    const detail = describeError(err);
+    if (status === 401) {
+        return new PermissionDeniedError(
+            `the Kubernetes API server rejected the credentials (HTTP 401) trying to ${action}: the token or client certificate ` +
+                `is missing, invalid or expired; refresh the kubeconfig (or its exec plugin login) and run again. Server said: ${detail}`,
+            401,
+        );
+    }
+    return new PermissionDeniedError(
+        `permission denied (HTTP 403) trying to ${action}: this job needs the RBAC verbs "list" and "patch" on "secrets" in all ` +
+            `namespaces (a ClusterRole with apiGroups [""], resources ["secrets"], verbs ["list","patch"] and a ClusterRoleBinding to ` +
+            `the identity in the kubeconfig). Server said: ${detail}`,
+        403,
+    );
+}

@@ -148,15 +148,15 @@ export class Checkpoint {
             if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
             throw new CheckpointError(`cannot read state file ${file}: ${errnoText(err)}`);
         }
-        if (stat.isSymbolicLink()) throw new CheckpointError(`state file ${file} is a symbolic link; refusing to follow it: pass the real path with --state`);
-        if (!stat.isFile()) throw new CheckpointError(`state file ${file} exists and is not a regular file; pass another path with --state`);
+        if (stat.isSymbolicLink()) throw new CheckpointError(`state file ${file} is a symbolic link; refusing to follow it: give the real path`);
+        if (!stat.isFile()) throw new CheckpointError(`state file ${file} exists and is not a regular file; use another state file path`);
         let text: string;
         try {
             text = await this.fs.readFile(file, "utf8");
         } catch (err) {
             throw new CheckpointError(`cannot read state file ${file}: ${errnoText(err)}`);
         }
-        const notOurs = `${file} exists and is not a re-encryption checkpoint; refusing to overwrite it: pass another path with --state`;
+        const notOurs = `${file} exists and is not a re-encryption checkpoint; refusing to overwrite it: use another state file path`;
         let parsed: Partial<ReencryptState> & Record<string, unknown>;
         try {
             parsed = JSON.parse(text) as typeof parsed;
@@ -189,14 +189,14 @@ export class Checkpoint {
         if (!sameCluster(state.cluster, expected.cluster)) {
             throw new CheckpointError(
                 `state file ${file} belongs to ${describeCluster(state.cluster)}, but this run talks to ${describeCluster(expected.cluster)}; ` +
-                    `check --kubeconfig and --context, or pass another --state for this cluster`,
+                    `check which cluster the kubeconfig and context point at, or use another state file for this cluster`,
             );
         }
         if (state.annotationKey !== expected.annotationKey || state.annotationValue !== expected.annotationValue) {
             throw new CheckpointError(
                 `state file ${file} belongs to a run writing ${state.annotationKey}=${state.annotationValue}, this run writes ` +
-                    `${expected.annotationKey}=${expected.annotationValue}; finish that run with the same --annotation-key and --annotation-value, ` +
-                    `pass another --state, or delete the file (${START_OVER})`,
+                    `${expected.annotationKey}=${expected.annotationValue}; finish that run with the same annotation key and value, ` +
+                    `use another state file, or delete it (${START_OVER})`,
             );
         }
         return state;
@@ -369,8 +369,8 @@ function errnoText(err: unknown): string {
 
 function saveAdvice(err: unknown, dir: string): string {
     const code = (err as NodeJS.ErrnoException)?.code;
-    if (code === "ENOSPC" || code === "EDQUOT") return `free space in ${dir} and run again with the same --state to continue from the last saved checkpoint`;
-    return `pass a --state in a directory you can write to (checked: ${dir})`;
+    if (code === "ENOSPC" || code === "EDQUOT") return `free space in ${dir} and run again with the same state file to continue from the last saved checkpoint`;
+    return `use a state file in a directory you can write to (checked: ${dir})`;
 }
 
 /** Makes the rename itself durable across a power loss; not possible on every platform, so best effort. */
