@@ -228,13 +228,14 @@ class SecretsHttpClient implements KubernetesSecretsClient {
                 headers["Content-Length"] = String(Buffer.byteLength(init.body));
             }
             let settled = false;
+            let request: http.ClientRequest | undefined;
             const finish = (error: Error | undefined, response?: RawResponse) => {
                 if (settled) return;
                 settled = true;
                 clearTimeout(deadline);
                 init.signal?.removeEventListener("abort", onAbort);
                 if (error) {
-                    request.destroy();
+                    request?.destroy();
                     reject(error);
                 } else resolve(response!);
             };
@@ -245,23 +246,28 @@ class SecretsHttpClient implements KubernetesSecretsClient {
                 });
                 finish(err);
             }, this.requestTimeoutMs);
-            const request = this.transport.request(
-                {
-                    protocol: this.url.protocol,
-                    hostname: this.url.hostname.replace(/^\[|\]$/g, ""),
-                    port: this.url.port || undefined,
-                    path: this.basePath + pathAndQuery,
-                    method,
-                    headers,
-                    auth: conn.auth,
-                    agent: conn.agent,
-                },
-                (response) =>
-                    collectResponse(response, init.keepBody, init.maxBodyBytes ?? Infinity).then(
-                        (r) => finish(undefined, r),
-                        (e: Error) => finish(e),
-                    ),
-            );
+            try {
+                request = this.transport.request(
+                    {
+                        protocol: this.url.protocol,
+                        hostname: this.url.hostname.replace(/^\[|\]$/g, ""),
+                        port: this.url.port || undefined,
+                        path: this.basePath + pathAndQuery,
+                        method,
+                        headers,
+                        auth: conn.auth,
+                        agent: conn.agent,
+                    },
+                    (response) =>
+                        collectResponse(response, init.keepBody, init.maxBodyBytes ?? Infinity).then(
+                            (r) => finish(undefined, r),
+                            (e: Error) => finish(e),
+                        ),
+                );
+            } catch (err) {
+                // Node validates headers synchronously (e.g. a token holding a newline: ERR_INVALID_CHAR).
+                return finish(err as Error);
+            }
             init.signal?.addEventListener("abort", onAbort, { once: true });
             request.on("error", (e) => finish(e));
             request.end(init.body);

@@ -49,6 +49,9 @@ function explain(code: string, message: string, server: string): string | undefi
     if (code.startsWith("ERR_OSSL_") || /PEM|asn1|bad decrypt|key values mismatch/i.test(message)) {
         return `the TLS material in the kubeconfig could not be used (${code || "OpenSSL error"}): check the user's client-certificate and client-key (a PEM pair that belongs together) and the cluster's certificate-authority`;
     }
+    if (code === "ERR_INVALID_CHAR" || code === "ERR_HTTP_INVALID_HEADER_VALUE") {
+        return `the credential from the kubeconfig holds characters an HTTP header cannot carry (a newline or control character, ${code}): check the token (or what the exec plugin prints)`;
+    }
     if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
         return `the host name in ${server} does not resolve here (${code}): check the server URL, DNS, or whether it is a VPC-internal name`;
     }

@@ -339,9 +339,10 @@ class ReencryptRun implements RunControl {
     }
 
     private outcome(): ReencryptOutcome {
-        if (this.options.dryRun) return "dryRun";
+        // A dry run cut short is no finished count: stopped and interrupted come first.
         if (this.stopReason !== undefined) return "stopped";
         if (this.aborted) return "interrupted";
+        if (this.options.dryRun) return "dryRun";
         return this.verified && this.remaining.total === 0 ? "verified" : "secretsRemain";
     }
 

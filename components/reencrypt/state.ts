@@ -80,7 +80,7 @@ export function addCounts(a: ReencryptCounts, b: ReencryptCounts): ReencryptCoun
 
 /** The file operations the checkpoint needs: node's fs.promises, or a test's wrapper that fails on purpose. */
 export interface CheckpointFileSystem {
-    lstat(p: string): Promise<{ isFile(): boolean; isSymbolicLink(): boolean }>;
+    lstat(p: string): Promise<{ isFile(): boolean; isSymbolicLink(): boolean; mtimeMs?: number }>;
     readFile(p: string, encoding: "utf8"): Promise<string>;
     open(
         p: string,
@@ -102,6 +102,17 @@ export class CheckpointError extends Error {
 }
 
 const LOCK_SUFFIX = ".lock";
+const TAKEOVER_SUFFIX = ".takeover";
+// A takeover takes milliseconds; a marker this old was left by a run killed in the middle of one.
+const STALE_TAKEOVER_MS = 60_000;
+
+interface LockRecord {
+    kind: "ours";
+    pid: number;
+    host: string;
+    since: string;
+    procStart?: string;
+}
 // O_NOFOLLOW is POSIX; where it is missing (Windows) O_EXCL alone still refuses an existing symlink.
 const CREATE_EXCLUSIVE = constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | (constants.O_NOFOLLOW ?? 0);
 const START_OVER = "Secrets already annotated are skipped, so starting over costs only the list";
@@ -239,7 +250,7 @@ export class Checkpoint {
         });
     }
 
-    /** Takes the lock; a second run refuses, a lock left by a process that is gone is taken over. */
+    /** Takes the lock; a second run refuses, a lock left by a process that is gone is taken over (by one run only). */
     async lock(): Promise<void> {
         const record = JSON.stringify({
             pid: process.pid,
@@ -248,34 +259,71 @@ export class Checkpoint {
             procStart: processStartTicks(process.pid),
         });
         for (let attempt = 1; attempt <= 2; attempt++) {
-            try {
-                const handle = await this.fs.open(this.lockPath, CREATE_EXCLUSIVE, 0o600);
-                try {
-                    await handle.writeFile(record, "utf8");
-                } finally {
-                    await handle.close();
-                }
+            if (await this.createExclusive(this.lockPath, record)) {
                 this.lockHeld = true;
                 return;
-            } catch (err) {
-                if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
-                    throw new CheckpointError(
-                        `cannot create the lock ${this.lockPath} next to the checkpoint: ${errnoText(err)}; ${saveAdvice(err, path.dirname(this.statePath))}`,
-                    );
-                }
             }
             const holder = await this.readLock();
-            if (attempt === 1 && holder && holder.host === os.hostname() && !processAlive(holder.pid, holder.procStart)) {
-                // A killed run's lock: its process is gone, so the resume may take over.
-                await this.fs.unlink(this.lockPath).catch(() => undefined);
+            if (holder.kind === "foreign") {
+                throw new CheckpointError(`${this.lockPath} exists and is not a lock of this tool; use another state file path`);
+            }
+            if (holder.kind === "empty") {
+                throw new CheckpointError(
+                    `the lock ${this.lockPath} is empty (a run killed while taking it?); if no run uses ${this.statePath}, delete ${this.lockPath}`,
+                );
+            }
+            if (attempt === 1 && holder.host === os.hostname() && !processAlive(holder.pid, holder.procStart)) {
+                await this.takeOver(holder);
                 continue;
             }
-            const who = holder ? `process ${holder.pid} on ${holder.host}, since ${holder.since}` : "another process";
             throw new CheckpointError(
-                `state file ${this.statePath} is in use by another run (${who}); wait for it to finish or stop it (Ctrl-C saves its checkpoint). ` +
-                    `If no such run exists, delete ${this.lockPath}`,
+                `state file ${this.statePath} is in use by another run (process ${holder.pid} on ${holder.host}, since ${holder.since}); ` +
+                    `wait for it to finish or stop it (Ctrl-C saves its checkpoint). If no such run exists, delete ${this.lockPath}`,
             );
         }
+    }
+
+    /**
+     * Removes a dead run's lock. Several runs may find the same dead lock at once: a marker created
+     * exclusively lets one of them remove it, and only if it is still the dead run's lock.
+     */
+    private async takeOver(dead: LockRecord): Promise<void> {
+        const marker = `${this.lockPath}${TAKEOVER_SUFFIX}`;
+        if (!(await this.createExclusive(marker, String(process.pid)))) {
+            // A marker left by a run killed in these few milliseconds must not block every later run.
+            const stat = await this.fs.lstat(marker).catch(() => undefined);
+            if (stat?.mtimeMs === undefined || this.now() - stat.mtimeMs < STALE_TAKEOVER_MS) return; // another run is taking over
+            await this.fs.unlink(marker).catch(() => undefined);
+            if (!(await this.createExclusive(marker, String(process.pid)))) return;
+        }
+        try {
+            const current = await this.readLock();
+            if (current.kind === "ours" && current.pid === dead.pid && current.since === dead.since) await this.fs.unlink(this.lockPath);
+        } finally {
+            await this.fs.unlink(marker).catch(() => undefined);
+        }
+    }
+
+    /** Creates `file` exclusively with `content`: false when it exists; a failed write leaves nothing behind. */
+    private async createExclusive(file: string, content: string): Promise<boolean> {
+        let handle: Awaited<ReturnType<CheckpointFileSystem["open"]>>;
+        try {
+            handle = await this.fs.open(file, CREATE_EXCLUSIVE, 0o600);
+        } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+            throw new CheckpointError(
+                `cannot create the lock ${file} next to the checkpoint: ${errnoText(err)}; ${saveAdvice(err, path.dirname(this.statePath))}`,
+            );
+        }
+        try {
+            await handle.writeFile(content, "utf8");
+        } catch (err) {
+            await handle.close().catch(() => undefined);
+            await this.fs.unlink(file).catch(() => undefined);
+            throw new CheckpointError(`cannot write the lock ${file}: ${errnoText(err)}; ${saveAdvice(err, path.dirname(this.statePath))}`);
+        }
+        await handle.close();
+        return true;
     }
 
     async unlock(): Promise<void> {
@@ -284,21 +332,26 @@ export class Checkpoint {
         await this.fs.unlink(this.lockPath).catch(() => undefined);
     }
 
-    private async readLock(): Promise<{ pid: number; host: string; since: string; procStart?: string } | undefined> {
+    private async readLock(): Promise<LockRecord | { kind: "empty" } | { kind: "foreign" }> {
+        let text: string;
         try {
-            const parsed = JSON.parse(await this.fs.readFile(this.lockPath, "utf8")) as { pid?: unknown; host?: unknown; since?: unknown; procStart?: unknown };
+            const stat = await this.fs.lstat(this.lockPath);
+            if (!stat.isFile()) return { kind: "foreign" };
+            text = await this.fs.readFile(this.lockPath, "utf8");
+        } catch {
+            return { kind: "foreign" };
+        }
+        if (text.trim() === "") return { kind: "empty" };
+        try {
+            const parsed = JSON.parse(text) as { pid?: unknown; host?: unknown; since?: unknown; procStart?: unknown };
             if (typeof parsed.pid === "number" && typeof parsed.host === "string") {
-                return {
-                    pid: parsed.pid,
-                    host: parsed.host,
-                    since: String(parsed.since),
-                    procStart: typeof parsed.procStart === "string" ? parsed.procStart : undefined,
-                };
+                const procStart = typeof parsed.procStart === "string" ? parsed.procStart : undefined;
+                return { kind: "ours", pid: parsed.pid, host: parsed.host, since: String(parsed.since), procStart };
             }
         } catch {
-            // unreadable or half-written: treated as held by someone unknown
+            // not our JSON
         }
-        return undefined;
+        return { kind: "foreign" };
     }
 }
 
