@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadYamlSafely, YamlDocumentError, YamlLimits } from "../components/safeYaml";
-import { readTextFileWithin } from "./lib/boundedRead";
+import { readTextFileWithin } from "../components/boundedRead";
 import {
     specialResourceSig as RESOURCE_SIG,
     specialSecretSig as SECRET_SIG,

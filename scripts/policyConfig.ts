@@ -6,7 +6,7 @@
 // from the file beyond short strings the user typed as levels.
 import type { Policies } from "@pulumi/policy";
 import type { EnforcementLevel, PolicyPackConfig, PolicySummary } from "./policyClient";
-import { readTextFileWithin } from "./lib/boundedRead";
+import { readTextFileWithin } from "../components/boundedRead";
 
 /** The levels @pulumi/policy accepts (its EnforcementLevel type). */
 export const ENFORCEMENT_LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];

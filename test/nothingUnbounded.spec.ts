@@ -310,6 +310,65 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
         });
     });
 
+    describe("review findings: hostile kubeconfigs and a dry run cut short", () => {
+        it("a kubeconfig that is /dev/zero or a sparse 1.5 GB file is refused at once from its type and size (exit 2)", async () => {
+            const big = path.join(tmp, "big.yaml");
+            await (await fs.open(big, "w")).truncate(1500 * 1024 * 1024);
+            for (const file of ["/dev/zero", big]) {
+                const result = await runCli(["--kubeconfig", file], 20_000);
+                assert.equal(result.code, 2, result.stderr);
+                assert.match(
+                    result.stderr,
+                    file === big
+                        ? /kubeconfig .*big\.yaml is 1572864000 bytes, more than the 4194304 accepted/
+                        : /kubeconfig \/dev\/zero is not a regular file/,
+                );
+                assert.ok(result.elapsedMs < 10_000, `${file}: ${result.elapsedMs} ms`);
+            }
+        });
+
+        it("a certificate-authority with insecure-skip-tls-verify is refused (the CA would name a cluster TLS never checked)", async () => {
+            const { server, kubeconfig } = await hostile({ secrets: 3 });
+            const text = (await fs.readFile(kubeconfig, "utf8")).replace(
+                /certificate-authority-data: (\S+)/,
+                "certificate-authority-data: $1\n    insecure-skip-tls-verify: true",
+            );
+            await fs.writeFile(kubeconfig, text);
+            const result = await runCli(["--kubeconfig", kubeconfig], 20_000);
+            assert.equal(result.code, 2, result.stderr);
+            assert.match(result.stderr, /sets both a certificate-authority and insecure-skip-tls-verify; remove insecure-skip-tls-verify/);
+            assert.equal(server.stats().requests, 0);
+        });
+
+        it("credentials in the server URL are never printed; a token holding a newline ends at once in plain words", async () => {
+            const { server, kubeconfig } = await hostile({ secrets: 3 });
+            const withCreds = (await fs.readFile(kubeconfig, "utf8")).replace(
+                server.url,
+                `${server.url.replace("https://", "https://admin:hunter2@")}/?token=SECRETQ`,
+            );
+            await fs.writeFile(kubeconfig, withCreds);
+            const shown = await runCli(["--kubeconfig", kubeconfig, "--dry-run"], 20_000);
+            assert.doesNotMatch(shown.stderr + shown.stdout, /hunter2|SECRETQ/);
+            assert.match(shown.stderr, /dry run against server https:\/\/\*\*\*@127\.0\.0\.1/);
+
+            const { kubeconfig: second } = await hostile({ secrets: 3 });
+            const badToken = (await fs.readFile(second, "utf8")).replace(/token: "([^"]*)"/, 'token: "$1\\r"');
+            await fs.writeFile(second, badToken);
+            const result = await runCli(["--kubeconfig", second, "--request-timeout", "30"], 20_000);
+            assert.equal(result.code, 2, result.stderr);
+            assert.match(result.stderr, /holds characters an HTTP header cannot carry/);
+            assert.doesNotMatch(result.stderr, /ReferenceError|at .*\.js:\d+/);
+            assert.ok(result.elapsedMs < 10_000, `ended in ${result.elapsedMs} ms, not at the request deadline`);
+        });
+
+        it("a dry run that is stopped exits 2, not 0 with partial counts", async () => {
+            const { kubeconfig } = await hostile({ secrets: 6, mode: { kind: "repeatContinue" } });
+            const result = await runCli(["--kubeconfig", kubeconfig, "--dry-run", "--page-size", "2"], 20_000);
+            assert.equal(result.code, 2, result.stderr);
+            assert.equal(parseSummary(result.stdout).outcome, "stopped");
+        });
+    });
+
     describe("8-10. sane parsing and plain-language errors", () => {
         it("Retry-After: delta-seconds or an HTTP date only; -5, 1.5 and junk fall back to our own back-off", () => {
             const now = Date.parse("2024-01-01T00:00:00Z");

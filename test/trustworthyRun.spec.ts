@@ -3,6 +3,7 @@
 // and the disk (the state directory). EROFS and ENOSPC come from an injected file-system
 // layer: the suite runs as root, where chmod proves nothing.
 import * as assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { execFile, spawnSync } from "node:child_process";
 import { constants, promises as fs } from "node:fs";
 import * as os from "node:os";
@@ -137,10 +138,33 @@ describe("a re-encryption run you can trust (issue 11)", function () {
             for (const extra of [[], ["--dry-run"]]) {
                 const result = await cli(["--state", statePath, ...extra], fake);
                 assert.equal(result.code, EXIT_ERROR);
-                assert.match(result.stderr, /was modified after the run saved it .*delete it to start over/);
+                assert.match(result.stderr, /was modified after the run saved it.*delete it to start over/);
             }
             assert.equal(fake.patchCalls, patches);
             assert.equal(await fs.readFile(statePath, "utf8"), text);
+        });
+
+        it("refuses a forged checkpoint whose checksum was recomputed without the user's key (a plain SHA-256): nothing verified, nothing written", async () => {
+            const fake = FakeSecretsClient.withSecrets(30);
+            const forged = {
+                format: "ask-kms-secret-encryption/reencrypt-checkpoint",
+                formatVersion: 2,
+                cluster: { server: FAKE_TARGET.server, caFingerprint: FAKE_TARGET.caFingerprint },
+                annotationKey: KEY,
+                annotationValue: VALUE,
+                rewritePassComplete: true,
+                startResourceVersion: "1",
+                startedAt: new Date().toISOString(),
+                savedAt: new Date().toISOString(),
+                totals: { listed: 30, rewritten: 30, alreadyCurrent: 0, gone: 0, conflicts: 0, failedCount: 0, writes: 30, listRestarts: 0 },
+            };
+            const checksum = createHash("sha256").update(JSON.stringify(forged)).digest("hex");
+            await fs.writeFile(statePath, JSON.stringify({ ...forged, checksum }));
+            const result = await cli(["--state", statePath, "--output", "json"], fake);
+            assert.equal(result.code, EXIT_ERROR);
+            assert.match(result.stderr, /was modified after the run saved it, or saved by another user or machine/);
+            assert.equal(fake.patchCalls, 0);
+            assert.equal(JSON.parse(result.stdout).exitCode, EXIT_ERROR);
         });
 
         it('concludes "written after the run began" only from this cluster: a checkpoint starting past the cluster\'s revision is refused before any write', async () => {

@@ -28,6 +28,7 @@ import * as tls from "node:tls";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Cluster, Context, User } from "@kubernetes/client-node/dist/config_types.js";
 import { ExecCredentialProvider, parseExecConfig, type ExecClusterInfo, type ExecConfig, type ExecCredentialStatus } from "./execCredential";
+import { readFileWithin, readTextFileWithin } from "../boundedRead";
 
 /** What the Secrets client needs from a kubeconfig; client-node's KubeConfig satisfies it too. */
 export interface KubeAccess {
@@ -69,6 +70,8 @@ const SERVICEACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 const CONTENT_ORIGIN = "the given kubeconfig content";
 /** Token files are re-read this often, as client-go does (they are rotated in place, e.g. projected ServiceAccount tokens). */
 const TOKEN_FILE_REFRESH_MS = 60_000;
+// Certificates, keys and token files are kilobytes; a bigger one is not what the kubeconfig meant.
+const MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024;
 
 /** A user as config_types parses it, plus its token file, which this module reads itself. */
 type LightUser = User & { readonly tokenFile?: string };
@@ -129,12 +132,10 @@ function kubeconfigFiles(explicit: string | undefined): string[] {
 }
 
 function readKubeconfigFile(file: string): ParsedFile {
-    let text: string;
-    try {
-        text = fs.readFileSync(file, "utf8");
-    } catch (err) {
-        throw new Error(`cannot read kubeconfig ${file} (${errorCode(err)}); check that it exists and is readable`);
-    }
+    // A regular file within the YAML cap, checked before reading: not /dev/zero, not a 1.5 GB file read whole.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, like the parse below (js-yaml loads only when a kubeconfig is read)
+    const { DEFAULT_YAML_LIMITS } = require("../safeYaml") as typeof import("../safeYaml");
+    const text = readTextFileWithin(file, DEFAULT_YAML_LIMITS.maxBytes, "kubeconfig", (message) => new Error(message));
     return parseKubeconfig(text, file, path.dirname(file));
 }
 
@@ -387,6 +388,15 @@ export class LightKubeConfig implements LoadedKubeConfig {
      * key matching certificate) and the token file. Throws a message safe to print.
      */
     check(): void {
+        const cluster = this.cluster;
+        if (cluster.skipTLSVerify && (cluster.caData || cluster.caFile)) {
+            // kubectl refuses the same ("specifying a root certificates file with the insecure flag is not allowed"):
+            // a CA that is not checked would still name the cluster, in this tool's checkpoint among others.
+            throw new Error(
+                `cluster "${cluster.name}" in ${this.where.cluster} sets both a certificate-authority and insecure-skip-tls-verify; ` +
+                    "remove insecure-skip-tls-verify (kubectl refuses the combination too)",
+            );
+        }
         this.exec();
         this.tlsMaterial();
         if (this.user?.tokenFile && !this.user.token) this.tokenFromFile();
@@ -478,15 +488,8 @@ export class LightKubeConfig implements LoadedKubeConfig {
         if (!file) return undefined;
         const now = Date.now();
         if (!this.fileToken || now - this.fileToken.readAt > TOKEN_FILE_REFRESH_MS) {
-            let text: string;
-            try {
-                text = fs.readFileSync(file, "utf8");
-            } catch (err) {
-                const userName = this.user?.name ?? "";
-                throw new Error(
-                    `cannot read the token-file ${file} of user "${userName}" in ${this.where.user} (${errorCode(err)}); check that it exists and is readable`,
-                );
-            }
+            const userName = this.user?.name ?? "";
+            const text = readTextFileWithin(file, MAX_CREDENTIAL_FILE_BYTES, `token-file of user "${userName}" in ${this.where.user}:`, (m) => new Error(m));
             // Trimmed like client-go: a trailing newline is not part of the token.
             this.fileToken = { token: text.trim(), readAt: now };
         }
@@ -498,11 +501,7 @@ export class LightKubeConfig implements LoadedKubeConfig {
 function fileOrData(file: string | undefined | null, data: string | undefined | null, what: string): { bytes: Buffer; what: string } | undefined {
     if (file) {
         const fileWhat = what.replace(/^the ([\w-]+) of /, `the $1 file ${file} of `);
-        try {
-            return { bytes: fs.readFileSync(file), what: fileWhat };
-        } catch (err) {
-            throw new Error(`cannot read ${fileWhat} (${errorCode(err)}); check that it exists and is readable`);
-        }
+        return { bytes: readFileWithin(file, MAX_CREDENTIAL_FILE_BYTES, fileWhat.replace(/^the /, ""), (m) => new Error(m)), what: fileWhat };
     }
     return data ? { bytes: Buffer.from(data, "base64"), what } : undefined;
 }
@@ -535,11 +534,6 @@ function checkClientPair(cert: Buffer, key: Buffer, names: { cert: string; key: 
     } catch {
         throw new Error(`${names.key} does not match its client-certificate; ${names.fix}`);
     }
-}
-
-function errorCode(err: unknown): string {
-    const code = (err as { code?: unknown })?.code;
-    return typeof code === "string" ? code : "unknown error";
 }
 
 function fullKubeConfig(source: KubeConfigSource, context: string): KubeConfig {

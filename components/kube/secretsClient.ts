@@ -10,7 +10,6 @@
  * kubeconfig needs.
  */
 import { createHash, X509Certificate } from "node:crypto";
-import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { KubeAccess } from "./kubeconfig";
@@ -18,6 +17,7 @@ import { KubernetesApiError, parseRetryAfter } from "../reencrypt/errors";
 import { ClusterTarget, ListRequest, SecretPage, SecretRef, SecretsClient } from "../reencrypt/types";
 import { REENCRYPT_TUNING } from "../settings";
 import { plainTransportError } from "./transportErrors";
+import { readTextFileWithin } from "../boundedRead";
 
 const METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 // Servers that cannot transform a PATCH response fall back to plain JSON, which is drained unread anyway.
@@ -162,8 +162,8 @@ class SecretsHttpClient implements KubernetesSecretsClient {
     ) {
         const cluster = kc.getCurrentCluster();
         if (!cluster) throw new Error("the kubeconfig has no current cluster");
-        this.server = cluster.server;
         this.url = new URL(cluster.server);
+        this.server = displayServer(this.url);
         this.basePath = this.url.pathname.replace(/\/+$/, "");
         this.transport = this.url.protocol === "http:" ? http : https;
         this.target = targetOf(kc);
@@ -281,21 +281,34 @@ function abortError(): Error {
 
 /** Server, context, user and the CA fingerprint (the cluster's identity in a checkpoint). */
 function targetOf(kc: KubeAccess): ClusterTarget {
-    const cluster = kc.getCurrentCluster() as { server: string; caData?: string | null; caFile?: string | null };
+    const cluster = kc.getCurrentCluster() as { server: string; caData?: string | null; caFile?: string | null; skipTLSVerify?: boolean };
     const named = kc as { getCurrentContext?(): string; getCurrentUser?(): { name?: string } | null };
     return {
-        server: cluster.server,
-        caFingerprint: caFingerprint(cluster),
+        server: displayServer(new URL(cluster.server)),
+        // A CA that TLS does not check proves nothing about which cluster answers.
+        caFingerprint: cluster.skipTLSVerify ? undefined : caFingerprint(cluster),
         context: named.getCurrentContext?.() || undefined,
         user: named.getCurrentUser?.()?.name || undefined,
     };
+}
+
+/** The server URL as printed and recorded: user info and query (which can carry credentials) are never shown. */
+export function displayServer(url: URL): string {
+    const shown = new URL(url.href);
+    if (shown.username || shown.password) {
+        shown.username = "***";
+        shown.password = "";
+    }
+    shown.search = "";
+    shown.hash = "";
+    return shown.href.replace(/\/$/, "");
 }
 
 /** SHA-256 over the DER of each CA certificate the kubeconfig trusts (sorted): the same CA gives the same value, whatever URL reaches it. */
 export function caFingerprint(cluster: { caData?: string | null; caFile?: string | null }): string | undefined {
     let pem: string | undefined;
     try {
-        if (cluster.caFile) pem = fs.readFileSync(cluster.caFile, "utf8");
+        if (cluster.caFile) pem = readTextFileWithin(cluster.caFile, 1024 * 1024, "certificate-authority", (m) => new Error(m));
         else if (cluster.caData) pem = Buffer.from(cluster.caData, "base64").toString("utf8");
     } catch {
         return undefined; // unreadable: the request itself reports that, in plain words

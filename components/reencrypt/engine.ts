@@ -83,7 +83,7 @@ class ReencryptRun implements RunControl {
         this.startedAt = new Date(options.now()).toISOString();
         this.progress = new ProgressTracker("rewrite", options);
         this.cluster = { server: client.target?.server ?? "(unknown server)", caFingerprint: client.target?.caFingerprint };
-        if (options.statePath) this.checkpointFile = new Checkpoint(options.statePath, options.checkpointFileSystem, options.now);
+        if (options.statePath) this.checkpointFile = new Checkpoint(options.statePath, options.checkpointFileSystem, options.now, options.checkpointKeyFile);
         const signal = options.signal;
         if (signal?.aborted) this.stopController.abort();
         signal?.addEventListener("abort", () => this.stopController.abort(), { once: true });

@@ -3,8 +3,8 @@ import { DEFAULT_ANNOTATION_KEY, MIN_PAGE_SIZE, REENCRYPT_TUNING } from "../sett
 import { ReencryptOptions } from "./types";
 import { annotationKeyProblem, annotationValueProblem } from "./validation";
 
-export type ResolvedOptions = Required<Omit<ReencryptOptions, "statePath" | "onProgress" | "signal" | "checkpointFileSystem">> &
-    Pick<ReencryptOptions, "statePath" | "onProgress" | "signal" | "checkpointFileSystem">;
+export type ResolvedOptions = Required<Omit<ReencryptOptions, "statePath" | "onProgress" | "signal" | "checkpointFileSystem" | "checkpointKeyFile">> &
+    Pick<ReencryptOptions, "statePath" | "onProgress" | "signal" | "checkpointFileSystem" | "checkpointKeyFile">;
 
 /** The longest a timer can wait (2^31-1 ms); longer waits would fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;

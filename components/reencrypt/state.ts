@@ -16,8 +16,8 @@
  * File access goes through `CheckpointFileSystem` so tests can inject EROFS or
  * ENOSPC (the suite runs as root, where chmod proves nothing).
  */
-import { createHash, randomBytes } from "node:crypto";
-import { constants, promises as nodeFs, readFileSync } from "node:fs";
+import { createHmac, randomBytes } from "node:crypto";
+import { closeSync, constants, fsyncSync, lstatSync, mkdirSync, promises as nodeFs, openSync, readFileSync, writeSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
@@ -128,19 +128,70 @@ export function describeCluster(c: ClusterIdentity): string {
         : `the cluster at ${c.server} (no CA configured)`;
 }
 
-function checksumOf(state: Omit<ReencryptState, "checksum">): string {
-    return createHash("sha256").update(JSON.stringify(state)).digest("hex");
+/**
+ * The checksum is an HMAC under a key kept outside the state file (private to the user), so a
+ * checkpoint cannot be forged or edited by anyone who can only write the state file: a plain hash
+ * anyone can recompute, and a forged start revision would "verify" Secrets nobody rewrote.
+ */
+function checksumOf(state: Omit<ReencryptState, "checksum">, key: Buffer): string {
+    return createHmac("sha256", key).update(JSON.stringify(state)).digest("hex");
+}
+
+/** Where the checkpoint key lives: $ASK_REENCRYPT_KEY_FILE, else ~/.ask-kms-secret-encryption/checkpoint.key. */
+export function defaultCheckpointKeyFile(): string {
+    return process.env.ASK_REENCRYPT_KEY_FILE || path.join(os.homedir(), ".ask-kms-secret-encryption", "checkpoint.key");
+}
+
+/** Reads the checkpoint key, creating it (32 random bytes, 0600, exclusively, no symlink followed) on first use. */
+export function checkpointKey(file: string): Buffer {
+    const advice = "set ASK_REENCRYPT_KEY_FILE to a file in a private directory you can write to";
+    for (let attempt = 1; attempt <= 2; attempt++) {
+        try {
+            const stat = lstatSync(file);
+            if (!stat.isFile() || stat.size !== 64) throw new CheckpointError(`the checkpoint key ${file} is not a key file of this tool; ${advice}`);
+            const text = readFileSync(file, "utf8");
+            if (!/^[0-9a-f]{64}$/.test(text)) throw new CheckpointError(`the checkpoint key ${file} is not a key file of this tool; ${advice}`);
+            return Buffer.from(text, "hex");
+        } catch (err) {
+            if (err instanceof CheckpointError) throw err;
+            if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+                throw new CheckpointError(`cannot read the checkpoint key ${file}: ${errnoText(err)}; ${advice}`);
+        }
+        try {
+            mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+            const fd = openSync(file, CREATE_EXCLUSIVE, 0o600);
+            try {
+                writeSync(fd, randomBytes(32).toString("hex"));
+                fsyncSync(fd);
+            } finally {
+                closeSync(fd);
+            }
+        } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== "EEXIST")
+                throw new CheckpointError(`cannot create the checkpoint key ${file}: ${errnoText(err)}; ${advice}`);
+            // another run created it at the same moment: read theirs
+        }
+    }
+    throw new CheckpointError(`cannot read the checkpoint key ${file}; ${advice}`);
 }
 
 /** One run's checkpoint file and its lock. */
 export class Checkpoint {
     private lockHeld = false;
 
+    private key?: Buffer;
+
     constructor(
         readonly statePath: string,
         private readonly fs: CheckpointFileSystem = nodeFileSystem,
         private readonly now: () => number = Date.now,
+        private readonly keyFile: string = defaultCheckpointKeyFile(),
     ) {}
+
+    private hmacKey(): Buffer {
+        this.key ??= checkpointKey(this.keyFile);
+        return this.key;
+    }
 
     private get lockPath(): string {
         return this.statePath + LOCK_SUFFIX;
@@ -191,9 +242,10 @@ export class Checkpoint {
             );
         }
         const { checksum, ...rest } = parsed as ReencryptState;
-        if (typeof checksum !== "string" || checksumOf(rest) !== checksum || !wellFormed(parsed)) {
+        if (typeof checksum !== "string" || checksumOf(rest, this.hmacKey()) !== checksum || !wellFormed(parsed)) {
             throw new CheckpointError(
-                `state file ${file} was modified after the run saved it (its checksum does not match); it cannot be trusted: delete it to start over (${START_OVER})`,
+                `state file ${file} was modified after the run saved it, or saved by another user or machine (its checksum does not match ` +
+                    `this user's checkpoint key ${this.keyFile}); it cannot be trusted: delete it to start over (${START_OVER})`,
             );
         }
         const state = parsed as ReencryptState;
@@ -221,7 +273,7 @@ export class Checkpoint {
             ...content,
             savedAt: new Date(this.now()).toISOString(),
         };
-        const state: ReencryptState = { ...body, checksum: checksumOf(body) };
+        const state: ReencryptState = { ...body, checksum: checksumOf(body, this.hmacKey()) };
         const dir = path.dirname(this.statePath);
         const tmpPath = path.join(dir, `.${path.basename(this.statePath)}.${randomBytes(8).toString("hex")}.tmp`);
         let created = false;

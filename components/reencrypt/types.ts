@@ -100,6 +100,8 @@ export interface ReencryptOptions {
     minPageSize?: number;
     /** File access for the checkpoint (tests inject failures). Default: node's fs. */
     checkpointFileSystem?: CheckpointFileSystem;
+    /** The key that signs checkpoints (created on first use). Default: defaultCheckpointKeyFile() in ./state.ts. */
+    checkpointKeyFile?: string;
     /** Names kept in the failed/remaining lists (the rest are only counted). Default 1000. */
     maxNamesReported?: number;
     /** Minimum time between progress reports. Default 2000 ms. */

@@ -11,6 +11,11 @@ import * as fs from "fs";
  * must not be read. `what` names the file's role in messages ("stack file").
  */
 export function readTextFileWithin(file: string, maxBytes: number, what: string, refuse: (message: string) => Error): string {
+    return readFileWithin(file, maxBytes, what, refuse).toString("utf8");
+}
+
+/** The bytes of `file`, under the same rules as readTextFileWithin. */
+export function readFileWithin(file: string, maxBytes: number, what: string, refuse: (message: string) => Error): Buffer {
     let stat: fs.Stats;
     try {
         stat = fs.statSync(file);
@@ -28,15 +33,16 @@ export function readTextFileWithin(file: string, maxBytes: number, what: string,
         throw refuse(`cannot read the ${what} ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
     }
     try {
-        const buffer = Buffer.alloc(maxBytes + 1);
+        // Sized by the file, not the cap: a 200-byte token file costs 200 bytes (one more detects growth past the check).
+        const buffer = Buffer.alloc(Math.min(maxBytes, stat.size) + 1);
         let length = 0;
         while (length < buffer.length) {
             const n = fs.readSync(fd, buffer, length, buffer.length - length, null);
             if (n === 0) break;
             length += n;
         }
-        if (length > maxBytes) throw refuse(`the ${what} ${file} holds more than the ${maxBytes} bytes accepted; is it the right file?`);
-        return buffer.toString("utf8", 0, length);
+        if (length > stat.size) throw refuse(`the ${what} ${file} changed while it was read; try again`);
+        return buffer.subarray(0, length);
     } finally {
         fs.closeSync(fd);
     }
