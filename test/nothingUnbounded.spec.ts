@@ -91,6 +91,25 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
             assert.ok(result.elapsedMs < 15_000, `exited ${result.elapsedMs} ms after start`);
         });
 
+        it("a second signal quits at once: exit 130 and, in JSON mode, one JSON object saying so", async () => {
+            const { server, kubeconfig } = await hostile({ secrets: 30, mode: { kind: "hang", on: "patch" } });
+            const result = await runCli(["--kubeconfig", kubeconfig, "--state", path.join(tmp, "state.json")], 30_000, (run) => {
+                const poll = setInterval(() => {
+                    if (server.stats().byKind.patch > 0) {
+                        clearInterval(poll);
+                        // Two different signals: the same one sent twice at once may be merged by the kernel.
+                        run.child.kill("SIGINT");
+                        run.child.kill("SIGTERM");
+                    }
+                }, 50);
+                run.child.on("close", () => clearInterval(poll));
+            });
+            assert.equal(result.code, 130, result.stderr);
+            const out = JSON.parse(result.stdout.trim());
+            assert.equal(out.exitCode, 130);
+            assert.match(out.error, /SIG(INT|TERM) again: quitting at once; the checkpoint is the last one saved/);
+        });
+
         it("SIGTERM while every write waits out a Retry-After of an hour: the timers are cleared, exit 1 within seconds", async () => {
             const { kubeconfig } = await hostile({ secrets: 20, mode: { kind: "retryAfter", status: 429, retryAfter: "3600", on: "patch" } });
             const state = path.join(tmp, "state.json");

@@ -392,6 +392,21 @@ describe("light kubeconfig loader", function () {
         assert.ok(yamlOidc instanceof KubeConfig);
     });
 
+    it("refuses an exec plugin the full library would run (behind proxy-url): no deadline and leaked output are not an option", async () => {
+        const proxiedExec = await write(
+            "proxied-exec",
+            kubeconfigYaml({
+                server: server.url,
+                cluster: { "proxy-url": "http://127.0.0.1:3128" },
+                user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: "plugin-that-is-never-run", interactiveMode: "Never" } },
+            }),
+        );
+        assert.throws(
+            () => loadKubeConfig({ kubeconfigPath: proxiedExec }),
+            /uses an exec credential plugin and cluster "[^"]+" sets proxy-url; this tool runs exec plugins itself/,
+        );
+    });
+
     it("never repeats a malformed kubeconfig's secrets: the error names the file and the line", async () => {
         const nearSyntaxError = await write(
             "syntax",

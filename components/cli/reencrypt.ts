@@ -266,24 +266,41 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     }
 }
 
+/** Exit status when a second SIGINT/SIGTERM quits at once (128 + SIGINT, as shells report it). */
+export const EXIT_QUIT_AT_ONCE = 130;
+
 if (require.main === module) {
+    const argv = process.argv.slice(2);
+    const json = wantsJson(argv);
+    /** A last word for the ways out that skip main's own reporting: one line, and one JSON object in JSON mode. */
+    const lastWord = (message: string, code: number) => {
+        process.stderr.write(`reencrypt-secrets: ${message}\n`);
+        if (json) process.stdout.write(`${JSON.stringify({ error: message, exitCode: code })}\n`);
+    };
     const controller = new AbortController();
     let interrupts = 0;
     const onSignal = (signal: NodeJS.Signals) => {
         interrupts++;
-        if (interrupts > 1) process.exit(130);
+        if (interrupts > 1) {
+            lastWord(
+                `${signal} again: quitting at once; the checkpoint is the last one saved (run again with the same --state to continue)`,
+                EXIT_QUIT_AT_ONCE,
+            );
+            process.exit(EXIT_QUIT_AT_ONCE);
+        }
         process.stderr.write(`reencrypt-secrets: ${signal}: cancelling requests, saving the checkpoint and the summary (again to quit at once)\n`);
         controller.abort();
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
-    main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal }).then(
-        (code) => {
-            process.exitCode = code;
-        },
-        (err: unknown) => {
-            process.stderr.write(`reencrypt-secrets: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
-            process.exitCode = EXIT_ERROR;
-        },
-    );
+    // A fault of this tool, not of the input: one line (PLAN_DEBUG-style traces only on request), exit 2 like any other error.
+    const unexpected = (err: unknown) => {
+        const detail = process.env.REENCRYPT_DEBUG ? ((err as Error)?.stack ?? String(err)) : ((err as Error)?.message ?? String(err));
+        lastWord(`unexpected error (a bug; REENCRYPT_DEBUG=1 shows where): ${detail}`, EXIT_ERROR);
+        process.exit(EXIT_ERROR);
+    };
+    process.on("uncaughtException", unexpected);
+    main(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal }).then((code) => {
+        process.exitCode = code;
+    }, unexpected);
 }

@@ -116,7 +116,10 @@ export function loadKubeConfig(source: KubeConfigSource = {}, options: KubeConfi
     }
     const merged = mergeKubeconfigs(parsed);
     const light = LightKubeConfig.select(merged, source.context, options);
-    if (light.needsFullLibrary()) return fullKubeConfig(source, light.getCurrentContext());
+    if (light.needsFullLibrary()) {
+        light.refuseExecOnFullLibrary();
+        return fullKubeConfig(source, light.getCurrentContext());
+    }
     light.check();
     return light;
 }
@@ -376,6 +379,20 @@ export class LightKubeConfig implements LoadedKubeConfig {
     invalidateCredentials(): void {
         this.execCredentials.invalidate();
         this.fileToken = undefined;
+    }
+
+    /**
+     * The full library would run an exec plugin its own way: no deadline, no cancel, and its output in
+     * error messages. Rather than lose those guarantees, the combination is refused.
+     */
+    refuseExecOnFullLibrary(): void {
+        if (!this.user?.exec) return;
+        const why = this.cluster.proxyUrl ? `cluster "${this.cluster.name}" sets proxy-url` : `user "${this.user.name}" also sets an auth-provider`;
+        throw new Error(
+            `user "${this.user.name}" in ${this.where.user} uses an exec credential plugin and ${why}; this tool runs exec plugins itself ` +
+                "(with a deadline, never showing their output) and cannot do so through the library that handles that: " +
+                "reach the API server without proxy-url, or use a kubeconfig with a token or client certificate",
+        );
     }
 
     /** True when the user or cluster needs an implementation only the full library has. */
