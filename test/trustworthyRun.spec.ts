@@ -127,6 +127,19 @@ describe("a re-encryption run you can trust (issue 11)", function () {
             }
         });
 
+        it("resumes through another URL of the same cluster (same CA), and says so", async () => {
+            const fake = FakeSecretsClient.withSecrets(30);
+            await interruptedRun(fake, statePath, 5);
+            // The same cluster (same store, same CA), now reached through its VPC-internal address.
+            const privateEndpoint = Object.assign(fake, { target: { ...FAKE_TARGET, server: "https://10.0.0.5:6443" } });
+            const result = await cli(["--state", statePath], privateEndpoint);
+            assert.equal(result.code, EXIT_OK, result.stderr);
+            assert.match(
+                result.stderr,
+                /the checkpoint was made through https:\/\/fake-cluster\.invalid:6443, this run goes through https:\/\/10\.0\.0\.5:6443 \(same cluster CA\)/,
+            );
+        });
+
         it("refuses a hand-edited checkpoint (e.g. its startResourceVersion), dry run too; the file is not overwritten", async () => {
             const fake = FakeSecretsClient.withSecrets(30);
             await interruptedRun(fake, statePath, 5);

@@ -295,6 +295,13 @@ class ReencryptRun implements RunControl {
             );
             return;
         }
+        if (saved.cluster.server !== this.cluster.server) {
+            // Same CA, another URL: a public and a private endpoint of one cluster, or clusters that share a CA.
+            this.options.log(
+                `the checkpoint was made through ${saved.cluster.server}, this run goes through ${this.cluster.server} (same cluster CA); ` +
+                    "resuming: if these are two clusters that share a CA, stop and use another state file",
+            );
+        }
         this.resumed = true;
         this.earlier = { ...saved.totals };
         this.startedAt = saved.startedAt;
