@@ -268,6 +268,23 @@ describe("a re-encryption run you can trust (issue 11)", function () {
         }
     });
 
+    it("4. a malformed kubeconfig is never echoed: not on stderr, not in the JSON on stdout", async () => {
+        const kubeconfig = path.join(tmp, "broken");
+        await fs.writeFile(
+            kubeconfig,
+            ["apiVersion: v1", "users:", "- name: admin", "  user:", "    password: hunter2-secret", "    token: tok-secret-123", "   - broken: [", ""].join(
+                "\n",
+            ),
+        );
+        const stdout = capture();
+        const stderr = capture();
+        const code = await main(["--kubeconfig", kubeconfig, "--annotation-value", VALUE, "--output", "json"], { stdout, stderr, env: {} });
+        assert.equal(code, EXIT_ERROR);
+        assert.match(stderr.text, new RegExp(`kubeconfig ${kubeconfig} is not valid YAML: .*line \\d+`));
+        assert.doesNotMatch(stderr.text + stdout.text, /hunter2|tok-secret/);
+        assert.equal(JSON.parse(stdout.text).exitCode, EXIT_ERROR);
+    });
+
     describe("2-3. files handled like a careful Unix tool", () => {
         it("never overwrites a file that is not a checkpoint (a kubeconfig given to --state by mistake)", async () => {
             const kubeconfig = path.join(tmp, "config");
