@@ -6,16 +6,7 @@ import * as path from "node:path";
 import { CliIO, ClientSource, EXIT_ERROR, EXIT_OK, EXIT_SECRETS_REMAIN, main, parseCliArgs } from "../components/cli/reencrypt";
 import { EXEC_TIMEOUT, NumberSetting, REENCRYPT_TUNING } from "../components/settings";
 import { apiError, FakeSecretsClient } from "./support/fakeSecretsClient";
-
-function capture() {
-    let text = "";
-    return {
-        write: (chunk: string) => void (text += chunk),
-        get text() {
-            return text;
-        },
-    };
-}
+import { capture } from "./support/capture";
 
 function run(argv: string[], fake?: FakeSecretsClient, extra: Partial<CliIO> = {}) {
     const stdout = capture();

@@ -7,18 +7,9 @@ import { createKubernetesSecretsClient, KubernetesSecretsClient, loadKubeConfig 
 import { KubernetesApiError, reencryptSecrets } from "../components/reencrypt";
 import { classifyError } from "../components/reencrypt/errors";
 import { KubeTestServer, startKubeServer } from "./support/kubeServer";
+import { capture } from "./support/capture";
 
 const KEY = "encryption-key-rotation-time";
-
-function capture() {
-    let text = "";
-    return {
-        write: (chunk: string) => void (text += chunk),
-        get text() {
-            return text;
-        },
-    };
-}
 
 describe("reencrypt against the Kubernetes API test server", function () {
     this.timeout(120_000);

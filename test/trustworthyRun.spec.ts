@@ -15,20 +15,11 @@ import { apiError, FAKE_TARGET, FakeSecretsClient } from "./support/fakeSecretsC
 import { startHostileServer } from "./support/hostile/server";
 import { startKubeServer } from "./support/kubeServer";
 import { REPO_ROOT } from "./support/kubeReencryptCli";
+import { capture } from "./support/capture";
 
 const VALUE = "20240101-010101";
 const KEY = "encryption-key-rotation-time";
 const OTHER_CLUSTER: ClusterTarget = { server: "https://other.invalid:6443", caFingerprint: "a".repeat(64), context: "other", user: "admin" };
-
-function capture() {
-    let text = "";
-    return {
-        write: (chunk: string) => void (text += chunk),
-        get text() {
-            return text;
-        },
-    };
-}
 
 async function cli(argv: string[], fake: FakeSecretsClient, extra: Partial<CliIO> = {}) {
     const stdout = capture();

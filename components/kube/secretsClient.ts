@@ -166,7 +166,7 @@ class SecretsHttpClient implements KubernetesSecretsClient {
         this.server = displayServer(this.url);
         this.basePath = this.url.pathname.replace(/\/+$/, "");
         this.transport = this.url.protocol === "http:" ? http : https;
-        this.target = targetOf(kc);
+        this.target = targetOf(kc, this.server);
         // The writers, plus a prefetched list page.
         const poolSize = (opts.concurrency ?? REENCRYPT_TUNING.concurrency.default) + 2;
         this.connection = new ApiConnection(kc, Boolean(cluster.proxyUrl), this.transport === http, poolSize);
@@ -280,11 +280,11 @@ function abortError(): Error {
 }
 
 /** Server, context, user and the CA fingerprint (the cluster's identity in a checkpoint). */
-function targetOf(kc: KubeAccess): ClusterTarget {
+function targetOf(kc: KubeAccess, server: string): ClusterTarget {
     const cluster = kc.getCurrentCluster() as { server: string; caData?: string | null; caFile?: string | null; skipTLSVerify?: boolean };
     const named = kc as { getCurrentContext?(): string; getCurrentUser?(): { name?: string } | null };
     return {
-        server: displayServer(new URL(cluster.server)),
+        server,
         // A CA that TLS does not check proves nothing about which cluster answers.
         caFingerprint: cluster.skipTLSVerify ? undefined : caFingerprint(cluster),
         context: named.getCurrentContext?.() || undefined,

@@ -30,9 +30,12 @@ export interface ReencryptCounts {
     rewritten: number;
     alreadyCurrent: number;
     gone: number;
+    /** Written by someone else since listed (409): confirmed in verification. */
     conflicts: number;
     failedCount: number;
+    /** PATCH requests sent, retries included. */
     writes: number;
+    /** Expired continue tokens (410) met. */
     listRestarts: number;
 }
 

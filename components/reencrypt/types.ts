@@ -136,7 +136,8 @@ export interface RemainingSecret {
  */
 export type ReencryptOutcome = "verified" | "secretsRemain" | "interrupted" | "stopped" | "dryRun";
 
-export interface ReencryptSummary {
+/** The counts (ReencryptCounts, in ./state.ts) are this run's own. */
+export interface ReencryptSummary extends ReencryptCounts {
     outcome: ReencryptOutcome;
     /** Things the caller should tell a person, in caller-neutral words (no flags, no config keys). */
     warnings: string[];
@@ -150,14 +151,8 @@ export interface ReencryptSummary {
     stopReason?: string;
     /** The smallest page size the run used (halved from pageSize when pages were too large). */
     pageSize: number;
-    /** True when stopped by the abort signal before finishing; resume with the same state file. */
+    /** True when the run ended before finishing (interrupted or stopped); resume with the same state file. */
     aborted: boolean;
-    listed: number;
-    rewritten: number;
-    alreadyCurrent: number;
-    gone: number;
-    conflicts: number;
-    failedCount: number;
     /** Per-Secret failures during the run (the first maxNamesReported; failedCount has them all). */
     failed: SecretFailure[];
     remainingCount: number;
@@ -170,13 +165,10 @@ export interface ReencryptSummary {
         confirmedByLaterWrite: number;
         leftoversRewritten: number;
     };
-    /** PATCH requests sent, retries included. */
-    writes: number;
     /** Successful rewrites: each cost one KMS Encrypt call. */
     kmsEncryptCalls: number;
     throttled: number;
     retries: number;
-    listRestarts: number;
     /** Secrets found needing a write (in a dry run: what a real run would rewrite). */
     wouldRewrite: number;
     estimatedKmsEncryptCalls: number;

@@ -12,16 +12,21 @@ import type { KubeconfigOptions, PolicyRule, TokenIdentity } from "./types";
 
 const TOKEN_REQUEST_MIN_SECONDS = 600;
 
-let certificatePromise: Promise<{ cert: string; key: string }> | undefined;
+const certificates = new Map<string, Promise<{ cert: string; key: string }>>();
 
-/** One self-signed certificate per process: SAN IP 127.0.0.1 (and localhost), usable as its own CA. */
-export function serverCertificate(): Promise<{ cert: string; key: string }> {
-    if (!certificatePromise) {
-        certificatePromise = new Promise((resolve, reject) => {
+/**
+ * A self-signed certificate for 127.0.0.1 (and localhost), usable as its own CA; one per common
+ * name and process (RSA keygen is slow). Distinct names give distinct CAs: two test servers that
+ * must look like two clusters ask for two names.
+ */
+export function selfSignedCertificate(commonName: string): Promise<{ cert: string; key: string }> {
+    let certificate = certificates.get(commonName);
+    if (!certificate) {
+        certificate = new Promise((resolve, reject) => {
             // eslint-disable-next-line @typescript-eslint/no-require-imports -- selfsigned is CommonJS only, loaded once per process
             const selfsigned = require("selfsigned") as typeof import("selfsigned");
             selfsigned.generate(
-                [{ name: "commonName", value: "kube-test-apiserver" }],
+                [{ name: "commonName", value: commonName }],
                 {
                     keySize: 2048,
                     days: 30,
@@ -42,8 +47,14 @@ export function serverCertificate(): Promise<{ cert: string; key: string }> {
                 (error, result) => (error ? reject(error) : resolve({ cert: result.cert, key: result.private })),
             );
         });
+        certificates.set(commonName, certificate);
     }
-    return certificatePromise;
+    return certificate;
+}
+
+/** The Kubernetes API test server's certificate. */
+export function serverCertificate(): Promise<{ cert: string; key: string }> {
+    return selfSignedCertificate("kube-test-apiserver");
 }
 
 function isAllowed(identity: TokenIdentity, verb: string, resource: string, namespace: string | undefined): boolean {
@@ -150,12 +161,21 @@ export class TokenAuthority {
     }
 }
 
-/** Writes a kubeconfig (mode 0600) for `server` with a bearer token and the server's CA. */
-export function writeKubeconfigFile(path: string, server: { url: string; caPem: string; token: string }, options: KubeconfigOptions = {}): string {
+/**
+ * Writes a kubeconfig (mode 0600) for `server`: a bearer token (or `tokenFile`), and the server's CA,
+ * or insecure-skip-tls-verify for a plain-HTTP server.
+ */
+export function writeKubeconfigFile(
+    path: string,
+    server: { url: string; caPem: string; token: string },
+    options: KubeconfigOptions & { tokenFile?: string } = {},
+): string {
     const name = options.context ?? "kube-test";
-    const token = options.token ?? server.token;
-    const ca = Buffer.from(server.caPem).toString("base64");
     const quote = JSON.stringify;
+    const tls = server.url.startsWith("https:")
+        ? `    certificate-authority-data: ${quote(Buffer.from(server.caPem).toString("base64"))}`
+        : "    insecure-skip-tls-verify: true";
+    const credential = options.tokenFile !== undefined ? `    token-file: ${quote(options.tokenFile)}` : `    token: ${quote(options.token ?? server.token)}`;
     const lines = [
         "apiVersion: v1",
         "kind: Config",
@@ -163,11 +183,11 @@ export function writeKubeconfigFile(path: string, server: { url: string; caPem: 
         `- name: ${quote(name)}`,
         "  cluster:",
         `    server: ${quote(server.url)}`,
-        `    certificate-authority-data: ${quote(ca)}`,
+        tls,
         "users:",
         `- name: ${quote(name)}`,
         "  user:",
-        `    token: ${quote(token)}`,
+        credential,
         "contexts:",
         `- name: ${quote(name)}`,
         "  context:",
