@@ -25,6 +25,7 @@
  * state.ts owns the checkpoint file and its lock, bookkeeping.ts the bounded
  * counters and progress, options.ts the defaults.
  */
+import { setMaxListeners } from "node:events";
 import { BoundedList, forEachBounded, ProgressTracker } from "./bookkeeping";
 import { classifyError, describeError, httpStatusOf, retryAfterSecondsOf } from "./errors";
 import { RequestGuards, RunControl, RunStopped } from "./guards";
@@ -84,6 +85,8 @@ class ReencryptRun implements RunControl {
         this.progress = new ProgressTracker("rewrite", options);
         this.cluster = { server: client.target?.server ?? "(unknown server)", caFingerprint: client.target?.caFingerprint };
         if (options.statePath) this.checkpointFile = new Checkpoint(options.statePath, options.checkpointFileSystem, options.now, options.checkpointKeyFile);
+        // Every write in flight, the prefetched list page and each back-off listen to the stop signal at once.
+        setMaxListeners(options.concurrency + 8, this.stopController.signal);
         const signal = options.signal;
         if (signal?.aborted) this.stopController.abort();
         signal?.addEventListener("abort", () => this.stopController.abort(), { once: true });
@@ -124,12 +127,11 @@ class ReencryptRun implements RunControl {
     private async rewritePass(): Promise<void> {
         // A dry run counts everything that still lacks the value, from the start, whatever a checkpoint says.
         if (this.rewritePassComplete && !this.options.dryRun) return;
-        const seenTokens = new Set<string>();
         let nextPage: Promise<SecretPage> | undefined = this.pager.prefetch(this.options.dryRun ? undefined : this.continueToken);
         while (nextPage && !this.aborted) {
             const page: SecretPage = await nextPage;
             this.startResourceVersion ??= page.resourceVersion;
-            this.pager.checkRepeatedToken(seenTokens, page.continueToken);
+            this.pager.checkRepeatedToken(page);
             nextPage = page.continueToken ? this.pager.prefetch(page.continueToken) : undefined;
             this.progress.pageListed(page);
             await forEachBounded(

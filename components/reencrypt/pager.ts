@@ -6,7 +6,11 @@
  * - a page larger than the client's cap: asked again at half the page size,
  *   down to minPageSize, then the run stops;
  * - a continue token handed out twice in one list: the run stops (otherwise the
- *   same Secrets would be listed and written again and again);
+ *   same Secrets would be listed and written again and again). "One list" is
+ *   everything since the last request without a continue token: a restart
+ *   begins a new list, and continue tokens are opaque, so a new list may hand
+ *   out the very tokens of the one before (a server whose tokens carry no
+ *   resourceVersion, or the same snapshot listed again);
  * - after a resume, the first list checks the checkpoint against this cluster:
  *   a token the server refuses, or a start revision it has not reached, is the
  *   file's fault, named as such.
@@ -26,6 +30,10 @@ export interface RetryPolicy {
 export class SecretPager {
     /** The page size in use: halved when pages are too large. */
     pageSize: number;
+    /** Continue tokens handed out since the current list began. */
+    private readonly tokensOfThisList = new Set<string>();
+    /** Pages asked for without a continue token: each begins a new list (a first list, a verify round, a restart after a 410). */
+    private readonly listStarts = new WeakSet<SecretPage>();
     private fromCheckpoint?: { token?: string; startResourceVersion?: string };
 
     constructor(
@@ -51,24 +59,26 @@ export class SecretPager {
 
     /** Yields every page of one full list; an expired continue token resumes from the remainder or restarts, never ends it early. */
     async *listAll(): AsyncGenerator<SecretPage> {
-        const seenTokens = new Set<string>();
         let token: string | undefined;
         do {
             const page = await this.listPage(token);
-            this.checkRepeatedToken(seenTokens, page.continueToken);
+            this.checkRepeatedToken(page);
             yield page;
             token = page.continueToken;
         } while (token !== undefined && !this.run.signal.aborted);
     }
 
-    checkRepeatedToken(seen: Set<string>, token: string | undefined): void {
-        if (token === undefined) return;
-        if (seen.has(token)) {
+    /** Called as each page is taken up, in list order, so the pages before a repeat are handled in full. */
+    checkRepeatedToken(page: SecretPage): void {
+        if (this.listStarts.has(page)) this.tokensOfThisList.clear();
+        const handedOut = page.continueToken;
+        if (handedOut === undefined) return;
+        if (this.tokensOfThisList.has(handedOut)) {
             this.run.halt(
                 "the API server handed out a continue token it had already given in this list (a server or proxy fault); stopping so the same Secrets are not listed and written again and again",
             );
         }
-        seen.add(token);
+        this.tokensOfThisList.add(handedOut);
     }
 
     /** One page, through every recovery above. */
@@ -82,6 +92,7 @@ export class SecretPager {
                 const page = await client.listPage({ limit: this.pageSize, continueToken: token, annotationKey: options.annotationKey, signal });
                 this.guards.succeeded();
                 this.checkAgainstCheckpoint(page);
+                if (token === undefined) this.listStarts.add(page);
                 return page;
             } catch (err) {
                 if (signal.aborted) throw interrupted();

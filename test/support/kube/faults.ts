@@ -132,12 +132,12 @@ export class FaultInjector {
         return false;
     }
 
-    /** Whether a continue token issued at `issuedAt` answers 410 Expired now (counted when it does). */
-    continueExpired(issuedAt: number): boolean {
+    /** Whether a continue token issued at `issuedAt` answers 410 Expired now (counted when it does); a token without an issue time never ages. */
+    continueExpired(issuedAt: number | undefined): boolean {
         const ttl = this.faults.continueTokenTtlMs;
         const expireOnce =
             this.faults.expireContinueAfterPages !== undefined && !this.continueExpiredOnce && this.chunkedPagesServed >= this.faults.expireContinueAfterPages;
-        if (expireOnce || (ttl !== undefined && Date.now() - issuedAt > ttl)) {
+        if (expireOnce || (ttl !== undefined && issuedAt !== undefined && Date.now() - issuedAt > ttl)) {
             if (expireOnce) this.continueExpiredOnce = true;
             this.injected.expiredContinues++;
             return true;
@@ -147,6 +147,10 @@ export class FaultInjector {
 
     get expiredContinueCarriesRemainder(): boolean | undefined {
         return this.faults.expiredContinueCarriesRemainder;
+    }
+
+    get positionOnlyContinueTokens(): boolean {
+        return this.faults.positionOnlyContinueTokens === true;
     }
 
     /** Counts a page that ended with a continue token (the one-shot expiry waits for enough of them). */

@@ -7,12 +7,13 @@ import { ApiError } from "./apiErrors";
 
 /** A continue token as this server encodes it (opaque to clients, as in kube-apiserver). */
 export interface ContinueToken {
-    /** resourceVersion of the list the token continues. */
-    rv: string;
+    /** resourceVersion of the list the token continues; absent in position-only tokens. */
+    rv?: string;
     /** namespace scope; "" = all namespaces. */
     ns: string;
     after: string;
-    issuedAt: number;
+    /** absent in position-only tokens. */
+    issuedAt?: number;
 }
 
 export const EXPIRED_CONTINUE_MESSAGE =
@@ -77,7 +78,9 @@ export function encodeContinue(token: ContinueToken): string {
 export function decodeContinue(raw: string): ContinueToken {
     try {
         const parsed = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
-        if (typeof parsed.rv === "string" && typeof parsed.ns === "string" && typeof parsed.after === "string" && typeof parsed.issuedAt === "number") {
+        const positionOnly = parsed.rv === undefined && parsed.issuedAt === undefined;
+        const full = typeof parsed.rv === "string" && typeof parsed.issuedAt === "number";
+        if (typeof parsed.ns === "string" && typeof parsed.after === "string" && (positionOnly || full)) {
             return parsed as ContinueToken;
         }
     } catch {

@@ -71,27 +71,26 @@ export class SecretEndpoints {
             if (this.host.faults.continueExpired(token.issuedAt)) {
                 const metadata: JsonObject = {};
                 if (this.host.faults.expiredContinueCarriesRemainder) {
-                    metadata.continue = encodeContinue({ rv: this.store.currentRevision(), ns: scope, after: token.after, issuedAt: Date.now() });
+                    metadata.continue = this.continueToken(scope, token.after, this.store.currentRevision(), Date.now());
                 }
                 this.host.send(response, 410, status(410, "Expired", EXPIRED_CONTINUE_MESSAGE, undefined, metadata));
                 return;
             }
             afterKey = token.after;
-            listRevision = token.rv;
+            listRevision = token.rv ?? listRevision;
         }
         const page = this.store.list(namespace, afterKey, limit);
         const listMeta: JsonObject = { resourceVersion: listRevision };
         if (page.lastKey !== undefined) {
             this.host.faults.chunkedPageServed();
-            listMeta.continue = encodeContinue({
-                rv: listRevision,
-                ns: scope,
-                after: page.lastKey,
-                issuedAt: continueParam ? decodeContinue(continueParam).issuedAt : Date.now(),
-            });
+            listMeta.continue = this.continueToken(scope, page.lastKey, listRevision, continueParam ? decodeContinue(continueParam).issuedAt : Date.now());
             listMeta.remainingItemCount = page.remainingItemCount;
         }
         this.host.send(response, 200, renderList(negotiated, page.items, listMeta), negotiated.contentType);
+    }
+
+    private continueToken(ns: string, after: string, rv: string, issuedAt: number | undefined): string {
+        return this.host.faults.positionOnlyContinueTokens ? encodeContinue({ ns, after }) : encodeContinue({ rv, ns, after, issuedAt });
     }
 
     get(namespace: string, name: string, request: http.IncomingMessage, response: http.ServerResponse): void {

@@ -28,6 +28,12 @@ export interface FaultOptions {
     continueTokenTtlMs?: number;
     /** whether a 410 Expired Status carries metadata.continue for the (inconsistent) remainder. */
     expiredContinueCarriesRemainder?: boolean;
+    /**
+     * continue tokens carry only the list position (namespace scope and last key), no resourceVersion
+     * and no issue time, as a server or proxy may issue them (the API calls tokens opaque): a continued
+     * page is served at the current revision, and a restarted list hands out the same tokens again.
+     */
+    positionOnlyContinueTokens?: boolean;
 }
 
 export interface ChurnOptions {
