@@ -10,7 +10,7 @@ const nodeGlobals = Object.fromEntries(
 );
 
 export default tseslint.config(
-    { ignores: ["node_modules/", "dist/", ".bench/", "policy/node_modules/"] },
+    { ignores: ["node_modules/", "dist/", ".bench/", "policy/node_modules/", "test/**/fixtures/", "tools/"] },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     comments.recommended,

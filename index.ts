@@ -12,9 +12,10 @@ import {
     reviewAdoptedKey,
     reviewInstanceZones,
     SecretEncryption,
+    secretEncryptionArgs,
 } from "./components";
-import { tcpReachable } from "./components/kube/reachability";
-import { staleBuildProblem } from "./components/providers/buildStamp";
+import { tcpReachable } from "./components/kube";
+import { staleBuildProblem } from "./components/providers";
 
 export = async () => {
     // The dynamic providers run the compiled dist/: never let them run older code than this program.
@@ -52,20 +53,13 @@ export = async () => {
     // Shown at preview (and by the offline plan): before the import changes someone else's key, and role migrations.
     for (const warning of [...adoptionChanges, ...securityRole.warnings]) await pulumi.log.warn(warning);
 
-    const encryption = new SecretEncryption(settings.clusterId, {
-        clusterId: settings.clusterId,
-        region: settings.region,
-        kmsKeyId: settings.kmsKeyId,
-        kmsInstanceId: settings.kmsInstanceId,
-        kmsInstance: settings.kmsInstance,
-        key: settings.kmsKeyId ? undefined : settings.key,
-        securityRole: securityRole.mode,
-        operator: settings.operator,
-        encryption: settings.encryption,
-        rotation: settings.rotation,
-        tags: settings.tags,
-        clusterAccess: clusterAccess && { ...clusterAccess, identity: credentialHelperIdentity() },
-    });
+    const encryption = new SecretEncryption(
+        settings.clusterId,
+        secretEncryptionArgs(settings, {
+            securityRole: securityRole.mode,
+            clusterAccess: clusterAccess && { ...clusterAccess, identity: credentialHelperIdentity() },
+        }),
+    );
     return {
         clusterId: settings.clusterId,
         ...(settings.kmsKeyId ? {} : { kmsInstanceId: encryption.kmsInstanceId }),

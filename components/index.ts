@@ -1,6 +1,4 @@
+// The project's public surface: what the program (index.ts) and other Pulumi programs import.
 export * from "./config";
-export * from "./secretEncryption";
-export * from "./lookups";
-export * from "./settings";
-export { ClusterEncryption } from "./clusterEncryption";
-export { SecretRotation } from "./rotation";
+export * from "./component";
+export { ClusterEncryption, SecretRotation } from "./providers";

@@ -1,8 +1,8 @@
 // `npm run -s report`: the shape of the codebase, for reviews and refactors.
 // Prints the largest files and units (functions, methods, classes) by lines, the
 // places each setting's default is written, and the import edges between folders.
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as ts from "typescript";
 import { importsOf } from "./lib/imports";
 

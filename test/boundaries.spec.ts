@@ -6,8 +6,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { importsOfFile, resolveRelative } from "../scripts/lib/imports";
+import { REPO_ROOT } from "./support/repo";
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = REPO_ROOT;
 const rel = (file: string) => path.relative(ROOT, file).split(path.sep).join("/");
 
 function sources(dir: string): string[] {

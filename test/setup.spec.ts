@@ -4,8 +4,9 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { REPO_ROOT } from "./support/repo";
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = REPO_ROOT;
 const json = (file: string) => JSON.parse(fs.readFileSync(path.join(ROOT, file), "utf8"));
 /** The lowest major a ">=N" engines range allows. */
 const minMajor = (range: string) => Number(/>=\s*(\d+)/.exec(range)?.[1]);

@@ -34,11 +34,11 @@
 // Nothing here is ever written to inputs, outputs, state or logs: it lives in
 // the host process's memory only.
 //
-// Size: about 400 lines, on purpose: the provider's whole precedence in one place, so it can be read against provider.go.
+// The provider's whole precedence stays in this one file, so it can be read against provider.go.
 
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 /** What `configure` receives: the host's Config over the stack config (keys "namespace:key", values strings). */
 export interface ConfigReader {

@@ -19,7 +19,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { createKubernetesSecretsClient, loadKubeConfig } from "../kube";
 import { annotationKeyProblem, annotationValueProblem, ClusterTarget, reencryptSecrets, ReencryptSummary, SecretsClient } from "../reencrypt";
-import type { CheckpointFileSystem } from "../reencrypt/state";
+import type { CheckpointFileSystem } from "../reencrypt/checkpoint";
 import {
     CliOnlySetting,
     describeLimits,
@@ -30,7 +30,7 @@ import {
     REENCRYPT_TUNING,
     REENCRYPT_TUNING_NAMES,
     ReencryptTuning,
-} from "../settings";
+} from "../config";
 import { formatProgress, formatSummaryText, formatTarget } from "./report";
 
 export const EXIT_OK = 0;

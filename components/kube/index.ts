@@ -6,3 +6,4 @@ export { createKubernetesSecretsClient } from "./secretsClient";
 export type { KubernetesClientOptions, KubernetesSecretsClient } from "./secretsClient";
 export { serviceAccountAccess } from "./tokenRequest";
 export type { OperatorKubeconfig, ServiceAccountRef } from "./tokenRequest";
+export { tcpReachable } from "./reachability";

@@ -1,5 +1,5 @@
 /** Whether an API server URL accepts TCP connections from here: undefined when it does, else the failure (a code). */
-import * as net from "net";
+import * as net from "node:net";
 
 export function tcpReachable(serverUrl: string, timeoutMs = 5000): Promise<string | undefined> {
     const url = new URL(serverUrl);

@@ -15,9 +15,9 @@ import * as https from "node:https";
 import type { KubeAccess } from "./kubeconfig";
 import { KubernetesApiError, parseRetryAfter } from "../reencrypt/errors";
 import { ClusterTarget, ListRequest, SecretPage, SecretRef, SecretsClient } from "../reencrypt/types";
-import { REENCRYPT_TUNING } from "../settings";
+import { REENCRYPT_TUNING } from "../config";
 import { plainTransportError } from "./transportErrors";
-import { readTextFileWithin } from "../boundedRead";
+import { readTextFileWithin } from "../files";
 
 const METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 // Servers that cannot transform a PATCH response fall back to plain JSON, which is drained unread anyway.

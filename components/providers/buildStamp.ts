@@ -4,9 +4,9 @@
 // The build stamps dist/ with a hash of the sources; the program and the test
 // runner refuse a stale stamp.
 
-import * as crypto from "crypto";
-import * as fs from "fs";
-import * as path from "path";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 const STAMP_FILE = path.join("dist", "build-stamp.json");
 const SOURCE_DIR = "components";

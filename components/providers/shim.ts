@@ -21,14 +21,14 @@ export const SHIM_MARKER = "ask-kms-secret-encryption:provider-shim:v1";
 
 /**
  * A provider whose every method loads `exportName` from `compiledModule` (a path
- * relative to the program directory, e.g. "dist/components/clusterEncryption.js")
+ * relative to the program directory, e.g. "dist/components/providers/clusterEncryption.js")
  * and delegates to it.
  */
 export function hostShim(compiledModule: string, exportName: string, component: string): pulumi.dynamic.ResourceProvider {
     const marker = SHIM_MARKER;
     function implementation(): pulumi.dynamic.ResourceProvider {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time in the host, by design
-        const path = require("path") as typeof import("path");
+        const path = require("node:path") as typeof import("node:path");
         const file = path.resolve(compiledModule);
         let loaded: Record<string, pulumi.dynamic.ResourceProvider>;
         try {

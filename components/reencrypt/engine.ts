@@ -32,7 +32,7 @@ import { RequestGuards, RunControl, RunStopped } from "./guards";
 import { ResolvedOptions, resolveOptions } from "./options";
 import { SecretPager } from "./pager";
 import { WriteRateLimiter } from "./rateLimiter";
-import { addCounts, Checkpoint, ClusterIdentity, emptyCounts, ReencryptCounts, ReencryptState } from "./state";
+import { addCounts, Checkpoint, ClusterIdentity, emptyCounts, ReencryptCounts, ReencryptState } from "./checkpoint";
 import { ReencryptOptions, ReencryptOutcome, ReencryptSummary, RemainingSecret, SecretFailure, SecretPage, SecretRef, SecretsClient } from "./types";
 
 export { abortableSleep, resolveOptions } from "./options";

@@ -13,8 +13,8 @@ export type {
     RemainingSecret,
 } from "./types";
 export { abortableSleep, reencryptSecrets } from "./engine";
-export { Checkpoint, CheckpointError, CHECKPOINT_FORMAT, STATE_FORMAT_VERSION } from "./state";
-export type { CheckpointFileSystem, ClusterIdentity, ReencryptCounts } from "./state";
+export { Checkpoint, CheckpointError, CHECKPOINT_FORMAT, STATE_FORMAT_VERSION } from "./checkpoint";
+export type { CheckpointFileSystem, ClusterIdentity, ReencryptCounts } from "./checkpoint";
 /** Raised by SecretsClient implementations (transports) so the engine can classify their failures. */
 export { KubernetesApiError, PermissionDeniedError, parseRetryAfter } from "./errors";
-export { annotationKeyProblem, annotationValueProblem } from "./validation";
+export { annotationKeyProblem, annotationValueProblem } from "../config";

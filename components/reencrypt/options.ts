@@ -1,7 +1,6 @@
 /** The engine's options with their defaults, checked once; and the abortable sleep every wait uses. */
-import { DEFAULT_ANNOTATION_KEY, MIN_PAGE_SIZE, REENCRYPT_TUNING } from "../settings";
+import { annotationKeyProblem, annotationValueProblem, DEFAULT_ANNOTATION_KEY, REENCRYPT_LIMITS, REENCRYPT_TUNING } from "../config";
 import { ReencryptOptions } from "./types";
-import { annotationKeyProblem, annotationValueProblem } from "./validation";
 
 export type ResolvedOptions = Required<Omit<ReencryptOptions, "statePath" | "onProgress" | "signal" | "checkpointFileSystem" | "checkpointKeyFile">> &
     Pick<ReencryptOptions, "statePath" | "onProgress" | "signal" | "checkpointFileSystem" | "checkpointKeyFile">;
@@ -30,17 +29,9 @@ export function resolveOptions(options: ReencryptOptions): ResolvedOptions {
         qps: REENCRYPT_TUNING.qps.default,
         pageSize: REENCRYPT_TUNING.pageSize.default,
         dryRun: false,
-        maxAttempts: 10,
-        verifyRounds: 3,
-        retryBaseDelayMs: 200,
-        retryMaxDelayMs: 30_000,
-        maxRetryAfterSeconds: 120,
-        maxListRestarts: 20,
+        ...REENCRYPT_LIMITS,
         errorBudget: REENCRYPT_TUNING.errorBudget.default,
         stallTimeoutMs: REENCRYPT_TUNING.stallTimeoutSeconds.default * 1000,
-        minPageSize: MIN_PAGE_SIZE,
-        maxNamesReported: 1000,
-        progressIntervalMs: 2000,
         log: () => undefined,
         now: () => Date.now(),
         sleep: abortableSleep,

@@ -15,10 +15,10 @@
  *   a token the server refuses, or a start revision it has not reached, is the
  *   file's fault, named as such.
  */
-import { CheckpointError } from "./state";
+import { CheckpointError } from "./checkpoint";
 import { classifyError, describeError, httpStatusOf, permissionDenied, remainderContinueTokenOf } from "./errors";
 import { RequestGuards, RunControl, RunStopped } from "./guards";
-import { ReencryptCounts } from "./state";
+import { ReencryptCounts } from "./checkpoint";
 import { SecretPage } from "./types";
 
 /** How the run waits before a retry (shared with writes: Retry-After, throttling, back-off). */

@@ -1,5 +1,5 @@
 /** The engine's small contract with the outside world: list a page of Secret metadata, patch one annotation. */
-import type { ClusterIdentity, CheckpointFileSystem, ReencryptCounts } from "./state";
+import type { ClusterIdentity, CheckpointFileSystem, ReencryptCounts } from "./checkpoint";
 
 export interface SecretRef {
     namespace: string;

@@ -1,7 +1,7 @@
 // What a TypeScript/JavaScript source file imports: `import`, `export ... from` and
 // `require("...")` specifiers. Used by the codebase report and the boundary test.
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as ts from "typescript";
 
 export function importsOf(source: ts.SourceFile): string[] {

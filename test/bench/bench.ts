@@ -14,16 +14,17 @@
 //
 // Size: the benchmark runner and its report in one script (runs, table, targets); BENCHMARKS.md explains the numbers.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
-import { cpus, totalmem, tmpdir } from "os";
-import { join, resolve } from "path";
-import { execFile } from "child_process";
-import { KubeTestServer, startKubeServer } from "../support/kubeServer";
-import { guidePipeline, HOSTILE_CHURN, HOSTILE_FAULTS } from "../support/hostileConditions";
-import { runShell } from "../support/kubeRequest";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, totalmem, tmpdir } from "node:os";
+import { join } from "node:path";
+import { execFile } from "node:child_process";
+import { KubeTestServer, startKubeServer } from "../support/kubeStandIn/index";
+import { guidePipeline, HOSTILE_CHURN, HOSTILE_FAULTS } from "../support/guideConditions";
+import { runShell } from "../support/kubeStandIn/request";
 import { staleBuildProblem } from "../../components/providers/buildStamp";
+import { REPO_ROOT } from "../support/repo";
 
-export const REPO_ROOT = resolve(__dirname, "..", "..");
+export { REPO_ROOT };
 export const DIST_CLI = join(REPO_ROOT, "dist/components/cli/reencrypt.js");
 const NAMESPACES = ["default", "kube-system", "payments", "web", "data", "ops", "ci", "monitoring"];
 const OLD_KEY = 1;

@@ -1,13 +1,14 @@
 // Serves the real pack the way the engine does (run-policy-pack, ts-node,
 // port on stdout) and judges stacks over the Analyzer gRPC protocol.
 
-import * as assert from "assert";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as assert from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { POLICY_PACK_NAME, policies } from "../../policy/policies";
-import { PlannedResource, PolicyPackSession, PolicyViolation, UNKNOWN_VALUE, runPolicyPack, secretValue, startPolicyPack } from "../../scripts/policyClient";
+import { PlannedResource, PolicyPackSession, PolicyViolation, UNKNOWN_VALUE, runPolicyPack, secretValue, startPolicyPack } from "../../plan/policyClient";
 import { ENCRYPTION_URN, KEY_ID, KEY_URN, SECOND_CLUSTER_URN, compliantStack, serverlessCluster, urnOf, withResource } from "../support/policyFixtures";
+import { REPO_ROOT } from "../support/repo";
 
 const MANDATORY_POLICIES = [
     "kms-key-in-use-enabled",
@@ -33,7 +34,7 @@ function withTempPack(files: Record<string, string>, body: (packDir: string) => 
     return async () => {
         const packDir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-pack-test-"));
         try {
-            fs.symlinkSync(path.resolve(__dirname, "..", "..", "node_modules"), path.join(packDir, "node_modules"), "dir");
+            fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(packDir, "node_modules"), "dir");
             fs.writeFileSync(path.join(packDir, "PulumiPolicy.yaml"), "runtime: nodejs\n");
             for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(packDir, name), text);
             await body(packDir);

@@ -1,6 +1,6 @@
-import * as assert from "assert";
+import * as assert from "node:assert";
 import { findKeyUsage, knownKeyIds, normalizeKeyReference } from "../../policy/inUse";
-import { UNKNOWN_VALUE } from "../../scripts/policyClient";
+import { UNKNOWN_VALUE } from "../../plan/policyClient";
 import { toPolicyResources } from "../support/policyHarness";
 import { ENCRYPTION_URN, KEY_ID, KEY_URN, SECOND_CLUSTER_URN, compliantStack, serverlessCluster, withResource, without } from "../support/policyFixtures";
 

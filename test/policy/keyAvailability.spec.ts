@@ -1,5 +1,5 @@
 import { inUseKeyDeletionProtection, inUseKeyEnabled, inUseKeyPresent, inUseKeyProtected } from "../../policy/keyAvailability";
-import { UNKNOWN_VALUE } from "../../scripts/policyClient";
+import { UNKNOWN_VALUE } from "../../plan/policyClient";
 import { assertHasViolation, assertNoViolations, runStackPolicy } from "../support/policyHarness";
 import { ENCRYPTION_URN, KEY_ID, KEY_URN, SECOND_CLUSTER_URN, compliantStack, serverlessCluster, withResource, without } from "../support/policyFixtures";
 

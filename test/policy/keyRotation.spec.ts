@@ -1,6 +1,6 @@
-import * as assert from "assert";
+import * as assert from "node:assert";
 import { inUseKeyPendingWindow, inUseKeyRotation, parseRotationInterval } from "../../policy/keyRotation";
-import { UNKNOWN_VALUE } from "../../scripts/policyClient";
+import { UNKNOWN_VALUE } from "../../plan/policyClient";
 import { assertHasViolation, assertNoViolations, runStackPolicy } from "../support/policyHarness";
 import { ENCRYPTION_URN, KEY_URN, compliantStack, withResource, without } from "../support/policyFixtures";
 

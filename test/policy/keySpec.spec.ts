@@ -1,5 +1,5 @@
 import { inUseKeySpec } from "../../policy/keySpec";
-import { UNKNOWN_VALUE } from "../../scripts/policyClient";
+import { UNKNOWN_VALUE } from "../../plan/policyClient";
 import { assertHasViolation, assertNoViolations, runStackPolicy } from "../support/policyHarness";
 import { ENCRYPTION_URN, KEY_URN, compliantStack, withResource, without } from "../support/policyFixtures";
 

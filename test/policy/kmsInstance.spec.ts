@@ -1,5 +1,5 @@
 import { kmsInstanceDeletionProtection } from "../../policy/kmsInstance";
-import { UNKNOWN_VALUE } from "../../scripts/policyClient";
+import { UNKNOWN_VALUE } from "../../plan/policyClient";
 import { assertHasViolation, assertNoViolations, runStackPolicy } from "../support/policyHarness";
 import { ENCRYPTION_URN, INSTANCE_URN, KEY_URN, compliantStack, withResource, without } from "../support/policyFixtures";
 

@@ -1,5 +1,5 @@
 import { securityRolePolicyScope } from "../../policy/securityRole";
-import { PlannedResource, UNKNOWN_VALUE } from "../../scripts/policyClient";
+import { PlannedResource, UNKNOWN_VALUE } from "../../plan/policyClient";
 import { assertHasViolation, assertNoViolations, runResourcePolicy } from "../support/policyHarness";
 import { urnOf } from "../support/policyFixtures";
 

@@ -6,7 +6,7 @@ import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { buildReencryptCli, parseSummary, startCli } from "../support/kubeReencryptCli";
-import { KubeTestServer, startKubeServer } from "../support/kubeServer";
+import { KubeTestServer, startKubeServer } from "../support/kubeStandIn/index";
 
 const VALUE = "20240101-010101";
 

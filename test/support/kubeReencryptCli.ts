@@ -2,12 +2,13 @@
 // process, against a kubeconfig. Tests compile the current sources into a
 // scratch directory once per process (dist/ may be stale or shared).
 
-import { ChildProcess, execFile, spawn } from "child_process";
-import { existsSync, mkdtempSync } from "fs";
-import { tmpdir } from "os";
-import { join, resolve } from "path";
+import { ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT } from "./repo";
 
-export const REPO_ROOT = resolve(__dirname, "..", "..");
+export { REPO_ROOT };
 
 let builtEntry: Promise<string> | undefined;
 

@@ -8,10 +8,10 @@
 // With PLAN_PROBE_FAIL set, loading the program throws a plain Error with that
 // text instead: an unexpected failure, to exercise the plan's last-resort path.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module itself, whose functions the probe replaces (`import *` gives a read-only copy)
-import childProcess = require("child_process");
+import childProcess = require("node:child_process");
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module itself, whose functions the probe replaces (`import *` gives a read-only copy)
-import fs = require("fs");
-import * as path from "path";
+import fs = require("node:fs");
+import * as path from "node:path";
 
 export interface ProbeReport {
     programLoaded: boolean;
@@ -59,7 +59,7 @@ wrap(fs, "openSync", (args) => (writes(args[1]) ? report.written : report.read).
 wrap(fs, "readFileSync", (args) => report.read.push(pathOf(args[0])));
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- Module._load is not in the typed "module" API
-const Module = require("module") as { _load: AnyFunction; _resolveFilename: (request: string, parent: unknown) => string };
+const Module = require("node:module") as { _load: AnyFunction; _resolveFilename: (request: string, parent: unknown) => string };
 const load = Module._load;
 Module._load = function (this: unknown, ...args: unknown[]) {
     let resolved: string | undefined;

@@ -3,7 +3,7 @@
 // SecretRotation) with IDs known (after `up`) or unknown (first preview), and
 // small edits that break one rule at a time.
 
-import { PlannedResource, UNKNOWN_VALUE } from "../../scripts/policyClient";
+import { PlannedResource, UNKNOWN_VALUE } from "../../plan/policyClient";
 
 export const STACK = "dev";
 export const PROJECT = "ask-kms-secret-encryption";

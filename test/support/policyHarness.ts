@@ -3,11 +3,11 @@
 // @pulumi/policy's real unknown-checking proxy, so a policy that reads an
 // unknown value the wrong way fails here as it would in preview.
 
-import * as assert from "assert";
+import * as assert from "node:assert";
 import type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import type { PlannedResource } from "../../scripts/policyClient";
+import type { PlannedResource } from "../../plan/policyClient";
 
-import type { Json } from "./kubeRequest";
+import type { Json } from "./kubeStandIn/request";
 
 // Internal to @pulumi/policy (no typings), but it is exactly what the server wraps props in.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by path at run time

@@ -5,15 +5,16 @@
 // service: Configure, Check, Diff, Create, Read, Update, Delete. Every request
 // carries the `__provider` text the program registered, as state keeps it.
 
-import { ChildProcess, spawn } from "child_process";
-import * as path from "path";
+import { ChildProcess, spawn } from "node:child_process";
+import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as providerRpc from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as provider from "@pulumi/pulumi/proto/provider_pb";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { REPO_ROOT } from "./repo";
 
-export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+export const PROJECT_DIR = REPO_ROOT;
 const PLUGIN = path.join("node_modules", "@pulumi", "pulumi", "pulumi-resource-pulumi-nodejs");
 const START_TIMEOUT_MS = 30_000;
 const CALL_DEADLINE_MS = 120_000;

@@ -2,7 +2,7 @@
 // run under Pulumi mocks (the offline plan's engine), so host tests start from
 // the exact `__provider` text and inputs that `pulumi up` would send and state keeps.
 
-import { planProgram, readProjectName, readStackConfig } from "../../scripts/planner";
+import { planProgram, readProjectName, readStackConfig } from "../../plan/planner";
 import { PROJECT_DIR } from "./providerHost";
 
 export interface RegisteredDynamicResource {

@@ -1,0 +1,3 @@
+export * from "./secretEncryption";
+export * from "./lookups";
+export * from "./args";

@@ -1,0 +1,4 @@
+export * from "./constants";
+export * from "./keyIds";
+export * from "./settings";
+export * from "./stackConfig";

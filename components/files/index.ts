@@ -1,0 +1,3 @@
+export { readFileWithin, readTextFileWithin } from "./boundedRead";
+export { DEFAULT_YAML_LIMITS, loadYamlSafely, YamlDocumentError } from "./safeYaml";
+export type { YamlLimits } from "./safeYaml";

@@ -1,7 +1,0 @@
-// The hostile server's serving certificate: its own self-signed CA, distinct from the
-// Kubernetes API test server's, so the two look like two clusters.
-import { selfSignedCertificate } from "../kube/auth";
-
-export function hostileCertificate(): Promise<{ cert: string; key: string }> {
-    return selfSignedCertificate("hostile-kube-apiserver");
-}
