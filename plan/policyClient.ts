@@ -15,7 +15,9 @@ import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as analyzerRpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzer from "@pulumi/pulumi/proto/analyzer_pb";
-import { assertPolicyConfig, isEnforcementLevel } from "./policyConfig";
+import { assertPolicyConfig, EnforcementLevel, isEnforcementLevel, PolicyPackConfig, PolicySummary } from "./policyConfig";
+
+export type { EnforcementLevel, PolicyPackConfig, PolicySummary };
 
 /** A resource as the plan knows it: the fields the engine sends to analyzers. */
 export interface PlannedResource {
@@ -29,8 +31,6 @@ export interface PlannedResource {
     propertyDependencies?: Record<string, string[]>;
 }
 
-export type EnforcementLevel = "advisory" | "mandatory" | "disabled" | "remediate";
-
 export interface PolicyViolation {
     policy: string;
     level: EnforcementLevel;
@@ -42,12 +42,6 @@ export interface PolicyVerdicts {
     pack: string;
     violations: PolicyViolation[];
 }
-
-/**
- * Per-policy config, as in a Pulumi policy config file:
- * `{ "<policy>": "mandatory" }` or `{ "<policy>": { enforcementLevel?, ...properties } }`.
- */
-export type PolicyPackConfig = Record<string, unknown>;
 
 export interface PolicyPackOptions {
     /** The pack's directory (PulumiPolicy.yaml, package.json). Default: this project's policy/. */
@@ -109,13 +103,6 @@ const LEVEL_CODES: Record<EnforcementLevel, analyzer.EnforcementLevel> = {
     disabled: analyzer.EnforcementLevel.DISABLED,
     remediate: analyzer.EnforcementLevel.REMEDIATE,
 };
-
-export interface PolicySummary {
-    name: string;
-    enforcementLevel: EnforcementLevel;
-    /** Config property schemas (JSON schema), by property name. */
-    configProperties: Record<string, Record<string, unknown>>;
-}
 
 /** A running pack. Reuse it for several stacks to pay the start-up compile once. */
 export interface PolicyPackSession {

@@ -5,10 +5,25 @@
 // configSchema). Every problem is named, with what to do; nothing is echoed
 // from the file beyond short strings the user typed as levels.
 import type { Policies } from "@pulumi/policy";
-import type { EnforcementLevel, PolicyPackConfig, PolicySummary } from "./policyClient";
 import { readTextFileWithin } from "../components/files";
 
 /** The levels @pulumi/policy accepts (its EnforcementLevel type). */
+export type EnforcementLevel = "advisory" | "mandatory" | "disabled" | "remediate";
+
+/**
+ * Per-policy config, as in a Pulumi policy config file:
+ * `{ "<policy>": "mandatory" }` or `{ "<policy>": { enforcementLevel?, ...properties } }`.
+ */
+export type PolicyPackConfig = Record<string, unknown>;
+
+/** A policy as the pack describes itself (GetAnalyzerInfo). */
+export interface PolicySummary {
+    name: string;
+    enforcementLevel: EnforcementLevel;
+    /** Config property schemas (JSON schema), by property name. */
+    configProperties: Record<string, Record<string, unknown>>;
+}
+
 export const ENFORCEMENT_LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
 
 /** A policy config file is a handful of lines; anything this large is the wrong file. */

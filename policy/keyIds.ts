@@ -1,5 +1,5 @@
 // How the pack reads a key reference. The pack is published on its own, so this
-// rule is a copy of components/keyIds.ts; test/keyIds.spec.ts asserts they agree.
+// rule is a copy of components/config/keyIds.ts; test/config/keyIds.spec.ts asserts they agree.
 
 const ARN = /^acs:kms:[a-z0-9-]+:\d+:key\/(.+)$/;
 

@@ -12,7 +12,7 @@ import { PROJECT, SECURITY_ROLE_NAME } from "../components/config";
 import { ROLE_MANAGED_BY_TAG } from "../components/config";
 import { InvokeAnswer, Plan, planProgram, PlannedResource, readStackConfig } from "../plan/planner";
 import { standInHostEnv, standInStackConfig, startAlibabaStandIn } from "./support/alibabaStandIn/index";
-import { startKubeServer } from "./support/kubeStandIn/index";
+import { startKubeStandIn } from "./support/kubeStandIn/index";
 import { PROJECT_DIR, startProviderHost } from "./support/providerHost";
 import { CLUSTER_ENCRYPTION_TYPE, SECRET_ROTATION_TYPE } from "./support/registered";
 
@@ -86,7 +86,7 @@ describe("an unchanged stack's second run (idempotent stacks)", function () {
 
     it("each dynamic resource's diff, fed run 1's outputs from the provider host, reports no change", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "idempotent-"));
-        const kube = await startKubeServer({ keyVersion: 1 });
+        const kube = await startKubeStandIn({ keyVersion: 1 });
         const operator = fs.readFileSync(kube.writeKubeconfig(path.join(dir, "operator.yaml")), "utf8");
         const standIn = await startAlibabaStandIn({ regionId: "cn-hangzhou", kubeconfig: () => operator });
         const host = await startProviderHost({ env: standInHostEnv(standIn, dir, { ASK_REENCRYPT_STATE_DIR: path.join(dir, "checkpoints") }) });

@@ -159,7 +159,6 @@ function adviceFor(code: string, httpStatus: number | undefined, site: AlibabaCa
     return { kind: "fatal", hint: "read the service's message above; fix the request or the stack config and run again." };
 }
 
-// An array, not a Set: nothing here may depend on built-in collections surviving closure serialization.
 const NETWORK_CODES: readonly string[] = [
     "ECONNREFUSED",
     "ECONNRESET",

@@ -17,7 +17,7 @@ import {
 } from "../config";
 import { execKubeconfig, ExecKubeconfigOptions } from "../kube/execKubeconfig";
 import { ADOPTED_KEY_SETTINGS, managingStackName, SECURITY_ROLE_DESCRIPTION } from "./lookups";
-import { defaultKeyDescription, eachTuning, EncryptionTiming, KEY_SETTINGS, REENCRYPT_IDENTITY, ReencryptTuning } from "../config";
+import { defaultKeyDescription, eachTuning, KEY_SETTINGS, REENCRYPT_IDENTITY } from "../config";
 
 /** A dedicated KMS instance to create. See https://www.alibabacloud.com/help/en/kms/key-management-service/user-guide/purchase-and-enable-a-kms-instance */
 export interface KmsInstanceArgs {
@@ -61,21 +61,46 @@ export interface KmsKeyArgs {
     description?: pulumi.Input<string>;
 }
 
-/** Each tuning setting as an optional Input; defaults and limits in ./settings.ts. */
-type TuningArgs = { [K in keyof ReencryptTuning]?: pulumi.Input<number> };
-
-/** Re-encryption of every Secret after a key rotation (components/rotation.ts); each tuning setting: REENCRYPT_TUNING in ./settings.ts. */
-export interface RotationArgs extends TuningArgs {
+/**
+ * Re-encryption of every Secret after a key rotation (../providers/secretRotation.ts). Defaults and limits are
+ * the settings model's (REENCRYPT_TUNING and REENCRYPT_IDENTITY in ../config/settings.ts); the provider's check
+ * enforces the same limits.
+ */
+export interface RotationArgs {
     /** Run the re-encryption on rotation; default true. Decides whether the resources exist, so not an Input. */
     enabled?: boolean;
-    /** Annotation that forces the rewrite; REENCRYPT_IDENTITY.annotationKey in ./settings.ts (default: the guide's). */
+    /** Secret writes in flight at once. Default 8; 1-64. */
+    concurrency?: pulumi.Input<number>;
+    /** Cap on Secret writes per second, each one billed KMS Encrypt call; 0 = no cap. Default 100; 0-1000. */
+    qps?: pulumi.Input<number>;
+    /** Secrets per list page (metadata only). Default 500; 10-5000. */
+    pageSize?: pulumi.Input<number>;
+    /** Total deadline for one API request (a list page or a write), in seconds. Default 60; 1-600. */
+    requestTimeoutSeconds?: pulumi.Input<number>;
+    /** Transient failures in a row before the run stops with a checkpoint. Default 30; 1-10000. */
+    errorBudget?: pulumi.Input<number>;
+    /** Longest time without one successful request before the run stops, in seconds. Default 600; 10-86400. */
+    stallTimeoutSeconds?: pulumi.Input<number>;
+    /** Largest list page accepted, in MiB; a larger one is asked again at half the page size. Default 64; 1-1024. */
+    maxPageMiB?: pulumi.Input<number>;
+    /** Annotation written with a new value to force each Secret's rewrite. Default: the guide's, encryption-key-rotation-time. */
     annotationKey?: pulumi.Input<string>;
-    /** A kubeconfig file to reach the cluster; default: a short-lived one from the CS API. */
+    /** A kubeconfig file to reach the cluster; default: a credential-free one whose exec helper asks the CS API at each use. */
     kubeconfigPath?: pulumi.Input<string>;
-    /** REENCRYPT_IDENTITY.serviceAccountNamespace in ./settings.ts. */
+    /** Namespace of the re-encryption identity. Default kube-system. */
     serviceAccountNamespace?: pulumi.Input<string>;
-    /** REENCRYPT_IDENTITY.serviceAccountName in ./settings.ts (get/list/patch on Secrets only). */
+    /** The re-encryption identity (may only get, list and patch Secrets). Default ask-secret-reencryptor. */
     serviceAccountName?: pulumi.Input<string>;
+}
+
+/** How ClusterEncryption waits for Container Service (ENCRYPTION_TIMING in ../config/settings.ts). */
+export interface EncryptionArgs {
+    /** Seconds between cluster status polls while the setting changes. Default 10; 1-300. */
+    pollIntervalSeconds?: pulumi.Input<number>;
+    /** Minutes to wait for the cluster to be running with the new setting, 409 retries included. Default 30; 0.1-240. */
+    timeoutMinutes?: pulumi.Input<number>;
+    /** First wait after UpdateKMSEncryption answers 409 or throttling; doubles per retry, up to 4x. Default 15; 1-300. */
+    conflictBackoffSeconds?: pulumi.Input<number>;
 }
 
 export interface SecretEncryptionArgs {
@@ -104,8 +129,8 @@ export interface SecretEncryptionArgs {
     securityRole?: "create" | "adopt";
     /** The RAM user or role that runs `pulumi up`; it gets AliyunKMSCryptoAdminAccess. Optional. */
     operator?: { ramUserName: pulumi.Input<string> } | { ramRoleName: pulumi.Input<string> };
-    /** How ClusterEncryption waits for Container Service (defaults and limits: ENCRYPTION_TIMING in ./settings.ts). */
-    encryption?: { [K in keyof EncryptionTiming]?: pulumi.Input<number> };
+    /** How ClusterEncryption waits for Container Service. */
+    encryption?: EncryptionArgs;
     /** Re-encryption after rotation; on by default. */
     rotation?: RotationArgs;
     /** Extra tags for the KMS instance and key. */

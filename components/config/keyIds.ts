@@ -1,4 +1,4 @@
-// The forms in which KMS names a key (FACTS.md, "Alibaba KMS key IDs"):
+// The forms in which KMS names a key (docs/platform-facts.md, "KMS keys and instances"):
 // KMS 1.0 keys have UUID IDs, KMS 3.0 instance keys `key-<region><random>`, and an
 // ARN `acs:kms:<region>:<uid>:key/<id>` carries either. The policy pack keeps its
 // own copy of this rule (policy/keyIds.ts: it is published on its own);

@@ -217,7 +217,7 @@ export function rotationIntervalSeconds(text: string): number | undefined {
 }
 
 // alicloud.kms.Instance validators, as terraform-provider-alicloud's
-// resource_alicloud_kms_instance.go declares them (FACTS.md lists them): the
+// resource_alicloud_kms_instance.go declares them (docs/platform-facts.md lists them): the
 // provider rejects anything else at `up`, so the plan must refuse it first.
 const INSTANCE_RULES = {
     paymentType: ["PayAsYouGo", "Subscription"] as const,

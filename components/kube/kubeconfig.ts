@@ -28,7 +28,7 @@ import * as tls from "node:tls";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Cluster, Context, User } from "@kubernetes/client-node/dist/config_types.js";
 import { ExecCredentialProvider, parseExecConfig, type ExecClusterInfo, type ExecConfig, type ExecCredentialStatus } from "./execCredential";
-import { readFileWithin, readTextFileWithin } from "../files";
+import { readFileWithin, readTextFileWithin } from "../files/boundedRead";
 
 /** What the Secrets client needs from a kubeconfig; client-node's KubeConfig satisfies it too. */
 export interface KubeAccess {
@@ -137,7 +137,7 @@ function kubeconfigFiles(explicit: string | undefined): string[] {
 function readKubeconfigFile(file: string): ParsedFile {
     // A regular file within the YAML cap, checked before reading: not /dev/zero, not a 1.5 GB file read whole.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, like the parse below (js-yaml loads only when a kubeconfig is read)
-    const { DEFAULT_YAML_LIMITS } = require("../files") as typeof import("../files");
+    const { DEFAULT_YAML_LIMITS } = require("../files/safeYaml") as typeof import("../files/safeYaml");
     const text = readTextFileWithin(file, DEFAULT_YAML_LIMITS.maxBytes, "kubeconfig", (message) => new Error(message));
     return parseKubeconfig(text, file, path.dirname(file));
 }
@@ -147,7 +147,7 @@ export function parseKubeconfig(text: string, origin: string, baseDir?: string):
     const label = place(origin);
     // Loaded here, not at the top: js-yaml loads only when a kubeconfig is parsed.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy load, see above
-    const safeYaml = require("../files") as typeof import("../files");
+    const safeYaml = require("../files/safeYaml") as typeof import("../files/safeYaml");
     let doc: unknown;
     try {
         doc = safeYaml.loadYamlSafely(text, label) ?? {};

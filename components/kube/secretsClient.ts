@@ -17,7 +17,7 @@ import { KubernetesApiError, parseRetryAfter } from "../reencrypt/errors";
 import { ClusterTarget, ListRequest, SecretPage, SecretRef, SecretsClient } from "../reencrypt/types";
 import { REENCRYPT_TUNING } from "../config";
 import { plainTransportError } from "./transportErrors";
-import { readTextFileWithin } from "../files";
+import { readTextFileWithin } from "../files/boundedRead";
 
 const METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 // Servers that cannot transform a PATCH response fall back to plain JSON, which is drained unread anyway.

@@ -47,7 +47,7 @@ import { hostShim, isShimText } from "./shim";
 import { ENCRYPTION_TIMING, EncryptionTiming, KEY_SPEC, KEY_USAGE, numberOrDefault, numberProblem } from "../config";
 
 export { UNKNOWN_INPUT };
-/** Every Pro tier reports a cluster_spec of this form: ack.pro.small, ack.pro.xlarge, ack.pro.2xlarge, ack.pro.4xlarge (FACTS.md). */
+/** Every Pro tier reports a cluster_spec of this form: ack.pro.small, ack.pro.xlarge, ack.pro.2xlarge, ack.pro.4xlarge (docs/platform-facts.md, "Container Service"). */
 export const PRO_CLUSTER_SPEC = /^ack\.pro\./;
 
 export interface ClusterEncryptionInputs extends Partial<EncryptionTiming> {
@@ -110,7 +110,7 @@ function requestNote(e: AlibabaApiError): string {
     return `${e.code}${e.httpStatus ? `, HTTP ${e.httpStatus}` : ""}${e.requestId ? `, request ID ${e.requestId}` : ""}`;
 }
 
-// States a cluster does not leave by waiting (Container Service cluster states, FACTS.md): fail fast
+// States a cluster does not leave by waiting (docs/platform-facts.md, "Container Service"): fail fast
 // instead of waiting out the timeout, and say what to do about each.
 const STUCK_STATES: Record<string, string> = {
     failed: "it failed to create or update: read its event log in the Container Service console, repair or recreate it",

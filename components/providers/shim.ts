@@ -4,7 +4,7 @@
 // (`__provider`) and runs THAT text, rebuilt by `@pulumi/pulumi/cmd/dynamic-provider`
 // with require-from-string, in the program's directory, under plain node.
 // Serializing the real implementation would (a) lose what closure serialization
-// cannot carry (module-level Set/Map, Error subclasses: FACTS.md) and (b) freeze
+// cannot carry (module-level Set/Map, Error subclasses: docs/platform-facts.md, "Pulumi engine behaviour") and (b) freeze
 // the code of every existing resource, because refresh and delete run the text
 // stored in state and a changed `__provider` alone produces no diff.
 //

@@ -125,7 +125,8 @@ export function sameCluster(a: ClusterIdentity, b: ClusterIdentity): boolean {
     return !a.caFingerprint && !b.caFingerprint && a.server === b.server;
 }
 
-export function describeCluster(c: ClusterIdentity): string {
+/** A cluster identity for messages: its CA fingerprint and where it was seen. */
+export function clusterIdentityInWords(c: ClusterIdentity): string {
     return c.caFingerprint
         ? `the cluster with CA sha256:${c.caFingerprint.slice(0, 16)}… (seen at ${c.server})`
         : `the cluster at ${c.server} (no CA configured)`;
@@ -254,7 +255,7 @@ export class Checkpoint {
         const state = parsed as ReencryptState;
         if (!sameCluster(state.cluster, expected.cluster)) {
             throw new CheckpointError(
-                `state file ${file} belongs to ${describeCluster(state.cluster)}, but this run talks to ${describeCluster(expected.cluster)}; ` +
+                `state file ${file} belongs to ${clusterIdentityInWords(state.cluster)}, but this run talks to ${clusterIdentityInWords(expected.cluster)}; ` +
                     `check which cluster the kubeconfig and context point at, or use another state file for this cluster`,
             );
         }

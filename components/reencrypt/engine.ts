@@ -242,13 +242,13 @@ class ReencryptRun implements RunControl {
                     this.guards.succeeded(); // the server answered, and the answer settles this Secret
                     return kind;
                 }
-                if (kind === "unauthorized" && httpStatusOf(err) === 401) {
+                if (kind === "unauthorized") {
                     await this.guards.afterUnauthorized(err, generation, `patch secret ${ref.namespace}/${ref.name}`);
                     attempt--;
                     continue;
                 }
                 // A denial (403: RBAC, an admission webhook) or an invalid write (422) concerns this Secret only.
-                if (kind === "unauthorized") return { failed: `denied (HTTP ${httpStatusOf(err)}): ${describeError(err)}` };
+                if (kind === "forbidden") return { failed: `denied (HTTP 403): ${describeError(err)}` };
                 if (kind !== "retryable") return { failed: describeError(err) };
                 this.guards.transientFailure(err);
                 if (attempt >= this.options.maxAttempts) return { failed: `gave up after ${attempt} attempts: ${describeError(err)}` };

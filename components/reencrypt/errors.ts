@@ -4,7 +4,8 @@
  * status code means the same thing everywhere.
  */
 
-export type ErrorClass = "retryable" | "gone" | "conflict" | "unauthorized" | "expired" | "fatal";
+/** unauthorized: 401, the credentials were rejected (renew them once). forbidden: 403, this identity may not (RBAC, an admission webhook). */
+export type ErrorClass = "retryable" | "gone" | "conflict" | "unauthorized" | "forbidden" | "expired" | "fatal";
 
 /**
  * A non-2xx answer from the Kubernetes API. Carries only what classification
@@ -43,7 +44,6 @@ export class PermissionDeniedError extends Error {
 
 // Transport failures that say nothing about the request itself: the same
 // request may well succeed on a fresh connection a moment later.
-// An array, not a Set: nothing here may depend on built-in collections surviving closure serialization.
 const TRANSIENT_NETWORK_CODES: readonly string[] = [
     "ECONNRESET",
     "ECONNREFUSED",
@@ -78,7 +78,8 @@ export function httpStatusOf(err: unknown): number | undefined {
 export function classifyError(err: unknown): ErrorClass {
     const status = httpStatusOf(err);
     if (status !== undefined) {
-        if (status === 401 || status === 403) return "unauthorized";
+        if (status === 401) return "unauthorized";
+        if (status === 403) return "forbidden";
         if (status === 404) return "gone";
         if (status === 409) return "conflict";
         if (status === 410) return "expired";

@@ -16,7 +16,7 @@
  *   file's fault, named as such.
  */
 import { CheckpointError } from "./checkpoint";
-import { classifyError, describeError, httpStatusOf, permissionDenied, remainderContinueTokenOf } from "./errors";
+import { classifyError, describeError, permissionDenied, remainderContinueTokenOf } from "./errors";
 import { RequestGuards, RunControl, RunStopped } from "./guards";
 import { ReencryptCounts } from "./checkpoint";
 import { SecretPage } from "./types";
@@ -98,12 +98,12 @@ export class SecretPager {
                 if (signal.aborted) throw interrupted();
                 if (err instanceof RunStopped || err instanceof CheckpointError) throw err;
                 const kind = classifyError(err);
-                if (kind === "unauthorized" && httpStatusOf(err) === 401) {
+                if (kind === "unauthorized") {
                     await this.guards.afterUnauthorized(err, generation, "list secrets in all namespaces");
                     attempt--;
                     continue;
                 }
-                if (kind === "unauthorized") throw permissionDenied(err, "list secrets in all namespaces");
+                if (kind === "forbidden") throw permissionDenied(err, "list secrets in all namespaces");
                 if (kind === "expired") {
                     token = this.afterExpiredContinueToken(err);
                     // A server that expires every token must not be asked in a tight loop.

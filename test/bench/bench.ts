@@ -18,7 +18,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { cpus, totalmem, tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFile } from "node:child_process";
-import { KubeTestServer, startKubeServer } from "../support/kubeStandIn/index";
+import { KubeStandIn, startKubeStandIn } from "../support/kubeStandIn/index";
 import { guidePipeline, HOSTILE_CHURN, HOSTILE_FAULTS } from "../support/guideConditions";
 import { runShell } from "../support/kubeStandIn/request";
 import { staleBuildProblem } from "../../components/providers/buildStamp";
@@ -111,7 +111,7 @@ function readRssMiB(file: string): number {
 
 /** One run on a fresh server: seed, rotate the key, run the tool, measure. */
 export async function runOnce(spec: RunSpec, context: BenchContext): Promise<RunResult> {
-    const server: KubeTestServer = await startKubeServer({ randomSeed: 1234, keyVersion: OLD_KEY });
+    const server: KubeStandIn = await startKubeStandIn({ randomSeed: 1234, keyVersion: OLD_KEY });
     const scratch = mkdtempSync(join(context.scratchRoot, "run-"));
     try {
         server.seed(spec.secrets, { namespaces: NAMESPACES, dataBytes: spec.dataBytes ?? 1024 });
@@ -220,7 +220,7 @@ function find(results: RunResult[], predicate: (spec: RunSpec) => boolean): RunR
     return results.find((r) => predicate(r.spec));
 }
 
-/** The targets of issues 3 and 5, checked against what ran; a missing run is not a pass. */
+/** The targets BENCHMARKS.md states, checked against what ran; a missing run is not a pass. */
 export function checkTargets(results: RunResult[]): TargetCheck[] {
     const checks: TargetCheck[] = [];
     const kubectl30 = find(results, (s) => s.tool === "kubectl" && s.secrets === 1000 && s.writeLatencyMs === 30 && !s.faults);

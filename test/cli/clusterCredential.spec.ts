@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { credentialStatus } from "../../components/cli/clusterCredential";
 import { CREDENTIAL_HELPER, execKubeconfig } from "../../components/kube/execKubeconfig";
 import { AlibabaStandIn, startAlibabaStandIn } from "../support/alibabaStandIn/index";
-import { KubeTestServer, startKubeServer } from "../support/kubeStandIn/index";
+import { KubeStandIn, startKubeStandIn } from "../support/kubeStandIn/index";
 import { PROJECT_DIR } from "../support/providerHost";
 
 function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -25,7 +25,7 @@ function run(command: string, args: string[], options: { cwd: string; env: NodeJ
 
 describe("the credential-free kubeconfig and its cluster-credential helper", function () {
     this.timeout(120_000);
-    let kube: KubeTestServer;
+    let kube: KubeStandIn;
     let standIn: AlibabaStandIn;
     let dir: string;
     let clone: string;
@@ -33,7 +33,7 @@ describe("the credential-free kubeconfig and its cluster-credential helper", fun
 
     before(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "cluster-credential-"));
-        kube = await startKubeServer({ keyVersion: 1 });
+        kube = await startKubeStandIn({ keyVersion: 1 });
         kube.seed(12, { namespaces: ["default", "apps"] });
         const operator = fs.readFileSync(kube.writeKubeconfig(path.join(dir, "operator.yaml")), "utf8");
         standIn = await startAlibabaStandIn({

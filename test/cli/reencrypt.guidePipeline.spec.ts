@@ -8,7 +8,7 @@ import * as assert from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KubeTestServer, startKubeServer } from "../support/kubeStandIn/index";
+import { KubeStandIn, startKubeStandIn } from "../support/kubeStandIn/index";
 import { guidePipeline, HOSTILE_CHURN, HOSTILE_FAULTS } from "../support/guideConditions";
 import { runShell } from "../support/kubeStandIn/request";
 import { buildReencryptCli, parseSummary, startCli } from "../support/kubeReencryptCli";
@@ -21,7 +21,7 @@ const NEW_KEY = 2;
 
 describe("the guide's kubectl pipeline vs reencrypt-secrets", function () {
     this.timeout(180_000);
-    let server: KubeTestServer;
+    let server: KubeStandIn;
     let scratch: string;
     let kubeconfig: string;
     let cliEntry: string;
@@ -31,7 +31,7 @@ describe("the guide's kubectl pipeline vs reencrypt-secrets", function () {
     });
 
     beforeEach(async () => {
-        server = await startKubeServer({ randomSeed: 2024, keyVersion: OLD_KEY });
+        server = await startKubeStandIn({ randomSeed: 2024, keyVersion: OLD_KEY });
         server.seed(SECRETS, { namespaces: NAMESPACES, dataBytes: 200 });
         // KMS rotated the key: every write from now on seals with the new version.
         server.setKeyVersion(NEW_KEY);

@@ -1,5 +1,5 @@
-// Issue 12, "nothing unbounded": the compiled reencrypt-secrets CLI, run as a user runs it,
-// against the hostile Kubernetes API server (test/support/hostile/). Every test has a hard
+// Nothing unbounded: the compiled reencrypt-secrets CLI, run as a user runs it,
+// against the misbehaving Kubernetes API server (test/support/misbehavingKubeApi/). Every test has a hard
 // time bound (the child is killed past it) and asserts the exit code, the message and what
 // reached the cluster and the disk. Bounds are generous: two busy cores must not flake.
 import * as assert from "node:assert/strict";
@@ -9,17 +9,17 @@ import * as path from "node:path";
 import { createKubernetesSecretsClient, loadKubeConfig } from "../../components/kube";
 import { parseMetadataList } from "../../components/kube/secretsClient";
 import { parseRetryAfter, reencryptSecrets } from "../../components/reencrypt";
-import { HostileServer, HostileServerOptions, startHostileServer } from "../support/misbehavingKubeApi/server";
+import { MisbehavingKubeApi, MisbehavingKubeApiOptions, startMisbehavingKubeApi } from "../support/misbehavingKubeApi/server";
 import { buildReencryptCli, CliRun, parseSummary, startCli } from "../support/kubeReencryptCli";
 
 const VALUE = "20240101-010101";
 const KEY = "encryption-key-rotation-time";
 
-describe("nothing unbounded (issue 12): the CLI against a hostile API server", function () {
+describe("cli/reencrypt: nothing unbounded against a misbehaving API server", function () {
     this.timeout(120_000);
     let entry: string;
     let tmp: string;
-    const servers: HostileServer[] = [];
+    const servers: MisbehavingKubeApi[] = [];
     const children: CliRun[] = [];
 
     before(async () => {
@@ -34,8 +34,8 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
         await fs.rm(tmp, { recursive: true, force: true });
     });
 
-    async function hostile(options: HostileServerOptions): Promise<{ server: HostileServer; kubeconfig: string }> {
-        const server = await startHostileServer(options);
+    async function misbehaving(options: MisbehavingKubeApiOptions): Promise<{ server: MisbehavingKubeApi; kubeconfig: string }> {
+        const server = await startMisbehavingKubeApi(options);
         servers.push(server);
         return { server, kubeconfig: server.writeKubeconfig(path.join(tmp, "kubeconfig")) };
     }
@@ -56,7 +56,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
 
     describe("1-2. deadlines", () => {
         it("a server dripping a byte every second: each request ends at the total deadline, the error budget stops the run (exit 2, summary)", async () => {
-            const { server, kubeconfig } = await hostile({ secrets: 5, mode: { kind: "drip", dripMs: 1000 } });
+            const { server, kubeconfig } = await misbehaving({ secrets: 5, mode: { kind: "drip", dripMs: 1000 } });
             const result = await runCli(["--kubeconfig", kubeconfig, "--request-timeout", "2", "--error-budget", "2"], 30_000);
             assert.equal(result.code, 2, result.stderr);
             const summary = parseSummary(result.stdout);
@@ -67,7 +67,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
         });
 
         it("the first SIGINT during a hung request cancels it and exits 1 with the summary and the checkpoint", async () => {
-            const { server, kubeconfig } = await hostile({ secrets: 30, mode: { kind: "hang", on: "patch" } });
+            const { server, kubeconfig } = await misbehaving({ secrets: 30, mode: { kind: "hang", on: "patch" } });
             const state = path.join(tmp, "state.json");
             let stderrAtSignal = "";
             const result = await runCli(["--kubeconfig", kubeconfig, "--state", state, "--page-size", "10"], 30_000, (run) => {
@@ -92,7 +92,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
         });
 
         it("a second signal quits at once: exit 130 and, in JSON mode, one JSON object saying so", async () => {
-            const { server, kubeconfig } = await hostile({ secrets: 30, mode: { kind: "hang", on: "patch" } });
+            const { server, kubeconfig } = await misbehaving({ secrets: 30, mode: { kind: "hang", on: "patch" } });
             const result = await runCli(["--kubeconfig", kubeconfig, "--state", path.join(tmp, "state.json")], 30_000, (run) => {
                 const poll = setInterval(() => {
                     if (server.stats().byKind.patch > 0) {
@@ -111,7 +111,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
         });
 
         it("SIGTERM while every write waits out a Retry-After of an hour: the timers are cleared, exit 1 within seconds", async () => {
-            const { kubeconfig } = await hostile({ secrets: 20, mode: { kind: "retryAfter", status: 429, retryAfter: "3600", on: "patch" } });
+            const { kubeconfig } = await misbehaving({ secrets: 20, mode: { kind: "retryAfter", status: 429, retryAfter: "3600", on: "patch" } });
             const state = path.join(tmp, "state.json");
             let signalledAt = 0;
             const result = await runCli(["--kubeconfig", kubeconfig, "--state", state], 30_000, (run) => {
@@ -128,9 +128,9 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
         });
     });
 
-    describe("exec credential plugins: a deadline, plain errors, and a renewal after a 401 (issue 11 #5)", () => {
+    describe("exec credential plugins: a deadline, plain errors, and a renewal after a 401", () => {
         /** A kubeconfig whose user is an exec plugin (a node script written here). */
-        async function execKubeconfig(server: HostileServer, pluginSource: string): Promise<string> {
+        async function execKubeconfig(server: MisbehavingKubeApi, pluginSource: string): Promise<string> {
             const plugin = path.join(tmp, "plugin.js");
             await fs.writeFile(plugin, pluginSource);
             const file = path.join(tmp, "exec.kubeconfig");
@@ -151,7 +151,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
         }
 
         it("a plugin that hangs is stopped at --exec-timeout: exit 2, one sentence, nothing written", async () => {
-            const server = await startHostileServer({ secrets: 3 });
+            const server = await startMisbehavingKubeApi({ secrets: 3 });
             servers.push(server);
             const kubeconfig = await execKubeconfig(server, "setInterval(() => {}, 1000);\n");
             const result = await runCli(["--kubeconfig", kubeconfig, "--exec-timeout", "1"], 30_000);
@@ -162,7 +162,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
         });
 
         it("a plugin whose answer has no status: a plain sentence, no TypeError, no plugin output", async () => {
-            const server = await startHostileServer({ secrets: 3 });
+            const server = await startMisbehavingKubeApi({ secrets: 3 });
             servers.push(server);
             const kubeconfig = await execKubeconfig(
                 server,
@@ -183,7 +183,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
                     const tokenFile = path.join(tmp, "token");
                     const runs = path.join(tmp, "runs");
                     await fs.writeFile(tokenFile, "first-token");
-                    const server = await startHostileServer({ secrets: 30, token: "first-token" });
+                    const server = await startMisbehavingKubeApi({ secrets: 30, token: "first-token" });
                     servers.push(server);
                     server.setMode({
                         kind: "unauthorizedAfter",
@@ -230,7 +230,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
 
     describe("3-4. loops with caps", () => {
         it("a continue token that repeats stops the run: each Secret of the page written once, exit 2 naming the fault", async () => {
-            const { server, kubeconfig } = await hostile({ secrets: 6, namespaces: 2, mode: { kind: "repeatContinue" } });
+            const { server, kubeconfig } = await misbehaving({ secrets: 6, namespaces: 2, mode: { kind: "repeatContinue" } });
             const result = await runCli(["--kubeconfig", kubeconfig, "--page-size", "2"], 30_000);
             assert.equal(result.code, 2, result.stderr);
             assert.match(String(parseSummary(result.stdout).stopReason), /continue token it had already given in this list/);
@@ -243,7 +243,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
         });
 
         it("410 Expired forever, with a remainder token each time: capped restarts with back-off, then a clear stop", async () => {
-            const { server, kubeconfig } = await hostile({ secrets: 10, mode: { kind: "expiredForever", everyList: true } });
+            const { server, kubeconfig } = await misbehaving({ secrets: 10, mode: { kind: "expiredForever", everyList: true } });
             // In-process with the real transport and fast back-off: the cap, not the clock, is what is tested.
             const client = createKubernetesSecretsClient(loadKubeConfig({ kubeconfigPath: kubeconfig }));
             const sleeps: number[] = [];
@@ -262,7 +262,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
 
     describe("6. the error budget", () => {
         it("every write answers 5xx: stops after --error-budget failures in a row, checkpoint and summary, exit 2", async () => {
-            const { server, kubeconfig } = await hostile({ secrets: 24, mode: { kind: "serverErrors", status: 503, on: "patch" } });
+            const { server, kubeconfig } = await misbehaving({ secrets: 24, mode: { kind: "serverErrors", status: 503, on: "patch" } });
             const state = path.join(tmp, "state.json");
             const result = await runCli(["--kubeconfig", kubeconfig, "--state", state, "--error-budget", "6", "--concurrency", "2"], 60_000);
             assert.equal(result.code, 2, result.stderr);
@@ -275,7 +275,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
         });
 
         it("a Retry-After of an hour is capped and the stall timeout ends the run on time", async () => {
-            const { kubeconfig } = await hostile({ secrets: 4, mode: { kind: "retryAfter", status: 429, retryAfter: "3600", on: "patch" } });
+            const { kubeconfig } = await misbehaving({ secrets: 4, mode: { kind: "retryAfter", status: 429, retryAfter: "3600", on: "patch" } });
             const result = await runCli(["--kubeconfig", kubeconfig, "--stall-timeout", "10", "--error-budget", "1000"], 60_000);
             assert.equal(result.code, 2, result.stderr);
             assert.match(String(parseSummary(result.stdout).stopReason), /no request succeeded for 1\d s \(the stall timeout\)/);
@@ -285,7 +285,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
 
     describe("7. a page size cap that adapts", () => {
         it("an oversized page is asked again at half the size until it fits; the run completes", async () => {
-            const { server, kubeconfig } = await hostile({ secrets: 40, mode: { kind: "oversizedPage", bytesPerItem: 60_000 } });
+            const { server, kubeconfig } = await misbehaving({ secrets: 40, mode: { kind: "oversizedPage", bytesPerItem: 60_000 } });
             const result = await runCli(["--kubeconfig", kubeconfig, "--max-page-mib", "1", "--page-size", "40"], 60_000);
             assert.equal(result.code, 0, result.stderr);
             const summary = parseSummary(result.stdout);
@@ -296,7 +296,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
 
         for (const chunked of [false, true]) {
             it(`a page too large even at the floor stops with a clear message (${chunked ? "chunked: read up to the cap, then hung up" : "refused by its Content-Length"})`, async () => {
-                const { server, kubeconfig } = await hostile({ secrets: 40, mode: { kind: "oversizedPage", bytesPerItem: 2_000_000, chunked } });
+                const { server, kubeconfig } = await misbehaving({ secrets: 40, mode: { kind: "oversizedPage", bytesPerItem: 2_000_000, chunked } });
                 const result = await runCli(["--kubeconfig", kubeconfig, "--max-page-mib", "1", "--page-size", "40"], 60_000);
                 assert.equal(result.code, 2, result.stderr);
                 assert.match(result.stderr, /larger than the 1 MiB page cap.*even at 10 Secrets per page: raise the page size cap/);
@@ -347,7 +347,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
         });
 
         it("a certificate-authority with insecure-skip-tls-verify is refused (the CA would name a cluster TLS never checked)", async () => {
-            const { server, kubeconfig } = await hostile({ secrets: 3 });
+            const { server, kubeconfig } = await misbehaving({ secrets: 3 });
             const text = (await fs.readFile(kubeconfig, "utf8")).replace(
                 /certificate-authority-data: (\S+)/,
                 "certificate-authority-data: $1\n    insecure-skip-tls-verify: true",
@@ -360,7 +360,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
         });
 
         it("credentials in the server URL are never printed; a token holding a newline ends at once in plain words", async () => {
-            const { server, kubeconfig } = await hostile({ secrets: 3 });
+            const { server, kubeconfig } = await misbehaving({ secrets: 3 });
             const withCreds = (await fs.readFile(kubeconfig, "utf8")).replace(
                 server.url,
                 `${server.url.replace("https://", "https://admin:hunter2@")}/?token=SECRETQ`,
@@ -370,7 +370,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
             assert.doesNotMatch(shown.stderr + shown.stdout, /hunter2|SECRETQ/);
             assert.match(shown.stderr, /dry run against server https:\/\/\*\*\*@127\.0\.0\.1/);
 
-            const { kubeconfig: second } = await hostile({ secrets: 3 });
+            const { kubeconfig: second } = await misbehaving({ secrets: 3 });
             const badToken = (await fs.readFile(second, "utf8")).replace(/token: "([^"]*)"/, 'token: "$1\\r"');
             await fs.writeFile(second, badToken);
             const result = await runCli(["--kubeconfig", second, "--request-timeout", "30"], 20_000);
@@ -381,7 +381,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
         });
 
         it("a dry run that is stopped exits 2, not 0 with partial counts", async () => {
-            const { kubeconfig } = await hostile({ secrets: 6, mode: { kind: "repeatContinue" } });
+            const { kubeconfig } = await misbehaving({ secrets: 6, mode: { kind: "repeatContinue" } });
             const result = await runCli(["--kubeconfig", kubeconfig, "--dry-run", "--page-size", "2"], 20_000);
             assert.equal(result.code, 2, result.stderr);
             assert.equal(parseSummary(result.stdout).outcome, "stopped");
@@ -397,7 +397,7 @@ describe("nothing unbounded (issue 12): the CLI against a hostile API server", f
         });
 
         it("https against a plain-HTTP server says so in one sentence (no OpenSSL jargon)", async () => {
-            const server = await startHostileServer({ secrets: 2, tls: false });
+            const server = await startMisbehavingKubeApi({ secrets: 2, tls: false });
             servers.push(server);
             const kubeconfig = server.writeKubeconfig(path.join(tmp, "kubeconfig"));
             const text = (await fs.readFile(kubeconfig, "utf8"))

@@ -5,7 +5,9 @@ import { tcpReachable } from "../../components/kube/reachability";
 import { resolveClusterAccess } from "../../components/component/lookups";
 import * as pulumi from "@pulumi/pulumi";
 import { InvokeAnswer, planProgram, Plan, PlannedResource, readStackConfig, StackConfig } from "../../plan/planner";
-import { PROJECT } from "../../components/config";
+import { ENCRYPTION_TIMING, NumberSetting, PROJECT, REENCRYPT_TUNING } from "../../components/config";
+import * as fs from "node:fs";
+import * as ts from "typescript";
 import { REPO_ROOT } from "../support/repo";
 
 const ROOT = REPO_ROOT;
@@ -465,4 +467,41 @@ describe("SecretEncryption component (under Pulumi mocks)", () => {
         assert.ok(pulumi.RunError.isInstance(error), `expected a RunError, got ${error}`);
         assert.match((error as Error).message, new RegExp(`${PROJECT}:clusterId: "nope" is not valid`));
     });
+});
+
+describe("component/secretEncryption: the args' doc comments agree with the settings model", () => {
+    // Editors show these comments on hover; each names the default and the limits, which must be the model's.
+    const source = ts.createSourceFile(
+        "secretEncryption.ts",
+        fs.readFileSync(path.join(ROOT, "components/component/secretEncryption.ts"), "utf8"),
+        ts.ScriptTarget.ES2022,
+        true,
+    );
+    function docsOf(interfaceName: string): Map<string, string> {
+        const docs = new Map<string, string>();
+        source.forEachChild((node) => {
+            if (!ts.isInterfaceDeclaration(node) || node.name.text !== interfaceName) return;
+            for (const member of node.members) {
+                const comment = ts
+                    .getJSDocCommentsAndTags(member)
+                    .map((d) => d.getText(source))
+                    .join(" ");
+                if (member.name && ts.isIdentifier(member.name)) docs.set(member.name.text, comment);
+            }
+        });
+        return docs;
+    }
+    const cases: [string, Record<string, NumberSetting>][] = [
+        ["RotationArgs", REENCRYPT_TUNING],
+        ["EncryptionArgs", ENCRYPTION_TIMING],
+    ];
+    for (const [interfaceName, settings] of cases) {
+        it(`${interfaceName}: every setting spelled out with its default and limits`, () => {
+            const docs = docsOf(interfaceName);
+            for (const [name, setting] of Object.entries(settings)) {
+                assert.ok(docs.has(name), `${interfaceName}.${name} is missing`);
+                assert.ok(docs.get(name)!.includes(`Default ${setting.default}; ${setting.min}-${setting.max}`), `${interfaceName}.${name}: ${docs.get(name)}`);
+            }
+        });
+    }
 });

@@ -11,7 +11,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { createKubernetesSecretsClient, KubernetesSecretsClient } from "../../components/kube";
 import { LightKubeConfig, loadKubeConfig } from "../../components/kube/kubeconfig";
 import { KubernetesApiError } from "../../components/reencrypt";
-import { KubeTestServer, startKubeServer } from "../support/kubeStandIn/index";
+import { KubeStandIn, startKubeStandIn } from "../support/kubeStandIn/index";
 import { REPO_ROOT } from "../support/repo";
 
 const q = JSON.stringify;
@@ -112,13 +112,13 @@ const b64 = (text: string) => Buffer.from(text).toString("base64");
 
 describe("light kubeconfig loader", function () {
     this.timeout(60_000);
-    let server: KubeTestServer;
+    let server: KubeStandIn;
     let tmp: string;
     let client: KubernetesSecretsClient | undefined;
     let caData: string;
 
     before(async () => {
-        server = await startKubeServer();
+        server = await startKubeStandIn();
         server.seed(5, { namespaces: ["a"] });
         caData = b64(server.caPem);
     });

@@ -16,7 +16,7 @@ import {
     validateRotationInputs,
 } from "../../components/providers/secretRotation";
 import { AlibabaStandIn, StandInKey, standInHostEnv, standInStackConfig, startAlibabaStandIn } from "../support/alibabaStandIn/index";
-import { KubeTestServer, startKubeServer } from "../support/kubeStandIn/index";
+import { KubeStandIn, startKubeStandIn } from "../support/kubeStandIn/index";
 import { Props, ProviderHost, startProviderHost } from "../support/providerHost";
 import { RegisteredDynamicResource, registeredDynamicResources, SECRET_ROTATION_TYPE } from "../support/registered";
 
@@ -67,7 +67,7 @@ describe("SecretRotation through Pulumi's provider host, against the KMS stand-i
     this.timeout(120_000);
     let registered: RegisteredDynamicResource;
     let standIn: AlibabaStandIn;
-    let kube: KubeTestServer;
+    let kube: KubeStandIn;
     let host: ProviderHost;
     let key: StandInKey;
     let dir: string;
@@ -86,7 +86,7 @@ describe("SecretRotation through Pulumi's provider host, against the KMS stand-i
         registered = (await registeredDynamicResources())[SECRET_ROTATION_TYPE];
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotation-"));
         fs.mkdirSync(path.join(dir, "home"));
-        kube = await startKubeServer({ keyVersion: 1 });
+        kube = await startKubeStandIn({ keyVersion: 1 });
         kube.addServiceAccount("kube-system", "ask-secret-reencryptor", [{ verbs: ["get", "list", "patch"], resources: ["secrets"] }]);
         operatorKubeconfig = fs.readFileSync(kube.writeKubeconfig(path.join(dir, "operator.yaml")), "utf8");
         // The private endpoint can be made unreachable (a refused port), as from outside the cluster's VPC.

@@ -1,4 +1,4 @@
-// Issue 11, "a re-encryption run you can trust": each measured defect, through the CLI's
+// A re-encryption run you can trust: each measured defect, through the CLI's
 // main() (exit code, stdout, stderr) with what reached the cluster (the in-memory fake)
 // and the disk (the state directory). EROFS and ENOSPC come from an injected file-system
 // layer: the suite runs as root, where chmod proves nothing.
@@ -12,8 +12,8 @@ import { CliIO, EXIT_ERROR, EXIT_OK, EXIT_SECRETS_REMAIN, main } from "../../com
 import { Checkpoint, CheckpointFileSystem, ClusterTarget } from "../../components/reencrypt";
 import { nodeFileSystem } from "../../components/reencrypt/checkpoint";
 import { apiError, FAKE_TARGET, FakeSecretsClient } from "../support/fakeSecretsClient";
-import { startHostileServer } from "../support/misbehavingKubeApi/server";
-import { startKubeServer } from "../support/kubeStandIn/index";
+import { startMisbehavingKubeApi } from "../support/misbehavingKubeApi/server";
+import { startKubeStandIn } from "../support/kubeStandIn/index";
 import { REPO_ROOT } from "../support/kubeReencryptCli";
 import { capture } from "../support/capture";
 
@@ -82,7 +82,7 @@ async function interruptedRun(fake: FakeSecretsClient, statePath: string, stopAf
     return result;
 }
 
-describe("a re-encryption run you can trust (issue 11)", function () {
+describe("reencrypt/checkpoint: a run you can trust", function () {
     this.timeout(30_000);
     let tmp: string;
     let statePath: string;
@@ -210,8 +210,8 @@ describe("a re-encryption run you can trust (issue 11)", function () {
     });
 
     it("1 and 5 end to end: a checkpoint of one real cluster is refused against another (CA fingerprints differ); the target is printed first", async () => {
-        const clusterA = await startHostileServer({ secrets: 30, mode: { kind: "hang", on: "patch" } });
-        const clusterB = await startKubeServer({ keyVersion: 1 });
+        const clusterA = await startMisbehavingKubeApi({ secrets: 30, mode: { kind: "hang", on: "patch" } });
+        const clusterB = await startKubeStandIn({ keyVersion: 1 });
         try {
             clusterB.seed(30, { namespaces: ["a", "b"] });
             const kubeconfigA = clusterA.writeKubeconfig(path.join(tmp, "a.kubeconfig"), { context: "cluster-a" });
@@ -417,7 +417,7 @@ describe("a re-encryption run you can trust (issue 11)", function () {
     describe("8. the lock, adversarially", () => {
         it("three runs that find the same dead run's lock at once: exactly one takes it over (separate processes, 10 rounds)", async function () {
             this.timeout(60_000);
-            const stateModule = path.join(REPO_ROOT, "dist", "components", "reencrypt", "state.js");
+            const stateModule = path.join(REPO_ROOT, "dist", "components", "reencrypt", "checkpoint.js");
             const script = [
                 `const { Checkpoint } = require(${JSON.stringify(stateModule)});`,
                 "new Checkpoint(process.argv[1]).lock().then(",

@@ -1,4 +1,4 @@
-// Size: one spec for the engine: every failure class, resume and verification case against the in-memory fake.
+// The engine against the in-memory fake: every failure class, resume and verification (listing recoveries: ./pager.spec.ts).
 import * as assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import * as os from "node:os";
@@ -32,7 +32,7 @@ describe("reencrypt engine", () => {
     describe("classifyError", () => {
         const cases: Array<[unknown, string]> = [
             [apiError(401), "unauthorized"],
-            [apiError(403), "unauthorized"],
+            [apiError(403), "forbidden"],
             [apiError(404), "gone"],
             [apiError(409), "conflict"],
             [apiError(410, "Expired"), "expired"],
@@ -237,31 +237,6 @@ describe("reencrypt engine", () => {
         assert.equal(summary.verification.leftoversRewritten, 1);
         assert.equal(summary.verified, true);
         assert.equal(inner.carrying(KEY, VALUE), 4);
-    });
-
-    it("continues with the remainder token when a continue token expires (410)", async () => {
-        const logs: string[] = [];
-        const fake = FakeSecretsClient.withSecrets(25, {
-            listFault: (call, i) => (i === 2 ? apiError(410, "Expired", "too old", { continueToken: call.continueToken }) : undefined),
-        });
-        const summary = await reencryptSecrets(fake, fastOptions({ pageSize: 10, log: (l) => logs.push(l) }));
-        assert.equal(summary.rewritten, 25);
-        assert.equal(summary.listRestarts, 1, "every 410 counts towards the cap, remainder or not");
-        assert.equal(summary.verified, true);
-        assert.ok(logs.some((l) => /remainder token/.test(l)));
-        assert.ok(writesPerSecret(fake).every((w) => w === 1));
-    });
-
-    it("restarts the list when a continue token expires without remainder, skipping what is done", async () => {
-        const fake = FakeSecretsClient.withSecrets(25, {
-            listFault: (_call, i) => (i === 2 ? apiError(410, "Expired", "too old") : undefined),
-        });
-        const summary = await reencryptSecrets(fake, fastOptions({ pageSize: 10 }));
-        assert.equal(summary.listRestarts, 1);
-        assert.equal(summary.rewritten, 25);
-        assert.equal(summary.alreadyCurrent, 20, "the 20 from the first two pages are listed again and skipped");
-        assert.equal(summary.verified, true);
-        assert.ok(writesPerSecret(fake).every((w) => w === 1));
     });
 
     it("retries a list page on 5xx and reports a list that keeps failing as an error", async () => {

@@ -1,4 +1,4 @@
-// The conditions issue 3 names for a re-encryption run, shared by the
+// The busy-cluster conditions for a re-encryption run, shared by the
 // end-to-end tests and the benchmark so both judge the tools by the same run.
 import { ChurnOptions, FaultOptions } from "./kubeStandIn/index";
 

@@ -7,19 +7,19 @@ import * as assert from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KubeTestServer, startKubeServer } from "./kubeStandIn/index";
+import { KubeStandIn, startKubeStandIn } from "./kubeStandIn/index";
 import { Json, kubeRequest, runShell } from "./kubeStandIn/request";
 
 const GUIDE_PIPELINE = (value: string) =>
     `kubectl get secrets --all-namespaces -o json | kubectl annotate --overwrite -f - encryption-key-rotation-time=${value}`;
 
-describe("Kubernetes API test server", function () {
-    let server: KubeTestServer;
+describe("support/kubeStandIn: the Kubernetes API stand-in", function () {
+    let server: KubeStandIn;
     let scratch: string;
     let kubeconfig: string;
 
     beforeEach(async () => {
-        server = await startKubeServer({ randomSeed: 7 });
+        server = await startKubeStandIn({ randomSeed: 7 });
         scratch = mkdtempSync(join(tmpdir(), "kube-server-spec-"));
         kubeconfig = server.writeKubeconfig(join(scratch, "kubeconfig"));
     });
@@ -313,7 +313,7 @@ describe("Kubernetes API test server", function () {
 
         it("injects 5xx, resets and churn deterministically for a given seed", async () => {
             const run = async () => {
-                const local = await startKubeServer({
+                const local = await startKubeStandIn({
                     randomSeed: 42,
                     faults: { serverErrorProbability: 0.3, throttleProbability: 0.2 },
                     churn: { everyRequests: 5, edits: 1, deletes: 1, creates: 1 },

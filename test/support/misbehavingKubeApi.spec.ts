@@ -1,4 +1,4 @@
-// Proves the hostile Kubernetes API test server (issue 12) behaves as each of its
+// Proves the misbehaving Kubernetes API server behaves as each of its
 // modes promises, with raw node HTTP(S) requests on the wire, and that in normal
 // mode it speaks enough Kubernetes for the real `kubectl get secrets -A`.
 
@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as yaml from "js-yaml";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HostileServer, HostileServerOptions, startHostileServer } from "./misbehavingKubeApi/server";
+import { MisbehavingKubeApi, MisbehavingKubeApiOptions, startMisbehavingKubeApi } from "./misbehavingKubeApi/server";
 
 const METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 const METADATA_OBJECT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1, application/json";
@@ -32,7 +32,7 @@ interface Call {
 }
 
 /** Starts a request and hands back the live response (for drip), or rejects on error/timeout. */
-function open(server: HostileServer, path: string, call: Call = {}): { request: http.ClientRequest; response: Promise<http.IncomingMessage> } {
+function open(server: MisbehavingKubeApi, path: string, call: Call = {}): { request: http.ClientRequest; response: Promise<http.IncomingMessage> } {
     const headers: Record<string, string> = { Accept: call.accept ?? METADATA_LIST };
     const token = call.token === undefined ? server.token : call.token;
     if (token !== null) headers.Authorization = `Bearer ${token}`;
@@ -53,7 +53,7 @@ function open(server: HostileServer, path: string, call: Call = {}): { request: 
     return { request, response };
 }
 
-async function send(server: HostileServer, path: string, call: Call = {}): Promise<Raw> {
+async function send(server: MisbehavingKubeApi, path: string, call: Call = {}): Promise<Raw> {
     const { request, response } = open(server, path, call);
     const message = await response;
     const chunks: Buffer[] = [];
@@ -73,11 +73,11 @@ async function send(server: HostileServer, path: string, call: Call = {}): Promi
     return { status: message.statusCode ?? 0, headers: message.headers, text, json };
 }
 
-const list = (server: HostileServer, query: Record<string, string | number>, call: Call = {}) =>
+const list = (server: MisbehavingKubeApi, query: Record<string, string | number>, call: Call = {}) =>
     send(server, `/api/v1/secrets?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]))}`, call);
 
 const patch = (
-    server: HostileServer,
+    server: MisbehavingKubeApi,
     ref: { namespace: string; name: string; resourceVersion?: string },
     annotations: Record<string, string | null>,
     call: Call = {},
@@ -90,7 +90,7 @@ const patch = (
     });
 
 /** Every Secret through list pages of `limit`, following continue tokens (bounded, in case of a looping server). */
-async function walk(server: HostileServer, limit: number): Promise<{ keys: string[]; pages: number }> {
+async function walk(server: MisbehavingKubeApi, limit: number): Promise<{ keys: string[]; pages: number }> {
     const keys: string[] = [];
     let token: string | undefined;
     let pages = 0;
@@ -116,13 +116,13 @@ function assertStatus(raw: Raw, code: number, reason: string): void {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe("hostile Kubernetes API test server", function () {
+describe("support/misbehavingKubeApi", function () {
     this.timeout(30_000);
-    let server: HostileServer | undefined;
+    let server: MisbehavingKubeApi | undefined;
     let scratch: string;
 
-    const start = async (options: HostileServerOptions = {}) => {
-        server = await startHostileServer(options);
+    const start = async (options: MisbehavingKubeApiOptions = {}) => {
+        server = await startMisbehavingKubeApi(options);
         return server;
     };
 

@@ -112,7 +112,7 @@ function updateKmsEncryption(state: StandInState, clusterId: string, body: Buffe
 function userKubeconfig(state: StandInState, clusterId: string, query: Record<string, string>): Record<string, unknown> {
     if (!state.clusters.has(clusterId)) throw new CsError(404, "ErrorClusterNotFound", `cluster ${clusterId} not found`);
     const minutes = Number(query.TemporaryDurationMinutes ?? 0);
-    // DescribeClusterUserKubeconfig: PrivateIpAddress defaults to false, the PUBLIC endpoint (FACTS.md).
+    // DescribeClusterUserKubeconfig: PrivateIpAddress defaults to false, the PUBLIC endpoint (docs/platform-facts.md, "Container Service").
     const privateIpAddress = query.PrivateIpAddress === "true";
     const config = (state.kubeconfig ?? defaultKubeconfig)(clusterId, minutes, privateIpAddress);
     const expiration = isoSeconds(new Date(Date.now() + (minutes > 0 ? minutes : 3 * 365 * 24 * 60) * 60_000));

@@ -6,8 +6,8 @@ export type {
     ChurnOptions,
     FaultOptions,
     HookAction,
-    KubeServerOptions,
-    KubeTestServer,
+    KubeStandInOptions,
+    KubeStandIn,
     KubeconfigOptions,
     PolicyRule,
     RequestHook,
@@ -18,5 +18,5 @@ export type {
 } from "./types";
 export { serverCertificate } from "./auth";
 export { negotiate } from "./negotiation";
-export { startKubeServer } from "./server";
+export { startKubeStandIn } from "./server";
 export { secretKey } from "./store";

@@ -12,7 +12,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { FaultOptions, KubeServerOptions, startKubeServer } from "./index";
+import { FaultOptions, KubeStandInOptions, startKubeStandIn } from "./index";
 
 const USAGE = `usage: kubeServerMain [--secrets N] [--namespaces N] [--data-bytes N] [--key-version N]
   [--latency-ms N] [--write-latency-ms N] [--throttle-probability P] [--server-error-probability P]
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
         expiredContinueCarriesRemainder: flags["continue-remainder"] === "true",
     };
     const churnEvery = numberFlag(flags, "churn-every-requests");
-    const options: KubeServerOptions = {
+    const options: KubeStandInOptions = {
         token: flags.token,
         keyVersion: numberFlag(flags, "key-version"),
         randomSeed: numberFlag(flags, "random-seed"),
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
         faults,
         churn: churnEvery ? { everyRequests: churnEvery, edits: 1, deletes: 1, creates: 1 } : undefined,
     };
-    const server = await startKubeServer(options);
+    const server = await startKubeStandIn(options);
     const namespaceCount = numberFlag(flags, "namespaces") ?? 1;
     server.seed(numberFlag(flags, "secrets") ?? 0, {
         namespaces: Array.from({ length: namespaceCount }, (_, i) => (namespaceCount === 1 ? "default" : `ns-${i}`)),

@@ -3,7 +3,7 @@
 
 import * as https from "node:https";
 import { execFile } from "node:child_process";
-import type { KubeTestServer } from "./index";
+import type { KubeStandIn } from "./index";
 
 /** A parsed JSON body: tests index into whatever the server answered and assert on it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response shapes vary per request; the assertions are the type check
@@ -25,9 +25,9 @@ export interface KubeRequestOptions {
     token?: string;
 }
 
-const agents = new WeakMap<KubeTestServer, https.Agent>();
+const agents = new WeakMap<KubeStandIn, https.Agent>();
 
-export function kubeRequest(server: KubeTestServer, method: string, path: string, options: KubeRequestOptions = {}): Promise<KubeResponse> {
+export function kubeRequest(server: KubeStandIn, method: string, path: string, options: KubeRequestOptions = {}): Promise<KubeResponse> {
     let agent = agents.get(server);
     if (!agent) {
         agent = new https.Agent({ ca: server.caPem, keepAlive: true, maxSockets: 64 });

@@ -18,8 +18,8 @@ import { SecretStore, SeedOptions } from "./store";
 import type {
     ChurnOptions,
     FaultOptions,
-    KubeServerOptions,
-    KubeTestServer,
+    KubeStandInOptions,
+    KubeStandIn,
     KubeconfigOptions,
     PolicyRule,
     RequestHook,
@@ -39,7 +39,7 @@ function noRequestsYet() {
     };
 }
 
-class Server implements KubeTestServer {
+class Server implements KubeStandIn {
     readonly store = new SecretStore();
     url = "";
     port = 0;
@@ -56,7 +56,7 @@ class Server implements KubeTestServer {
     private counters = noRequestsYet();
     private inFlight = 0;
 
-    constructor(options: KubeServerOptions) {
+    constructor(options: KubeStandInOptions) {
         this.token = options.token ?? randomBytes(24).toString("hex");
         this.tokens = new TokenAuthority(this.token);
         this.store.keyVersion = options.keyVersion ?? 1;
@@ -343,7 +343,7 @@ class Server implements KubeTestServer {
 }
 
 /** Starts the server on 127.0.0.1 with a random port. Close it with `close()`. */
-export async function startKubeServer(options: KubeServerOptions = {}): Promise<KubeTestServer> {
+export async function startKubeStandIn(options: KubeStandInOptions = {}): Promise<KubeStandIn> {
     const server = new Server(options);
     await server.start();
     return server;

@@ -70,7 +70,7 @@ export interface RequestInfo {
 export type HookAction = void | "reset" | { status: number; body: string; headers?: Record<string, string> };
 export type RequestHook = (request: RequestInfo) => HookAction;
 
-export interface KubeServerOptions {
+export interface KubeStandInOptions {
     /** the bearer token with full rights; default random. */
     token?: string;
     /** key version that seals Secrets written from now on; default 1. */
@@ -111,7 +111,7 @@ export interface ServerStats {
     peakConcurrentRequests: number;
 }
 
-export interface KubeTestServer {
+export interface KubeStandIn {
     readonly url: string;
     readonly port: number;
     /** the full-rights bearer token. */

@@ -2,6 +2,6 @@
 // Kubernetes API test server's, so the two look like two clusters.
 import { selfSignedCertificate } from "../kubeStandIn/auth";
 
-export function hostileCertificate(): Promise<{ cert: string; key: string }> {
+export function misbehavingKubeApiCertificate(): Promise<{ cert: string; key: string }> {
     return selfSignedCertificate("hostile-kube-apiserver");
 }

@@ -1,4 +1,4 @@
-// A small hostile Kubernetes API server for tests (issue 12): it serves only
+// A small misbehaving Kubernetes API server for tests: it serves only
 // what the re-encryption client uses (a metadata-only list of all Secrets, a
 // preconditioned merge patch of one annotation) plus the discovery kubectl
 // needs, and misbehaves on demand: drip, hang, 410 forever, a continue token
@@ -9,13 +9,13 @@ import { randomBytes, randomUUID } from "node:crypto";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
-import { hostileCertificate } from "./cert";
+import { misbehavingKubeApiCertificate } from "./cert";
 import { writeHostileKubeconfig } from "./kubeconfig";
 import type {
     HostileMode,
     HostileModeKind,
-    HostileServer,
-    HostileServerOptions,
+    MisbehavingKubeApi,
+    MisbehavingKubeApiOptions,
     HostileStats,
     KubeconfigFileOptions,
     ModeSetting,
@@ -155,7 +155,7 @@ class Hostile {
     private readonly sockets = new Set<Socket>();
     private readonly drips = new Set<NodeJS.Timeout>();
 
-    constructor(options: HostileServerOptions) {
+    constructor(options: MisbehavingKubeApiOptions) {
         this.token = options.token ?? randomBytes(16).toString("hex");
         this.acceptAnyToken = options.acceptAnyToken ?? false;
         this.tls = options.tls ?? true;
@@ -181,7 +181,7 @@ class Hostile {
             this.handle(request, response).catch((error: unknown) => this.send(response, reply(500, "InternalError", `hostile server bug: ${String(error)}`)));
         };
         if (this.tls) {
-            const { cert, key } = await hostileCertificate();
+            const { cert, key } = await misbehavingKubeApiCertificate();
             this.caPem = cert;
             this.server = https.createServer({ cert, key }, handler);
         } else {
@@ -561,7 +561,7 @@ class Hostile {
 }
 
 /** Starts a hostile server on 127.0.0.1 (random port). Always `close()` it: that also ends hanging and dripping requests. */
-export async function startHostileServer(options: HostileServerOptions = {}): Promise<HostileServer> {
+export async function startMisbehavingKubeApi(options: MisbehavingKubeApiOptions = {}): Promise<MisbehavingKubeApi> {
     const server = new Hostile(options);
     await server.start();
     // A plain object of bound functions, so tests may destructure it.

@@ -110,7 +110,7 @@ export type HostileModeKind = HostileMode["kind"];
 /** A mode, a mode's name (defaults for everything; not for oversizedPage/unauthorizedAfter, which need a number) or several modes (first that applies wins). */
 export type ModeSetting = HostileMode | Exclude<HostileModeKind, "oversizedPage" | "unauthorizedAfter"> | HostileMode[];
 
-export interface HostileServerOptions {
+export interface MisbehavingKubeApiOptions {
     /** Secrets in the store: s-00000, s-00001, ... Default 10. */
     secrets?: number;
     /** Namespaces ns-0 .. ns-(k-1); Secret i lives in ns-(i mod k). Default 3. */
@@ -159,7 +159,7 @@ export interface KubeconfigFileOptions {
     namespace?: string;
 }
 
-export interface HostileServer {
+export interface MisbehavingKubeApi {
     readonly url: string;
     readonly port: number;
     /** PEM of the self-signed serving certificate (its own CA); "" in plain HTTP mode. */
