@@ -55,7 +55,7 @@ export interface KmsKeyArgs {
     protectionLevel?: pulumi.Input<string>;
     /** Automatic rotation interval, seconds form ("31536000s"); 7 to 365 days. Default 365 days. */
     rotationInterval?: pulumi.Input<string>;
-    /** KEY_SETTINGS.pendingWindowInDays in ./settings.ts. */
+    /** KEY_SETTINGS.pendingWindowInDays in ../config/settings.ts. */
     pendingWindowInDays?: pulumi.Input<number>;
     /** Key description; default names the cluster. */
     description?: pulumi.Input<string>;

@@ -29,9 +29,9 @@ const CREDENTIAL_REFRESH_MS = 60_000;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 export interface KubernetesClientOptions {
-    /** Writes in flight at once; sizes the connection pool. Default: REENCRYPT_TUNING.concurrency in ../settings.ts. */
+    /** Writes in flight at once; sizes the connection pool. Default: REENCRYPT_TUNING.concurrency in ../config/settings.ts. */
     concurrency?: number;
-    /** Total deadline per request, connect to last byte. Default: REENCRYPT_TUNING.requestTimeoutSeconds in ../settings.ts. */
+    /** Total deadline per request, connect to last byte. Default: REENCRYPT_TUNING.requestTimeoutSeconds in ../config/settings.ts. */
     requestTimeoutMs?: number;
     /** Largest list page accepted, in bytes; a larger one fails with code EPAGETOOLARGE. Default: REENCRYPT_TUNING.maxPageMiB. */
     maxPageBytes?: number;

@@ -517,11 +517,11 @@ export interface ClusterEncryptionArgs {
     kmsKeyId: pulumi.Input<string>;
     /** The stack's region (alicloud:region). */
     regionId: pulumi.Input<string>;
-    /** See ENCRYPTION_TIMING.pollIntervalSeconds in ./settings.ts. */
+    /** See ENCRYPTION_TIMING.pollIntervalSeconds in ../config/settings.ts. */
     pollIntervalSeconds?: pulumi.Input<number>;
-    /** See ENCRYPTION_TIMING.timeoutMinutes in ./settings.ts. */
+    /** See ENCRYPTION_TIMING.timeoutMinutes in ../config/settings.ts. */
     timeoutMinutes?: pulumi.Input<number>;
-    /** See ENCRYPTION_TIMING.conflictBackoffSeconds in ./settings.ts. */
+    /** See ENCRYPTION_TIMING.conflictBackoffSeconds in ../config/settings.ts. */
     conflictBackoffSeconds?: pulumi.Input<number>;
 }
 

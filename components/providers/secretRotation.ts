@@ -28,7 +28,7 @@ import {
     textProblem,
 } from "../config";
 
-/** Tuning (concurrency, qps, pageSize) and identity as defined in ./settings.ts. */
+/** Tuning (concurrency, qps, pageSize) and identity as defined in ../config/settings.ts. */
 export interface SecretRotationInputs extends ReencryptTuning {
     clusterId: string;
     regionId: string;
@@ -310,9 +310,9 @@ export interface SecretRotationArgs {
     kmsKeyId: pulumi.Input<string>;
     /** When encryption was switched on (from ClusterEncryption.enabledAt): a change triggers a run. */
     encryptionEnabledAt?: pulumi.Input<string>;
-    /** Annotation written to force the rewrite: REENCRYPT_IDENTITY.annotationKey in ./settings.ts. */
+    /** Annotation written to force the rewrite: REENCRYPT_IDENTITY.annotationKey in ../config/settings.ts. */
     annotationKey: pulumi.Input<string>;
-    /** concurrency, qps and pageSize: REENCRYPT_TUNING in ./settings.ts (the component fills in the defaults). */
+    /** concurrency, qps and pageSize: REENCRYPT_TUNING in ../config/settings.ts (the component fills in the defaults). */
     concurrency: pulumi.Input<number>;
     qps: pulumi.Input<number>;
     pageSize: pulumi.Input<number>;

@@ -67,44 +67,44 @@ export interface ReencryptProgress {
 }
 
 export interface ReencryptOptions {
-    /** Annotation whose new value forces the write. Default: DEFAULT_ANNOTATION_KEY in ../settings.ts (the guide's). */
+    /** Annotation whose new value forces the write. Default: DEFAULT_ANNOTATION_KEY in ../config/settings.ts (the guide's). */
     annotationKey?: string;
     /** Required: the rotation marker, e.g. "20220101-010101". A value not seen before is what makes the write real. */
     annotationValue: string;
-    /** Writes in flight at once. Default 8. */
+    /** Writes in flight at once. Default: REENCRYPT_TUNING.concurrency in ../config/settings.ts. */
     concurrency?: number;
-    /** Global cap on writes per second (each is one KMS Encrypt call). Default 100; 0 = no cap. */
+    /** Global cap on writes per second (each is one KMS Encrypt call); 0 = no cap. Default: REENCRYPT_TUNING.qps. */
     qps?: number;
-    /** Secrets per list page. Default 500. */
+    /** Secrets per list page. Default: REENCRYPT_TUNING.pageSize. */
     pageSize?: number;
     /** Checkpoint file for resuming a killed run. */
     statePath?: string;
     /** List and count only; write nothing (not even the state file). */
     dryRun?: boolean;
-    /** Attempts per request for retryable failures. Default 10. */
+    /** Attempts per request for retryable failures. Default: REENCRYPT_LIMITS in ../config/settings.ts, as for each limit below. */
     maxAttempts?: number;
-    /** Verification rounds (each re-lists and retries leftovers). Default 3. */
+    /** Verification rounds (each re-lists and retries leftovers). */
     verifyRounds?: number;
-    /** Backoff base and cap for retries. Defaults 200 ms and 30 s. */
+    /** Backoff base and cap for retries. */
     retryBaseDelayMs?: number;
     retryMaxDelayMs?: number;
-    /** Longest Retry-After honoured, in seconds. Default 120. */
+    /** Longest Retry-After honoured, in seconds. */
     maxRetryAfterSeconds?: number;
-    /** Expired continue tokens (410) survived per run, each after a back-off, before giving up. Default 20. */
+    /** Expired continue tokens (410) survived per run, each after a back-off, before giving up. */
     maxListRestarts?: number;
     /** Transient failures (5xx, timeouts, resets, throttling) in a row, over all requests, before the run stops. Default: REENCRYPT_TUNING.errorBudget. */
     errorBudget?: number;
     /** Longest time without one successful request before the run stops, in ms. Default: REENCRYPT_TUNING.stallTimeoutSeconds. */
     stallTimeoutMs?: number;
-    /** The smallest page an oversized page is halved down to. Default 10. */
+    /** The smallest page an oversized page is halved down to. */
     minPageSize?: number;
     /** File access for the checkpoint (tests inject failures). Default: node's fs. */
     checkpointFileSystem?: CheckpointFileSystem;
     /** The key that signs checkpoints (created on first use). Default: defaultCheckpointKeyFile() in ./state.ts. */
     checkpointKeyFile?: string;
-    /** Names kept in the failed/remaining lists (the rest are only counted). Default 1000. */
+    /** Names kept in the failed/remaining lists (the rest are only counted). */
     maxNamesReported?: number;
-    /** Minimum time between progress reports. Default 2000 ms. */
+    /** Minimum time between progress reports. */
     progressIntervalMs?: number;
     onProgress?(progress: ReencryptProgress): void;
     log?(line: string): void;
