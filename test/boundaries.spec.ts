@@ -155,8 +155,10 @@ describe("codebase boundaries", () => {
 
     it("every test file is named after a module, a folder or a layer", () => {
         // test/<folder>/<module>[.<theme>].spec.ts covers components/<folder>/<module>.ts or a folder there (or in plan/, policy/, test/support/);
-        // test/<name>.spec.ts covers the program (index), a folder, or a layer named here.
+        // test/<name>.spec.ts covers the program (index), a folder, or a layer named here; test/realCluster/ and test/e2e/ hold layer suites.
         const layers = ["boundaries", "setup"];
+        // Suites that run a whole layer against real components have a folder of their own.
+        const layerFolders = ["realCluster", "e2e"];
         const covered = (dir: string, module: string) =>
             [`components/${dir}/${module}`, `${dir}/${module}`, `test/${dir}/${module}`]
                 .flatMap((base) => [`${base}.ts`, base])
@@ -169,7 +171,7 @@ describe("codebase boundaries", () => {
                 const module = parts[parts.length - 1].replace(/\.spec\.ts$/, "").split(".")[0];
                 if (parts.length === 1) return !(module === "index" || layers.includes(module) || fs.existsSync(path.join(ROOT, "components", module)));
                 const dir = parts.slice(0, -1).join("/");
-                return !covered(dir, module);
+                return !layerFolders.includes(parts[0]) && !covered(dir, module);
             });
         assert.deepEqual(unnamed, []);
     });

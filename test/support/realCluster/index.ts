@@ -1,0 +1,294 @@
+// A real Kubernetes control plane for tests: etcd and kube-apiserver (built from their Go modules
+// by `npm run tools`) on loopback, with per-run ports and data directories, RBAC, ServiceAccount
+// signing keys (TokenRequest), client-certificate admin access, and Secrets sealed through our
+// test KMS plugin (KMS v2, or KMS v1 under its feature gate) over a unix socket. The plugin's key
+// can be rotated from the test, and every stored value can be read back raw from etcd.
+// Every process is stopped by stop(), and killed when the test process exits in any way.
+
+import * as fs from "node:fs";
+import * as https from "node:https";
+import * as os from "node:os";
+import * as path from "node:path";
+import { EtcdReader } from "./etcd";
+import { ClientCertificate, ClusterPki } from "./pki";
+import { freePort, ManagedProcess, startProcess, toolPath, waitFor } from "./processes";
+import { sealingOf, Sealing } from "./sealed";
+
+export type KmsApi = "v1" | "v2";
+export { sealingOf };
+export type { Sealing, ClientCertificate };
+
+export interface RealClusterOptions {
+    /** Seal Secrets through the test KMS plugin from the start; default: no encryption until enableEncryption(). */
+    kms?: KmsApi;
+    /** More kube-apiserver flags (e.g. "--etcd-compaction-interval=10s"). */
+    apiserverFlags?: string[];
+}
+
+export interface ApiAnswer {
+    status: number;
+    body: string;
+    json<T = Record<string, unknown>>(): T;
+}
+
+/** Credentials for one request: a client certificate, or a bearer token. */
+export type Credential = ClientCertificate | { token: string };
+
+const PROBE_NAMESPACE = "kms-rotation-probe";
+
+export class RealCluster {
+    readonly etcd: EtcdReader;
+    readonly admin: ClientCertificate;
+    private apiserver?: ManagedProcess;
+    private plugin?: ManagedProcess;
+    private kms?: KmsApi;
+    private apiPort = 0;
+    private flags: string[];
+
+    private constructor(
+        readonly dir: string,
+        readonly pki: ClusterPki,
+        private readonly etcdProcess: ManagedProcess,
+        readonly etcdUrl: string,
+        options: RealClusterOptions,
+    ) {
+        this.etcd = new EtcdReader(etcdUrl);
+        this.admin = pki.clientCertificate("test-admin", ["system:masters"]);
+        this.flags = options.apiserverFlags ?? [];
+    }
+
+    static async start(options: RealClusterOptions = {}): Promise<RealCluster> {
+        // Short: the KMS plugin's unix socket path must fit in 108 bytes.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rc-"));
+        let etcd: ManagedProcess | undefined;
+        try {
+            const pki = new ClusterPki(path.join(dir, "pki"));
+            const [clientPort, peerPort] = [await freePort(), await freePort()];
+            const etcdUrl = `http://127.0.0.1:${clientPort}`;
+            const peerUrl = `http://127.0.0.1:${peerPort}`;
+            etcd = startProcess("etcd", toolPath("etcd", "etcd"), [
+                "--name=test",
+                `--data-dir=${path.join(dir, "etcd")}`,
+                `--listen-client-urls=${etcdUrl}`,
+                `--advertise-client-urls=${etcdUrl}`,
+                `--listen-peer-urls=${peerUrl}`,
+                `--initial-advertise-peer-urls=${peerUrl}`,
+                `--initial-cluster=test=${peerUrl}`,
+                "--log-level=warn",
+                "--quota-backend-bytes=4294967296",
+            ]);
+            const etcdProcess = etcd;
+            await waitFor("etcd to be healthy", async () => (await fetch(`${etcdUrl}/health`, { signal: AbortSignal.timeout(2000) })).ok, {
+                timeoutMs: 30_000,
+                process: etcdProcess,
+            });
+            const cluster = new RealCluster(dir, pki, etcdProcess, etcdUrl, options);
+            if (options.kms) await cluster.startPlugin(options.kms);
+            await cluster.startApiserver();
+            return cluster;
+        } catch (err) {
+            await etcd?.stop();
+            fs.rmSync(dir, { recursive: true, force: true });
+            throw err;
+        }
+    }
+
+    get url(): string {
+        return `https://127.0.0.1:${this.apiPort}`;
+    }
+
+    /** The serving certificate bundle kube-apiserver made for itself (its CA included). */
+    get servingCaPem(): string {
+        return fs.readFileSync(path.join(this.dir, "serving", "apiserver.crt"), "utf8");
+    }
+
+    private get socket(): string {
+        return path.join(this.dir, "kms.sock");
+    }
+
+    get keyStateFile(): string {
+        return path.join(this.dir, "kms-key-version");
+    }
+
+    private async startPlugin(api: KmsApi): Promise<void> {
+        await this.plugin?.stop();
+        fs.rmSync(this.socket, { force: true });
+        this.plugin = startProcess(`test-kms-plugin (KMS ${api})`, toolPath("kube", "test-kms-plugin"), [
+            `--listen=unix://${this.socket}`,
+            `--api=${api}`,
+            `--state-file=${this.keyStateFile}`,
+        ]);
+        const plugin = this.plugin;
+        await waitFor("the KMS plugin's socket", async () => fs.existsSync(this.socket), { timeoutMs: 20_000, intervalMs: 50, process: plugin });
+        this.kms = api;
+    }
+
+    private encryptionConfig(api: KmsApi): string {
+        const file = path.join(this.dir, `encryption-${api}.yaml`);
+        const kms =
+            api === "v2"
+                ? `apiVersion: v2\n          name: test-kms\n          endpoint: unix://${this.socket}\n          timeout: 10s`
+                : `apiVersion: v1\n          name: test-kms\n          endpoint: unix://${this.socket}\n          cachesize: 1000\n          timeout: 10s`;
+        fs.writeFileSync(
+            file,
+            [
+                "apiVersion: apiserver.config.k8s.io/v1",
+                "kind: EncryptionConfiguration",
+                "resources:",
+                "  - resources: [secrets]",
+                "    providers:",
+                "      - kms:",
+                `          ${kms}`,
+                "      - identity: {}",
+                "",
+            ].join("\n"),
+        );
+        return file;
+    }
+
+    private async startApiserver(): Promise<void> {
+        this.apiPort = await freePort();
+        const args = [
+            `--etcd-servers=${this.etcdUrl}`,
+            "--bind-address=127.0.0.1",
+            "--advertise-address=127.0.0.1",
+            `--secure-port=${this.apiPort}`,
+            `--cert-dir=${path.join(this.dir, "serving")}`,
+            `--client-ca-file=${this.pki.caCertFile}`,
+            "--authorization-mode=RBAC",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            `--service-account-key-file=${this.pki.serviceAccountPublicKeyFile}`,
+            `--service-account-signing-key-file=${this.pki.serviceAccountKeyFile}`,
+            "--service-cluster-ip-range=10.96.0.0/24",
+            "--enable-priority-and-fairness=false",
+            "--profiling=false",
+            ...(this.kms ? [`--encryption-provider-config=${this.encryptionConfig(this.kms)}`] : []),
+            ...(this.kms === "v1" ? ["--feature-gates=KMSv1=true"] : []),
+            ...this.flags,
+        ];
+        this.apiserver = startProcess("kube-apiserver", toolPath("kube", "kube-apiserver"), args);
+        const apiserver = this.apiserver;
+        await waitFor("kube-apiserver to be ready", async () => (await this.request("GET", "/readyz")).status === 200, {
+            timeoutMs: 120_000,
+            intervalMs: 500,
+            process: apiserver,
+        });
+    }
+
+    /** Restarts kube-apiserver (same etcd, same data) sealing Secrets through the test KMS plugin from now on. */
+    async enableEncryption(api: KmsApi): Promise<void> {
+        await this.apiserver?.stop();
+        await this.startPlugin(api);
+        await this.startApiserver();
+    }
+
+    /** The key version the plugin seals with from now on (the file it re-reads on every call). */
+    rotateKey(version: number): void {
+        fs.writeFileSync(this.keyStateFile, `${version}\n`);
+    }
+
+    /**
+     * Waits for evidence, not a delay, that the apiserver seals new writes with `version`: a probe
+     * Secret is written again (a new annotation value each time) until etcd shows it sealed so.
+     * KMS v1 asks the plugin on every write; KMS v2 notices a new key ID through the plugin's Status,
+     * which the apiserver asks once a minute, and on a /readyz whose 20-second result cache has expired.
+     */
+    async waitUntilSealingWith(version: number, timeoutMs = 150_000): Promise<void> {
+        await this.ensureNamespace(PROBE_NAMESPACE);
+        let round = 0;
+        await waitFor(
+            `kube-apiserver to seal with key version ${version}`,
+            async () => {
+                round++;
+                if (this.kms === "v2") await this.request("GET", "/readyz/kms-providers");
+                const body = { metadata: { name: "probe", annotations: { round: String(round) } }, data: { v: Buffer.from("probe").toString("base64") } };
+                const put = await this.request("PUT", `/api/v1/namespaces/${PROBE_NAMESPACE}/secrets/probe`, body);
+                if (put.status === 404) await this.request("POST", `/api/v1/namespaces/${PROBE_NAMESPACE}/secrets`, body);
+                const stored = await this.etcd.get(`/registry/secrets/${PROBE_NAMESPACE}/probe`);
+                return stored !== undefined && sealingOf(stored.value).keyVersion === version;
+            },
+            { timeoutMs, intervalMs: 2000, process: this.apiserver },
+        );
+    }
+
+    async ensureNamespace(name: string): Promise<void> {
+        const answer = await this.request("POST", "/api/v1/namespaces", { metadata: { name } });
+        if (answer.status !== 201 && answer.status !== 409) throw new Error(`creating namespace ${name}: HTTP ${answer.status} ${answer.body}`);
+    }
+
+    /** One API request, as the admin unless another credential is given. */
+    request(method: string, pathname: string, body?: unknown, credential: Credential = this.admin, contentType = "application/json"): Promise<ApiAnswer> {
+        const auth =
+            "token" in credential
+                ? { headers: { Authorization: `Bearer ${credential.token}` } }
+                : { cert: fs.readFileSync(credential.certFile), key: fs.readFileSync(credential.keyFile) };
+        const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+        return new Promise((resolve, reject) => {
+            const req = https.request(
+                {
+                    host: "127.0.0.1",
+                    port: this.apiPort,
+                    path: pathname,
+                    method,
+                    rejectUnauthorized: false,
+                    timeout: 30_000,
+                    ...auth,
+                    headers: { Accept: "application/json", ...(payload ? { "Content-Type": contentType } : {}), ...("headers" in auth ? auth.headers : {}) },
+                },
+                (res) => {
+                    const chunks: Buffer[] = [];
+                    res.on("data", (c: Buffer) => chunks.push(c));
+                    res.on("end", () => {
+                        const text = Buffer.concat(chunks).toString("utf8");
+                        resolve({ status: res.statusCode ?? 0, body: text, json: <T>() => JSON.parse(text) as T });
+                    });
+                },
+            );
+            req.on("timeout", () => req.destroy(new Error(`${method} ${pathname}: no answer within 30 s`)));
+            req.on("error", reject);
+            if (payload) req.write(payload);
+            req.end();
+        });
+    }
+
+    /** A kubeconfig file for `credential` (default: the admin's client certificate), trusting the apiserver's own CA. */
+    writeKubeconfig(file: string, credential: Credential = this.admin): string {
+        const user = "token" in credential ? { token: credential.token } : { "client-certificate": credential.certFile, "client-key": credential.keyFile };
+        const config = {
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [{ name: "real", cluster: { server: this.url, "certificate-authority-data": Buffer.from(this.servingCaPem).toString("base64") } }],
+            users: [{ name: "real", user }],
+            contexts: [{ name: "real", context: { cluster: "real", user: "real" } }],
+            "current-context": "real",
+        };
+        fs.writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
+        return file;
+    }
+
+    /** How every Secret in etcd is sealed, by "namespace/name". */
+    async secretSealings(): Promise<Map<string, Sealing>> {
+        const stored = await this.etcd.list("/registry/secrets/");
+        return new Map(stored.map((kv) => [kv.key.slice("/registry/secrets/".length), sealingOf(kv.value)]));
+    }
+
+    /** The apiserver's own count of requests whose metric labels match every pattern (apiserver_request_total). */
+    async requestCount(...labels: RegExp[]): Promise<number> {
+        const metrics = (await this.request("GET", "/metrics")).body;
+        return metrics
+            .split("\n")
+            .filter((line) => line.startsWith("apiserver_request_total{") && labels.every((label) => label.test(line)))
+            .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+    }
+
+    apiserverOutput(): string {
+        return this.apiserver?.output() ?? "";
+    }
+
+    async stop(): Promise<void> {
+        await this.apiserver?.stop();
+        await this.plugin?.stop();
+        await this.etcdProcess.stop();
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
