@@ -2,7 +2,8 @@
 // by `npm run tools`) on loopback, with per-run ports and data directories, RBAC, ServiceAccount
 // signing keys (TokenRequest), client-certificate admin access, and Secrets sealed through our
 // test KMS plugin (KMS v2, or KMS v1 under its feature gate) over a unix socket. The plugin's key
-// can be rotated from the test, and every stored value can be read back raw from etcd.
+// can be rotated from the test, and every stored value can be read back raw from etcd. On demand,
+// a kube-controller-manager with chosen controllers runs against it (startControllerManager).
 // Every process is stopped by stop(), and killed when the test process exits in any way.
 
 import * as fs from "node:fs";
@@ -21,8 +22,10 @@ export type { Sealing, ClientCertificate };
 export interface RealClusterOptions {
     /** Seal Secrets through the test KMS plugin from the start; default: no encryption until enableEncryption(). */
     kms?: KmsApi;
-    /** More kube-apiserver flags (e.g. "--etcd-compaction-interval=10s"). */
+    /** More kube-apiserver flags (e.g. "--etcd-compaction-interval=10s"); feature gates go in featureGates. */
     apiserverFlags?: string[];
+    /** kube-apiserver feature gates, e.g. "ListFromCacheSnapshot=false"; merged with KMSv1=true under KMS v1. */
+    featureGates?: string[];
 }
 
 export interface ApiAnswer {
@@ -41,9 +44,11 @@ export class RealCluster {
     readonly admin: ClientCertificate;
     private apiserver?: ManagedProcess;
     private plugin?: ManagedProcess;
+    private controllerManager?: ManagedProcess;
     private kms?: KmsApi;
     private apiPort = 0;
     private flags: string[];
+    private featureGates: string[];
 
     private constructor(
         readonly dir: string,
@@ -55,6 +60,7 @@ export class RealCluster {
         this.etcd = new EtcdReader(etcdUrl);
         this.admin = pki.clientCertificate("test-admin", ["system:masters"]);
         this.flags = options.apiserverFlags ?? [];
+        this.featureGates = options.featureGates ?? [];
     }
 
     static async start(options: RealClusterOptions = {}): Promise<RealCluster> {
@@ -163,7 +169,7 @@ export class RealCluster {
             "--enable-priority-and-fairness=false",
             "--profiling=false",
             ...(this.kms ? [`--encryption-provider-config=${this.encryptionConfig(this.kms)}`] : []),
-            ...(this.kms === "v1" ? ["--feature-gates=KMSv1=true"] : []),
+            ...this.featureGateFlag(),
             ...this.flags,
         ];
         this.apiserver = startProcess("kube-apiserver", toolPath("kube", "kube-apiserver"), args);
@@ -175,8 +181,15 @@ export class RealCluster {
         });
     }
 
+    private featureGateFlag(): string[] {
+        const gates = [...(this.kms === "v1" ? ["KMSv1=true"] : []), ...this.featureGates];
+        return gates.length > 0 ? [`--feature-gates=${gates.join(",")}`] : [];
+    }
+
     /** Restarts kube-apiserver (same etcd, same data) sealing Secrets through the test KMS plugin from now on. */
     async enableEncryption(api: KmsApi): Promise<void> {
+        // The restarted apiserver listens on another port, which a running controller manager would not follow.
+        if (this.controllerManager) throw new Error("enableEncryption() moves kube-apiserver to a new port: start the controller manager after it");
         await this.apiserver?.stop();
         await this.startPlugin(api);
         await this.startApiserver();
@@ -217,7 +230,14 @@ export class RealCluster {
     }
 
     /** One API request, as the admin unless another credential is given. */
-    request(method: string, pathname: string, body?: unknown, credential: Credential = this.admin, contentType = "application/json"): Promise<ApiAnswer> {
+    request(
+        method: string,
+        pathname: string,
+        body?: unknown,
+        credential: Credential = this.admin,
+        contentType = "application/json",
+        accept = "application/json",
+    ): Promise<ApiAnswer> {
         const auth =
             "token" in credential
                 ? { headers: { Authorization: `Bearer ${credential.token}` } }
@@ -233,7 +253,7 @@ export class RealCluster {
                     rejectUnauthorized: false,
                     timeout: 30_000,
                     ...auth,
-                    headers: { Accept: "application/json", ...(payload ? { "Content-Type": contentType } : {}), ...("headers" in auth ? auth.headers : {}) },
+                    headers: { Accept: accept, ...(payload ? { "Content-Type": contentType } : {}), ...("headers" in auth ? auth.headers : {}) },
                 },
                 (res) => {
                     const chunks: Buffer[] = [];
@@ -273,19 +293,78 @@ export class RealCluster {
     }
 
     /** The apiserver's own count of requests whose metric labels match every pattern (apiserver_request_total). */
-    async requestCount(...labels: RegExp[]): Promise<number> {
+    requestCount(...labels: RegExp[]): Promise<number> {
+        return this.metricSum("apiserver_request_total", ...labels);
+    }
+
+    /** The sum of a counter from the apiserver's /metrics over the series whose labels match every pattern. */
+    async metricSum(name: string, ...labels: RegExp[]): Promise<number> {
         const metrics = (await this.request("GET", "/metrics")).body;
         return metrics
             .split("\n")
-            .filter((line) => line.startsWith("apiserver_request_total{") && labels.every((label) => label.test(line)))
+            .filter((line) => line.startsWith(`${name}{`) && labels.every((label) => label.test(line)))
             .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+    }
+
+    /**
+     * Starts kube-controller-manager running only `controllers` (full names, e.g. "garbage-collector-controller")
+     * with `featureGates` (e.g. "StorageVersionMigrator=true"), as the admin (a kubeconfig in the cluster's
+     * directory), without leader election or a serving port; stopped by stop(). Resolves once each of them
+     * has started (its "Controller starting..." line at -v=1); fails at once if one is skipped (e.g. its
+     * feature gate is off) or the process exits.
+     */
+    async startControllerManager(controllers: string[], featureGates: string[] = []): Promise<void> {
+        if (this.controllerManager) throw new Error("kube-controller-manager is already running");
+        const kubeconfig = this.writeKubeconfig(path.join(this.dir, "controller-manager.kubeconfig"));
+        const manager = startProcess("kube-controller-manager", toolPath("kube", "kube-controller-manager"), [
+            `--kubeconfig=${kubeconfig}`,
+            "--leader-elect=false",
+            "--secure-port=0",
+            `--controllers=${controllers.join(",")}`,
+            "--use-service-account-credentials=false",
+            ...(featureGates.length > 0 ? [`--feature-gates=${featureGates.join(",")}`] : []),
+            "--v=1",
+        ]);
+        this.controllerManager = manager;
+        const started = new Set<string>();
+        const skipped = new Set<string>();
+        let carry = "";
+        const scan = (chunk: Buffer) => {
+            const lines = (carry + chunk.toString("utf8")).split("\n");
+            carry = lines.pop() ?? "";
+            for (const line of lines) {
+                const name = /controller="([^"]+)"/.exec(line)?.[1];
+                if (name && line.includes('"Controller starting..."')) started.add(name);
+                if (name && /"(Warning: skipping controller|Error initializing a controller)"/.test(line)) skipped.add(name);
+            }
+        };
+        manager.child.stdout?.on("data", scan);
+        manager.child.stderr?.on("data", scan);
+        try {
+            await waitFor(
+                `kube-controller-manager to start ${controllers.join(", ")}`,
+                async () => controllers.every((c) => started.has(c)) || controllers.some((c) => skipped.has(c)),
+                { timeoutMs: 60_000, process: manager },
+            );
+            const lost = controllers.filter((c) => skipped.has(c));
+            if (lost.length > 0) throw new Error(`kube-controller-manager skipped ${lost.join(", ")}:\n${manager.output().slice(-4000)}`);
+        } catch (err) {
+            await manager.stop();
+            this.controllerManager = undefined;
+            throw err;
+        }
     }
 
     apiserverOutput(): string {
         return this.apiserver?.output() ?? "";
     }
 
+    controllerManagerOutput(): string {
+        return this.controllerManager?.output() ?? "";
+    }
+
     async stop(): Promise<void> {
+        await this.controllerManager?.stop();
         await this.apiserver?.stop();
         await this.plugin?.stop();
         await this.etcdProcess.stop();
