@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import { BenchContext, RunResult, RunSpec, checkTargets, formatTable, nodeFlagsFromShebang, plan, runOnce, summarize } from "./bench";
 import { buildReencryptCli } from "../support/kubeReencryptCli";
+import { formatRealTable } from "./realCluster";
 
 function result(spec: RunSpec, overrides: Partial<RunResult>): RunResult {
     return {
@@ -138,5 +139,27 @@ describe("benchmark (smoke)", function () {
             assert.ok(specs.some((s) => s.qps === 40));
             assert.ok(specs.some((s) => s.tool === "kubectl" && s.faults) && specs.some((s) => s.tool === "reencrypt-secrets" && s.faults));
         }
+    });
+});
+
+describe("benchmark on the real control plane: the report", () => {
+    it("states each tool's speed-up against the pipeline of the same size, and marks a failed count", () => {
+        const base = {
+            exitCode: 0,
+            peakRssMiB: { "reencrypt-secrets": 70 },
+            apiserverCpuSecondsPerSecret: 0.0015,
+            leftOnOldKey: 0,
+            stderrTail: "",
+            writesPerSecret: 1,
+        };
+        const table = formatRealTable([
+            { ...base, tool: "kubectl pipeline", secrets: 5000, wallSeconds: 30, writes: 5000, peakRssMiB: { "kubectl get": 90, "kubectl annotate": 60 } },
+            { ...base, tool: "reencrypt-secrets c16", secrets: 5000, wallSeconds: 6, writes: 5000 },
+            { ...base, tool: "reencrypt-secrets c16", secrets: 20_000, wallSeconds: 20, writes: 19_000, leftOnOldKey: 1000 },
+        ]);
+        const lines = table.split("\n");
+        assert.match(lines[2], /5000\s+reencrypt-secrets c16\s+0\s+6\.00\s+5\.0x/);
+        assert.match(lines[3], /20000 .* — .*1000\s*$/, "no pipeline of that size: no speed-up claimed; the Secrets left are shown");
+        assert.match(lines[1], /kubectl get 90, kubectl annotate 60/);
     });
 });

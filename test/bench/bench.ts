@@ -2,8 +2,10 @@
 // dist/components/cli/reencrypt.js, run with its shebang's node flags), under the same
 // conditions, against the project's Kubernetes API test server (in this process).
 //
-//   npm run bench                  full matrix (about 20-25 minutes on 2 cores)
-//   npm run bench -- --quick       1,000 Secrets only, no 20,000-Secret memory runs (under 2 minutes)
+//   npm run bench                  full matrix (about 20-25 minutes on 2 cores), then the real control plane
+//                                  (test/bench/realCluster.ts) at 5,000 and 20,000 Secrets
+//   npm run bench -- --quick       1,000 Secrets only, no 20,000-Secret memory runs; the real control plane at 1,000
+//   npm run bench -- --real-only   only the real control plane runs
 //   npm run bench -- --markdown FILE   also write the tables as Markdown
 //
 // What a row measures (see BENCHMARKS.md): wall time from process start to exit,
@@ -11,10 +13,8 @@
 // against min(rate cap, concurrency / write latency), peak RSS of each process
 // (getrusage RUSAGE_CHILDREN ru_maxrss of a python3 wrapper around it: exact,
 // not sampled), and Secrets left on the old key version.
-//
-// Size: the benchmark runner and its report in one script (runs, table, targets); BENCHMARKS.md explains the numbers.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem, tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFile } from "node:child_process";
@@ -23,6 +23,10 @@ import { guidePipeline, HOSTILE_CHURN, HOSTILE_FAULTS } from "../support/guideCo
 import { runShell } from "../support/kubeStandIn/request";
 import { staleBuildProblem } from "../../components/providers/buildStamp";
 import { REPO_ROOT } from "../support/repo";
+import { MAXRSS_WRAPPER, nodeFlagsFromShebang, readRssMiB } from "./measure";
+import { formatRealTable, runRealClusterBench } from "./realCluster";
+
+export { nodeFlagsFromShebang };
 
 export { REPO_ROOT };
 export const DIST_CLI = join(REPO_ROOT, "dist/components/cli/reencrypt.js");
@@ -31,15 +35,6 @@ const OLD_KEY = 1;
 const NEW_KEY = 2;
 const ANNOTATION_VALUE = "20260101-010101";
 const GUIDE_PIPELINE = guidePipeline(ANNOTATION_VALUE);
-
-// Runs a command, then writes the peak RSS (KiB) of its process tree's largest
-// member and its own exit status. Exact: the kernel's high-water mark, not a sample.
-const MAXRSS_WRAPPER = [
-    "import resource, subprocess, sys",
-    "code = subprocess.call(sys.argv[2:])",
-    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))",
-    "sys.exit(code if code >= 0 else 128 - code)",
-].join("\n");
 
 export interface RunSpec {
     tool: "kubectl" | "reencrypt-secrets";
@@ -87,26 +82,6 @@ function limitFor(concurrency: number, writeLatencyMs: number, qps: number): num
     if (qps > 0) bounds.push(qps);
     if (writeLatencyMs > 0) bounds.push((concurrency * 1000) / writeLatencyMs);
     return bounds.length > 0 ? Math.min(...bounds) : null;
-}
-
-/**
- * The node flags the CLI's shebang passes (`#!/usr/bin/env -S node --flag ...`),
- * so the benchmark runs the same process `reencrypt-secrets` gives a user,
- * whether or not the built entry is executable.
- */
-export function nodeFlagsFromShebang(entry: string): string[] {
-    const firstLine = readFileSync(entry, "utf8").split("\n", 1)[0];
-    const match = /^#!\S*env\s+(?:-S\s+)?node((?:\s+--?[\w=.-]+)*)\s*$/.exec(firstLine);
-    return match
-        ? match[1]
-              .trim()
-              .split(/\s+/)
-              .filter((flag) => flag !== "")
-        : [];
-}
-
-function readRssMiB(file: string): number {
-    return existsSync(file) ? Number(readFileSync(file, "utf8")) / 1024 : Number.NaN;
 }
 
 /** One run on a fresh server: seed, rotate the key, run the tool, measure. */
@@ -376,11 +351,16 @@ export function machineDescription(): string {
 
 async function main(argv: string[]): Promise<number> {
     const quick = argv.includes("--quick");
+    const realOnly = argv.includes("--real-only");
     const markdownIndex = argv.indexOf("--markdown");
     const markdownFile = markdownIndex >= 0 ? argv[markdownIndex + 1] : undefined;
-    const unknown = argv.filter((arg, i) => arg !== "--quick" && arg !== "--markdown" && !(markdownIndex >= 0 && i === markdownIndex + 1));
+    const unknown = argv.filter(
+        (arg, i) => arg !== "--quick" && arg !== "--real-only" && arg !== "--markdown" && !(markdownIndex >= 0 && i === markdownIndex + 1),
+    );
     if (unknown.length > 0 || (markdownIndex >= 0 && !markdownFile)) {
-        process.stderr.write(`usage: npm run bench -- [--quick] [--markdown FILE]\nunexpected: ${unknown.join(" ") || "--markdown needs a file"}\n`);
+        process.stderr.write(
+            `usage: npm run bench -- [--quick] [--real-only] [--markdown FILE]\nunexpected: ${unknown.join(" ") || "--markdown needs a file"}\n`,
+        );
         return 2;
     }
     const log = (line: string) => process.stderr.write(line + "\n");
@@ -390,9 +370,11 @@ async function main(argv: string[]): Promise<number> {
     const started = Date.now();
     try {
         log(`machine: ${machineDescription()}`);
-        const report = await runBench(plan(quick), { cliEntry: DIST_CLI, scratchRoot, log });
+        const report = await runBench(realOnly ? [] : plan(quick), { cliEntry: DIST_CLI, scratchRoot, log });
+        const real = await runRealClusterBench(quick ? [1000] : [5000, 20_000], { cliEntry: DIST_CLI, scratchRoot, log });
         const minutes = ((Date.now() - started) / 60000).toFixed(1);
-        process.stdout.write(`\n${formatTable(report.results)}\n\n`);
+        if (!realOnly) process.stdout.write(`\n${formatTable(report.results)}\n\n`);
+        process.stdout.write(`\nOn a real kube-apiserver v1.35.4 + etcd, KMS v2 (test plugin):\n${formatRealTable(real)}\n\n`);
         for (const check of report.checks) {
             process.stdout.write(`${check.ok ? "PASS" : "MISS"}  ${check.name}: ${check.value}\n`);
         }
@@ -400,10 +382,11 @@ async function main(argv: string[]): Promise<number> {
         if (markdownFile) {
             writeFileSync(
                 markdownFile,
-                `${formatTable(report.results, true)}\n\n${report.checks.map((c) => `- ${c.ok ? "PASS" : "MISS"} ${c.name}: ${c.value}`).join("\n")}\n\n${report.summary}\n\nMachine: ${machineDescription()}; ${quick ? "quick" : "full"} run took ${minutes} min.\n`,
+                `${realOnly ? "" : `${formatTable(report.results, true)}\n\n`}Real control plane (KMS v2):\n\n${formatRealTable(real, true)}\n\n${report.checks.map((c) => `- ${c.ok ? "PASS" : "MISS"} ${c.name}: ${c.value}`).join("\n")}\n\n${report.summary}\n\nMachine: ${machineDescription()}; ${quick ? "quick" : "full"} run took ${minutes} min.\n`,
             );
         }
-        return report.checks.every((c) => c.ok) ? 0 : 1;
+        const realOk = real.every((r) => r.exitCode === 0 && r.leftOnOldKey === 0);
+        return report.checks.every((c) => c.ok) && realOk ? 0 : 1;
     } finally {
         rmSync(scratchRoot, { recursive: true, force: true });
     }

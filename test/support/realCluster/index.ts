@@ -355,6 +355,16 @@ export class RealCluster {
         }
     }
 
+    /** CPU seconds (user + system) kube-apiserver has used so far, from /proc (Linux). */
+    apiserverCpuSeconds(): number {
+        const pid = this.apiserver?.child.pid;
+        if (pid === undefined) throw new Error("kube-apiserver is not running");
+        // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks, counted after the parenthesized command name.
+        const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+        const ticksPerSecond = 100;
+        return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+    }
+
     apiserverOutput(): string {
         return this.apiserver?.output() ?? "";
     }
