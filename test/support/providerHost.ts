@@ -13,6 +13,7 @@ import * as providerRpc from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as provider from "@pulumi/pulumi/proto/provider_pb";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { REPO_ROOT } from "./repo";
+import { killProcessGroup } from "./processGroup";
 
 export const PROJECT_DIR = REPO_ROOT;
 const PLUGIN = path.join("node_modules", "@pulumi", "pulumi", "pulumi-resource-pulumi-nodejs");
@@ -176,14 +177,7 @@ export async function startProviderHost(options: HostOptions = {}): Promise<Prov
         stderr: () => stderr,
         async close() {
             client.close();
-            if (child.exitCode !== null) return;
-            const exited = new Promise((resolve) => child.once("exit", resolve));
-            try {
-                process.kill(-child.pid!, "SIGKILL");
-            } catch {
-                child.kill("SIGKILL");
-            }
-            await exited;
+            await killProcessGroup(child);
         },
     };
 }

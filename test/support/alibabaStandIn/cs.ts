@@ -109,14 +109,19 @@ function updateKmsEncryption(state: StandInState, clusterId: string, body: Buffe
     return undefined;
 }
 
-function userKubeconfig(state: StandInState, clusterId: string, query: Record<string, string>): Record<string, unknown> {
+/** The user kubeconfig DescribeClusterUserKubeconfig hands out (also the control API's, for the alicloud plugin). */
+export function clusterKubeconfig(state: StandInState, clusterId: string, minutes: number, privateIpAddress: boolean): { config: string; expiration: string } {
     if (!state.clusters.has(clusterId)) throw new CsError(404, "ErrorClusterNotFound", `cluster ${clusterId} not found`);
-    const minutes = Number(query.TemporaryDurationMinutes ?? 0);
-    // DescribeClusterUserKubeconfig: PrivateIpAddress defaults to false, the PUBLIC endpoint (docs/platform-facts.md, "Container Service").
-    const privateIpAddress = query.PrivateIpAddress === "true";
     const config = (state.kubeconfig ?? defaultKubeconfig)(clusterId, minutes, privateIpAddress);
     const expiration = isoSeconds(new Date(Date.now() + (minutes > 0 ? minutes : 3 * 365 * 24 * 60) * 60_000));
     return { config, expiration };
+}
+
+function userKubeconfig(state: StandInState, clusterId: string, query: Record<string, string>): Record<string, unknown> {
+    const minutes = Number(query.TemporaryDurationMinutes ?? 0);
+    // DescribeClusterUserKubeconfig: PrivateIpAddress defaults to false, the PUBLIC endpoint (docs/platform-facts.md, "Container Service").
+    const privateIpAddress = query.PrivateIpAddress === "true";
+    return clusterKubeconfig(state, clusterId, minutes, privateIpAddress);
 }
 
 const csRoutes: { action: string; method: string; pattern: RegExp; handle: (state: StandInState, match: RegExpExecArray, incoming: Incoming) => unknown }[] = [

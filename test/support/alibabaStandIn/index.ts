@@ -4,7 +4,19 @@
 // it through the real SDKs by pointing ALIBABA_CLOUD_CS_ENDPOINT /
 // ALIBABA_CLOUD_KMS_ENDPOINT at it (see useAlibabaStandInEnv).
 
-export type { AlibabaStandIn, RecordedCall, StandInCluster, StandInKey, StandInKeyVersion, StandInKnobs, StandInOptions, StandInRole } from "./types";
-export { STAND_IN_ACCESS_KEY_ID, STAND_IN_ACCESS_KEY_SECRET } from "./state";
+export type {
+    AlibabaStandIn,
+    RecordedCall,
+    StandInCluster,
+    StandInKey,
+    StandInKeyVersion,
+    StandInKmsInstance,
+    StandInKnobs,
+    StandInOptions,
+    StandInPolicyAttachment,
+    StandInRole,
+    StandInVSwitch,
+} from "./types";
+export { STAND_IN_ACCESS_KEY_ID, STAND_IN_ACCESS_KEY_SECRET, STAND_IN_ACCOUNT_ID } from "./state";
 export { startAlibabaStandIn } from "./server";
 export { standInHostEnv, standInStackConfig, useAlibabaStandInEnv } from "./env";

@@ -1,5 +1,6 @@
-// KMS (RPC style, HMAC-SHA1 signature v1): DescribeKey and ListKeys (paged,
-// filtered) over the shared keys, answering in the real API's shapes and errors.
+// KMS (RPC style, HMAC-SHA1 signature v1): DescribeKey, ListKeys (paged,
+// filtered) and ListResourceTags over the shared keys, answering in the real
+// API's shapes and errors.
 
 import type * as http from "node:http";
 import { recordRpcCall, RpcError, readRequest, requestId, rpcParams, send } from "./http";
@@ -29,7 +30,7 @@ function keyMetadata(key: StandInKey): Record<string, unknown> {
         Origin: key.origin,
         Description: key.description,
         CreationDate: key.creationDate,
-        DeleteDate: "",
+        DeleteDate: key.deleteDate ?? "",
         MaterialExpireTime: "",
         ProtectionLevel: key.protectionLevel,
         DKMSInstanceId: key.dkmsInstanceId,
@@ -84,9 +85,16 @@ function listKeys(state: StandInState, params: Record<string, string>): Record<s
     };
 }
 
+/** ListResourceTags: the key's tags as { Tags: { Tag: [{ KeyId, TagKey, TagValue }] } } (@alicloud/kms20160120 ListResourceTagsResponse). */
+function listResourceTags(state: StandInState, params: Record<string, string>): Record<string, unknown> {
+    const key = findKey(state, params.KeyId);
+    return { Tags: { Tag: Object.entries(key.tags ?? {}).map(([TagKey, TagValue]) => ({ KeyId: key.keyId, TagKey, TagValue })) } };
+}
+
 const kmsActions: Record<string, KmsAction> = {
     DescribeKey: (state, params) => ({ KeyMetadata: keyMetadata(findKey(state, params.KeyId)) }),
     ListKeys: listKeys,
+    ListResourceTags: listResourceTags,
 };
 
 export async function handleKms(state: StandInState, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -1,5 +1,6 @@
 // Starts the stand-in: the CS and KMS endpoints on plain HTTP, STS on TLS when
-// asked, all over one StandInState, and the handle tests drive it through.
+// asked, and the control API (./control.ts) for the stand-in alicloud plugin,
+// all over one StandInState, and the handle tests drive it through.
 
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -8,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { serverCertificate } from "../kubeStandIn/auth";
+import { handleControl } from "./control";
 import { handleCs } from "./cs";
 import { requestId, send } from "./http";
 import { handleKms } from "./kms";
@@ -56,7 +58,8 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
     const state = new StandInState(options);
     const csServer = serve(state, handleCs);
     const kmsServer = serve(state, handleKms);
-    const [csPort, kmsPort] = await Promise.all([listen(csServer), listen(kmsServer)]);
+    const controlServer = serve(state, handleControl);
+    const [csPort, kmsPort, controlPort] = await Promise.all([listen(csServer), listen(kmsServer), listen(controlServer)]);
     const sts = options.sts ? await startSts(state) : undefined;
     const stsServer = sts?.server as unknown as http.Server | undefined;
     const stsCaFile = sts?.caFile;
@@ -66,16 +69,26 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
     return {
         csEndpoint: `http://127.0.0.1:${csPort}`,
         kmsEndpoint: `http://127.0.0.1:${kmsPort}`,
+        controlEndpoint: `http://127.0.0.1:${controlPort}`,
         stsEndpoint: stsPort ? `127.0.0.1:${stsPort}` : undefined,
         credentialsUri: `http://127.0.0.1:${csPort}${CREDENTIALS_URI_PATH}`,
         stsCaFile,
         addAccessKey: (id, secret, securityToken) => void state.accessKeys.set(id, { secret, securityToken }),
         addRole: (role) => void state.roles.set(role.roleArn, role),
+        addRamRole: (partial) => state.addRamRole(partial),
         accessKeyId: state.accessKeyId,
         accessKeySecret: state.accessKeySecret,
         regionId: state.regionId,
         clusters,
         keys: state.keys,
+        roles: state.roles,
+        kmsInstances: state.kmsInstances,
+        vswitches: state.vswitches,
+        policyAttachments: state.policyAttachments,
+        ramUsers: state.ramUsers,
+        addRamUser: (userName) => void state.ramUsers.add(userName),
+        addKmsInstance: (partial) => state.addKmsInstance(partial),
+        addVSwitch: (partial) => state.addVSwitch(partial),
         knobs,
         calls,
         addCluster: (partial) => state.addCluster(partial),
@@ -93,7 +106,7 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
         },
         callsOf: (action) => calls.filter((call) => call.action === action),
         close: async () => {
-            await Promise.all([stop(csServer), stop(kmsServer), ...(stsServer ? [stop(stsServer)] : [])]);
+            await Promise.all([stop(csServer), stop(kmsServer), stop(controlServer), ...(stsServer ? [stop(stsServer)] : [])]);
             if (stsCaFile) fs.rmSync(path.dirname(stsCaFile), { recursive: true, force: true });
         },
     };

@@ -12,6 +12,14 @@ export interface StandInCluster {
     vpcId: string;
     encryptionKeyId?: string;
     encryptionDisabled: boolean;
+    /**
+     * The API server endpoints the cluster lists (the cluster data sources' `connections`): absent, both are taken
+     * from the kubeconfig the stand-in hands out (public and VPC-internal); given, exactly these (a missing one: none).
+     */
+    endpoints?: { internet?: string; intranet?: string };
+    tags?: Record<string, string>;
+    vswitchIds?: string[];
+    securityGroupId?: string;
 }
 
 export interface StandInKeyVersion {
@@ -39,6 +47,70 @@ export interface StandInKey {
     nextRotationDate: string;
     primaryKeyVersion: string;
     versions: StandInKeyVersion[];
+    /** ListResourceTags (and the alicloud plugin's `tags`); absent: none. */
+    tags?: Record<string, string>;
+    /** When a PendingDeletion key goes (ScheduleKeyDeletion); absent: "". */
+    deleteDate?: string;
+    deletionProtectionDescription?: string;
+    /** The key policy (keys in a KMS instance). */
+    policy?: string;
+}
+
+/** A dedicated KMS instance (alicloud.kms.Instance), attached to a VPC through vSwitches in its zones. */
+export interface StandInKmsInstance {
+    instanceId: string;
+    instanceName: string;
+    regionId: string;
+    vpcId: string;
+    vswitchIds: string[];
+    zoneIds: string[];
+    /** "PayAsYouGo" or "Subscription". */
+    paymentType: string;
+    /** "3" software, "5" hardware (HSM). */
+    productVersion: string;
+    spec: number;
+    keyNum: number;
+    secretNum: number;
+    vpcNum: number;
+    status: string;
+    createTime: string;
+    endDate: string;
+    deletionProtection: boolean;
+    tags: Record<string, string>;
+    caCertificateChainPem: string;
+    log: string;
+    logStorage: number;
+    renewStatus: string;
+    renewPeriod: number;
+    bindVpcs: { vpcId: string; vswitchId: string; regionId: string; vpcOwnerId: string }[];
+}
+
+/** A vSwitch (alicloud.vpc.getSwitches). */
+export interface StandInVSwitch {
+    vswitchId: string;
+    vswitchName: string;
+    vpcId: string;
+    zoneId: string;
+    regionId: string;
+    cidrBlock: string;
+    status: string;
+    description: string;
+    isDefault: boolean;
+    creationTime: string;
+    availableIpAddressCount: number;
+    resourceGroupId: string;
+    routeTableId: string;
+    ipv6CidrBlock: string;
+    tags: Record<string, string>;
+}
+
+/** A RAM policy attached to a role or a user; `id` is the provider's `role|user:<policy>:<type>:<principal>`. */
+export interface StandInPolicyAttachment {
+    id: string;
+    principalType: "role" | "user";
+    principalName: string;
+    policyName: string;
+    policyType: string;
 }
 
 export interface StandInKnobs {
@@ -77,11 +149,23 @@ export interface StandInOptions {
     sts?: boolean;
 }
 
-/** An RAM role STS may hand out: AssumeRole with its ARN returns a temporary key (STS.*) and a token. */
+/**
+ * An RAM role STS may hand out: AssumeRole with its ARN returns a temporary key (STS.*) and a token.
+ * The same role is what RAM lists (alicloud.ram.getRoles) and alicloud.ram.Role manages; the RAM fields
+ * are optional (a role given only an ARN is named after the ARN's last segment).
+ */
 export interface StandInRole {
     roleArn: string;
     /** Access key IDs allowed to assume it; "*" trusts every key the stand-in accepts. */
     trustedAccessKeyIds: string[];
+    roleName?: string;
+    roleId?: string;
+    description?: string;
+    assumeRolePolicyDocument?: string;
+    maxSessionDuration?: number;
+    tags?: Record<string, string>;
+    createDate?: string;
+    updateDate?: string;
 }
 
 export interface AlibabaStandIn {
@@ -92,6 +176,11 @@ export interface AlibabaStandIn {
     accessKeyId: string;
     accessKeySecret: string;
     regionId: string;
+    /**
+     * "http://127.0.0.1:PORT" of the control API the stand-in alicloud plugin (test/support/alicloudPlugin) reads and
+     * writes the account through: give it to the plugin as ALICLOUD_STANDIN_CONTROL.
+     */
+    controlEndpoint: string;
     /** "127.0.0.1:PORT" of the STS endpoint (https) when started with `sts: true`. */
     stsEndpoint?: string;
     /** PEM file of the STS endpoint's self-signed certificate, for NODE_EXTRA_CA_CERTS. */
@@ -101,8 +190,21 @@ export interface AlibabaStandIn {
     /** Accept another access key (optionally only with a security token), e.g. a profile's or a config's. */
     addAccessKey(accessKeyId: string, accessKeySecret: string, securityToken?: string): void;
     addRole(role: StandInRole): void;
+    /** Adds an RAM role by name (ARN, ID and dates filled in; trusted by no access key unless given). */
+    addRamRole(partial: Partial<StandInRole> & { roleName: string }): StandInRole;
     clusters: Map<string, StandInCluster>;
     keys: Map<string, StandInKey>;
+    /** Roles by ARN: the STS roles and the RAM roles are one set. */
+    roles: Map<string, StandInRole>;
+    kmsInstances: Map<string, StandInKmsInstance>;
+    vswitches: Map<string, StandInVSwitch>;
+    /** RAM policy attachments by their provider ID. */
+    policyAttachments: Map<string, StandInPolicyAttachment>;
+    /** RAM user names (policies attach only to a user that exists). */
+    ramUsers: Set<string>;
+    addRamUser(userName: string): void;
+    addKmsInstance(partial?: Partial<StandInKmsInstance>): StandInKmsInstance;
+    addVSwitch(partial?: Partial<StandInVSwitch>): StandInVSwitch;
     knobs: StandInKnobs;
     calls: RecordedCall[];
     addCluster(partial?: Partial<StandInCluster>): StandInCluster;

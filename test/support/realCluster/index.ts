@@ -286,6 +286,19 @@ export class RealCluster {
         return file;
     }
 
+    /** A kubeconfig (JSON, also valid YAML) with everything inline: what a cloud API hands out for a cluster. */
+    inlineKubeconfig(credential: ClientCertificate = this.admin): string {
+        const b64 = (file: string) => fs.readFileSync(file).toString("base64");
+        return JSON.stringify({
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [{ name: "real", cluster: { server: this.url, "certificate-authority-data": Buffer.from(this.servingCaPem).toString("base64") } }],
+            users: [{ name: "real", user: { "client-certificate-data": b64(credential.certFile), "client-key-data": b64(credential.keyFile) } }],
+            contexts: [{ name: "real", context: { cluster: "real", user: "real" } }],
+            "current-context": "real",
+        });
+    }
+
     /** How every Secret in etcd is sealed, by "namespace/name". */
     async secretSealings(): Promise<Map<string, Sealing>> {
         const stored = await this.etcd.list("/registry/secrets/");
