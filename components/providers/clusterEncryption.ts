@@ -2,9 +2,12 @@
 // Pro cluster, through Container Service's UpdateKMSEncryption.
 //
 // Lifecycle:
-// - check/diff (run by `pulumi preview` too): preflight the cluster (exists, Pro,
-//   running, in the stack's region) and the key (Aliyun_AES_256, ENCRYPT/DECRYPT,
-//   Enabled, a User key); diff also reads the live setting so drift shows up.
+// - check (run by `pulumi preview` and `up`, never by refresh): preflight the
+//   cluster (exists, Pro, running, in the stack's region) and the key
+//   (Aliyun_AES_256, ENCRYPT/DECRYPT, Enabled, a User key) when something must
+//   change: a new target, or a live cluster that drifted from it.
+// - diff (preview, up, and refresh after read): reads the live setting so drift
+//   shows up; the cloud's state never fails it (what cannot be read is a change).
 // - create/update: UpdateKMSEncryption (409 "changed within 5 minutes" is retried
 //   with capped backoff), then poll DescribeClusterDetail until the cluster is
 //   running with the key in place, bounded by timeoutMinutes.
@@ -36,7 +39,6 @@ import {
     Deadline,
     deadlineAfter,
     defaultRuntime,
-    failuresError,
     isUnknown,
     pollUntil,
     PollVerdict,
@@ -210,10 +212,6 @@ export async function preflight(inputs: ClusterEncryptionInputs, runtime: Provid
     return { cluster, key, problems };
 }
 
-function preflightError(problems: Problem[]): Error {
-    return failuresError("Cannot enable Secret encryption; the preflight found problems", problems);
-}
-
 // ---- check / diff ---------------------------------------------------------------------------
 
 export async function checkInputs(
@@ -225,10 +223,13 @@ export async function checkInputs(
     if (inputProblems.length > 0) return { inputs: news as ClusterEncryptionInputs, failures: inputProblems };
     // During preview some inputs may not be known yet (e.g. a key created in the same run); the real check happens in `up`.
     if (anyUnknown(news)) return { inputs: news as ClusterEncryptionInputs };
-    // Unchanged target: diff compares with the live cluster and runs the preflight only when something must change,
-    // so an unrelated `pulumi up` does not fail while the cluster is, say, upgrading.
+    // Unchanged target: the preflight runs only when the live cluster drifted (something must change), so an
+    // unrelated `pulumi up` does not fail while the cluster is, say, upgrading. Check, not diff, is where this
+    // may fail: refresh calls diff (never check), and must work whatever state the cluster is in.
     if (olds.clusterId === news.clusterId && olds.kmsKeyId === news.kmsKeyId && olds.regionId === news.regionId) {
-        return { inputs: news as ClusterEncryptionInputs };
+        const target = news as ClusterEncryptionInputs;
+        const live = await describeCluster(runtime.alibaba(target.regionId), target.clusterId).catch(() => undefined);
+        if (live === undefined || encryptedWith(live, target.kmsKeyId)) return { inputs: target };
     }
     const { problems } = await preflight(news as ClusterEncryptionInputs, runtime);
     return { inputs: news as ClusterEncryptionInputs, failures: problems };
@@ -272,26 +273,22 @@ export async function diffEncryption(
     if (olds.__provider !== undefined && !isShimText(olds.__provider)) reasons.push("the stored provider code predates the shim; storing the shim");
     if (anyUnknown(news)) return { changes: true, replaces, reasons };
 
-    // Drift: compare the live cluster with what the program asks for.
+    // Drift: compare the live cluster with what the program asks for. The cloud's state never fails a diff (refresh
+    // runs diff after read, and must work while the cluster is updating or gone): what cannot be learned is reported
+    // as a change, and the update, after check's preflight, is where a cluster that cannot take it is refused.
     if (replaces.length === 0) {
-        let live: ClusterInfo;
-        try {
-            live = await describeCluster(runtime.alibaba(news.regionId), news.clusterId);
-        } catch (e) {
-            if (!isNotFound(e)) throw e;
-            throw new Error(
-                `Cluster "${news.clusterId}" no longer exists (${requestNote(e)}). Run \`pulumi refresh\` to drop this ClusterEncryption from the stack's state, or fix clusterId.`,
+        const live = await describeCluster(runtime.alibaba(news.regionId), news.clusterId).catch((e: unknown) => e as Error);
+        if (live instanceof Error) {
+            reasons.push(
+                isNotFound(live)
+                    ? `cluster "${news.clusterId}" no longer exists (${requestNote(live)})`
+                    : `the cluster's setting could not be read (${live.message}); the next up checks again`,
             );
-        }
-        if (!encryptedWith(live, news.kmsKeyId)) {
+        } else if (!encryptedWith(live, news.kmsKeyId)) {
             reasons.push(`cluster "${news.clusterId}" drifted: it has ${describeSetting(live)}, the program wants encryption with key ${news.kmsKeyId}`);
         }
     }
-    if (reasons.length === 0) return { changes: false, replaces: [], reasons };
-
-    const { problems } = await preflight(news, runtime);
-    if (problems.length > 0) throw preflightError(problems);
-    return { changes: true, replaces, reasons };
+    return reasons.length === 0 ? { changes: false, replaces: [], reasons } : { changes: true, replaces, reasons };
 }
 
 // ---- Apply and wait -------------------------------------------------------------------------

@@ -264,7 +264,10 @@ export const rotationProvider: pulumi.dynamic.ResourceProvider = {
 
     async diff(_id: string, olds: SecretRotationOutputs & { __provider?: string }, news: SecretRotationInputs) {
         if (anyUnknown(news)) return { changes: true };
-        const key = await readKey(news, rotationRuntime());
+        // The cloud's state never fails a diff (refresh runs it too): a key that cannot be read is reported as a
+        // change, and the update says why it cannot run.
+        const key = await readKey(news, rotationRuntime()).catch(() => undefined);
+        if (key === undefined) return { changes: true };
         if (rotationDue(olds, news, key.primaryKeyVersion)) {
             const replaces = olds.clusterId !== news.clusterId ? ["clusterId"] : [];
             return { changes: true, replaces, detailedDiff: { keyVersion: { kind: "update" as const } } };

@@ -185,6 +185,24 @@ describe("e2e: the real Pulumi CLI runs the example stack", function () {
         assertNoPlaintextCredentials("up after rotation");
     });
 
+    it("refresh while the cluster is updating to another setting (where a timed-out up leaves it): refresh succeeds and shows the drift", async () => {
+        const encrypted = standIn.clusters.get(clusterId)!;
+        const before = { state: encrypted.state, key: encrypted.encryptionKeyId };
+        encrypted.state = "updating";
+        encrypted.encryptionKeyId = "key-set-by-someone-else";
+        try {
+            events.length = 0;
+            const refresh = await stack.refresh({ ...watch });
+            assert.equal(refresh.summary.result, "succeeded");
+            const drifted = events.filter((e) => e.resOutputsEvent?.metadata.type === "pulumi-nodejs:dynamic/ask:ClusterEncryption");
+            assert.ok(drifted.length > 0, "the refresh went through ClusterEncryption");
+        } finally {
+            Object.assign(encrypted, { state: before.state, encryptionKeyId: before.key });
+        }
+        await stack.refresh({ ...watch });
+        assertNoPlaintextCredentials("refresh while updating");
+    });
+
     it("destroy: what it leaves, and what a user sees", async () => {
         const destroyed = await stack.destroy({ ...watch }).catch((e: Error) => e);
         const said = destroyed instanceof Error ? destroyed.message : "";

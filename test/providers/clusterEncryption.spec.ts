@@ -104,11 +104,19 @@ describe("ClusterEncryption through Pulumi's provider host", function () {
             assert.equal(standIn.calls.length, 0);
         });
 
-        it("leaves an unchanged target to diff, so an unrelated update does not fail while the cluster is busy", async () => {
+        it("preflights an unchanged target only when the cluster drifted, so an unrelated update does not fail while the cluster is busy", async () => {
+            encryptWith(cluster, key);
             cluster.state = "updating";
             const unchanged = await host.check(urn(), news(), news({ timeoutMinutes: 45 }));
             assert.deepEqual(unchanged.failures, []);
-            assert.equal(standIn.calls.length, 0);
+            assert.deepEqual(
+                standIn.calls.map((c) => c.action),
+                ["DescribeClusterDetail"],
+                "one look at the cluster, no preflight",
+            );
+            cluster.encryptionKeyId = "key-someone-else";
+            const drifted = await host.check(urn(), news(), news());
+            assert.match(drifted.failures.map((f) => f.reason).join("\n"), /"updating", not "running"/);
             const retargeted = await host.check(urn(), news({ kmsKeyId: "key-other" }), news());
             assert.match(retargeted.failures.map((f) => f.reason).join("\n"), /"updating", not "running"/);
         });
@@ -238,21 +246,18 @@ describe("ClusterEncryption through Pulumi's provider host", function () {
             assert.equal(standIn.calls.length, 0);
         });
 
-        it("fails the preview with the preflight's words when a change is due and the key is unusable", async () => {
+        it("never fails because of the cloud's state (refresh runs diff): a change to an unusable key is refused by check, in the preflight's words", async () => {
             encryptWith(cluster, key);
             const disabled = standIn.addKey({ keyState: "Disabled" });
-            await assert.rejects(
-                host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), news({ kmsKeyId: disabled.keyId })),
-                /the preflight found problems; 1 problem\(s\):\n- kmsKeyId: KMS key "[^"]+" is "Disabled", not "Enabled": enable it/,
-            );
+            const due = news({ kmsKeyId: disabled.keyId });
+            assert.equal((await host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), due)).changes, "some");
+            const checked = await host.check(urn(), outputsFor(cluster, key), due);
+            assert.match(checked.failures.map((f) => f.reason).join("\n"), /KMS key "[^"]+" is "Disabled", not "Enabled": enable it/);
         });
 
-        it("tells the user to refresh when the cluster is gone", async () => {
+        it("reports a change, without failing, when the cluster is gone or cannot be read", async () => {
             standIn.scenario.removeCluster(cluster.clusterId);
-            await assert.rejects(
-                host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), news()),
-                /no longer exists \(ErrorClusterNotFound.*Run `pulumi refresh`/,
-            );
+            assert.equal((await host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), news())).changes, "some");
         });
 
         it("asks for one update when the stored provider predates the shim, so fixed code reaches the resource", async () => {
