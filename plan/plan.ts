@@ -5,7 +5,7 @@
 // Exit 0 for a valid stack, 1 for a mandatory policy violation, 2 for a config or
 // usage error or anything else that went wrong (one line on stderr; PLAN_DEBUG=1
 // adds the stack trace). Every file it reads from the user is size-capped, and
-// its YAML goes through components/safeYaml (alias and expansion caps).
+// its YAML goes through components/files/safeYaml (alias and expansion caps).
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import * as pulumi from "@pulumi/pulumi";

@@ -2,7 +2,7 @@
 // KMS 1.0 keys have UUID IDs, KMS 3.0 instance keys `key-<region><random>`, and an
 // ARN `acs:kms:<region>:<uid>:key/<id>` carries either. The policy pack keeps its
 // own copy of this rule (policy/keyIds.ts: it is published on its own);
-// test/keyIds.spec.ts asserts the two agree.
+// test/config/keyIds.spec.ts asserts the two agree.
 
 const KEY_ID = /^(key-[0-9a-z]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 const ARN = /^acs:kms:[a-z0-9-]+:\d+:key\/(.+)$/;

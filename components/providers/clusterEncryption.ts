@@ -33,18 +33,7 @@ import {
     KeyInfo,
     updateKmsEncryption,
 } from "../alibaba";
-import {
-    anyUnknown,
-    CheckFailure,
-    Deadline,
-    deadlineAfter,
-    defaultRuntime,
-    isUnknown,
-    pollUntil,
-    PollVerdict,
-    ProviderRuntime,
-    UNKNOWN_INPUT,
-} from "./kit";
+import { anyUnknown, CheckFailure, Deadline, deadlineAfter, defaultRuntime, isUnknown, pollUntil, PollVerdict, ProviderRuntime, UNKNOWN_INPUT } from "./kit";
 import { hostShim, isShimText } from "./shim";
 import { ENCRYPTION_TIMING, EncryptionTiming, KEY_SPEC, KEY_USAGE, numberOrDefault, numberProblem } from "../config";
 

@@ -22,7 +22,7 @@
  * failures, pager.ts lists (expired tokens, oversized pages, repeated tokens,
  * the checkpoint checked against the cluster), guards.ts keeps the run bounded
  * (the error budget, the stall clock, one credential renewal after a 401),
- * state.ts owns the checkpoint file and its lock, bookkeeping.ts the bounded
+ * checkpoint.ts owns the checkpoint file and its lock, bookkeeping.ts the bounded
  * counters and progress, options.ts the defaults.
  */
 import { setMaxListeners } from "node:events";

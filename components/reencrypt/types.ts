@@ -100,7 +100,7 @@ export interface ReencryptOptions {
     minPageSize?: number;
     /** File access for the checkpoint (tests inject failures). Default: node's fs. */
     checkpointFileSystem?: CheckpointFileSystem;
-    /** The key that signs checkpoints (created on first use). Default: defaultCheckpointKeyFile() in ./state.ts. */
+    /** The key that signs checkpoints (created on first use). Default: defaultCheckpointKeyFile() in ./checkpoint.ts. */
     checkpointKeyFile?: string;
     /** Names kept in the failed/remaining lists (the rest are only counted). */
     maxNamesReported?: number;
@@ -136,7 +136,7 @@ export interface RemainingSecret {
  */
 export type ReencryptOutcome = "verified" | "secretsRemain" | "interrupted" | "stopped" | "dryRun";
 
-/** The counts (ReencryptCounts, in ./state.ts) are this run's own. */
+/** The counts (ReencryptCounts, in ./checkpoint.ts) are this run's own. */
 export interface ReencryptSummary extends ReencryptCounts {
     outcome: ReencryptOutcome;
     /** Things the caller should tell a person, in caller-neutral words (no flags, no config keys). */

@@ -1,4 +1,4 @@
-// components/safeYaml.ts: YAML from files a user (or an attacker) hands us is
+// components/files/safeYaml.ts: YAML from files a user (or an attacker) hands us is
 // refused before anything walks or copies it when it is too large or expands
 // too far, and its errors never echo the document.
 import { strict as assert } from "node:assert";

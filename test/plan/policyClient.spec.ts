@@ -22,7 +22,7 @@ function sentConfig(request: analyzer.ConfigureAnalyzerRequest) {
     return out;
 }
 
-describe("scripts/policyClient: Configure request", () => {
+describe("plan/policyClient: Configure request", () => {
     it("sends every policy with its default level and schema defaults when given no overrides", () => {
         assert.deepStrictEqual(sentConfig(buildConfigureRequest("pack", POLICIES, {})), {
             "kms-key-in-use-enabled": { level: analyzer.EnforcementLevel.MANDATORY, properties: {} },
@@ -57,7 +57,7 @@ describe("scripts/policyClient: Configure request", () => {
     });
 });
 
-describe("scripts/policyClient: wire values", () => {
+describe("plan/policyClient: wire values", () => {
     it("keeps JSON, the unknown sentinel and the secret envelope; drops undefined fields", () => {
         assert.deepStrictEqual(toWireValue({ a: 1, b: undefined, c: [undefined, "x"], u: UNKNOWN_VALUE, s: secretValue("v") }, "props"), {
             a: 1,
@@ -77,7 +77,7 @@ describe("scripts/policyClient: wire values", () => {
     });
 });
 
-describe("scripts/policyClient: verdict helpers", () => {
+describe("plan/policyClient: verdict helpers", () => {
     const verdicts = {
         pack: "ask-kms-key-guard",
         violations: [

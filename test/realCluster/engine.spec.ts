@@ -206,7 +206,7 @@ describe("realCluster: the engine and its transport against kube-apiserver", fun
         // The apiserver caches a token's authentication for 10 s, so the run (200 writes at 10/s) outlasts that.
         const writes = () => cluster.requestCount(/resource="secrets"/, /verb="PATCH"/);
         const writesBefore = await writes();
-        for (let i = 0; i < 100 && (await writes()) < writesBefore + 10; i++) await new Promise((r) => setTimeout(r, 100));
+        await waitUntil("the run to have written 10 Secrets", async () => (await writes()) >= writesBefore + 10);
         fs.writeFileSync(tokenFile, await token(cluster, "renewer"));
         await cluster.request("DELETE", "/api/v1/namespaces/kube-system/secrets/anchor-0");
         const result = await run.done;
@@ -221,6 +221,15 @@ describe("realCluster: the engine and its transport against kube-apiserver", fun
         );
     });
 });
+
+/** Polls `probe` every 200 ms; fails the test, naming `what`, when it is still false after 20 s. */
+async function waitUntil(what: string, probe: () => Promise<boolean>): Promise<void> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+        if (await probe()) return;
+        await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`timed out after 20 s waiting for ${what}`);
+}
 
 /** A merge patch the admission chain judges but nothing stores (dryRun=All): evidence that a policy is (no longer) enforced. */
 function dryRunPatch(cluster: RealCluster, value: string) {
@@ -273,11 +282,8 @@ describe("realCluster: denials are recorded per Secret, the run exits 1, and a r
         assert.equal((await cluster.request("POST", "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies", policy)).status, 201);
         assert.equal((await cluster.request("POST", "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings", binding)).status, 201);
         // The policy is enforced once the apiserver has loaded it: wait on evidence.
-        for (let i = 0; i < 100; i++) {
-            const probe = await dryRunPatch(cluster, `probe-${i}`);
-            if (probe.status === 422) break;
-            await new Promise((r) => setTimeout(r, 200));
-        }
+        let round = 0;
+        await waitUntil("the admission policy to be enforced", async () => (await dryRunPatch(cluster, `probe-${round++}`)).status === 422);
 
         const limited = path.join(scratch, "limited-kubeconfig");
         cluster.writeKubeconfig(limited, { token: await token(cluster, "limited") });
@@ -307,11 +313,22 @@ describe("realCluster: denials are recorded per Secret, the run exits 1, and a r
         // Lift both denials; the rerun writes only the ten that were refused.
         await cluster.request("DELETE", "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/frozen-secrets");
         await serviceAccount(cluster, "limited", ["get", "list"], ["rbac"]);
-        for (let i = 0; i < 100; i++) {
-            const probe = await dryRunPatch(cluster, `lifted-${i}`);
-            if (probe.status === 200) break;
-            await new Promise((r) => setTimeout(r, 200));
-        }
+        await waitUntil("the admission policy to be lifted", async () => (await dryRunPatch(cluster, `lifted-${round++}`)).status === 200);
+        // RBAC sees the new RoleBinding through an informer: wait until the limited identity may patch in "rbac".
+        const limitedToken = { token: await token(cluster, "limited") };
+        await waitUntil(
+            "the limited identity to be allowed to patch in rbac",
+            async () =>
+                (
+                    await cluster.request(
+                        "PATCH",
+                        "/api/v1/namespaces/rbac/secrets/s-0?dryRun=All",
+                        { metadata: { annotations: { probe: "rbac" } } },
+                        limitedToken,
+                        "application/merge-patch+json",
+                    )
+                ).status === 200,
+        );
         const patchesBefore = await cluster.requestCount(/resource="secrets"/, /verb="PATCH"/, /code="200"/);
         const second = await cli();
         assert.equal(second.code, 0, second.stderr);

@@ -35,18 +35,24 @@ async function seed(cluster: RealCluster, expected: Expected, prefix: string, co
     for (let i = 0; i < work.length; i += 16) await Promise.all(work.slice(i, i + 16).map((w) => w()));
 }
 
-/**
- * Another client at work while a run goes on: creates Secrets and changes others' data, one step every
- * 25 ms, at most `maxSteps`. Returns a function that stops it and resolves when the last step is done.
- */
-function churn(cluster: RealCluster, expected: Expected, tag: string, maxSteps = 120): () => Promise<number> {
+interface Churn {
+    /** Creates and data changes the server has accepted so far. */
+    done(): { creates: number; changes: number };
+    /** Stops, and resolves when the last step is finished. */
+    stop(): Promise<void>;
+}
+
+/** Another client at work while a run goes on: creates Secrets and changes others' data, one step every 25 ms, at most `maxSteps`. */
+function churn(cluster: RealCluster, expected: Expected, tag: string, maxSteps = 120): Churn {
     let stopped = false;
     let steps = 0;
+    const done = { creates: 0, changes: 0 };
     const loop = (async () => {
         while (!stopped && steps < maxSteps) {
             steps++;
             if (steps % 2 === 0) {
                 await createSecret(cluster, expected, NAMESPACES[steps % NAMESPACES.length], `${tag}-${steps}`);
+                done.creates++;
             } else {
                 const [key] = [...expected.keys()].filter((k) => !k.startsWith("kms-rotation-probe/")).slice(steps % 50, (steps % 50) + 1);
                 const [namespace, name] = key.split("/");
@@ -54,15 +60,20 @@ function churn(cluster: RealCluster, expected: Expected, tag: string, maxSteps =
                 const secret = got.json<{ data: Record<string, string> }>();
                 secret.data = { ...secret.data, changed: Buffer.from(`${tag}-${steps}`).toString("base64") };
                 const put = await cluster.request("PUT", `/api/v1/namespaces/${namespace}/secrets/${name}`, secret);
-                if (put.status === 200) expected.set(key, secret.data);
+                if (put.status === 200) {
+                    expected.set(key, secret.data);
+                    done.changes++;
+                }
             }
             await new Promise((resolve) => setTimeout(resolve, 25));
         }
     })();
-    return async () => {
-        stopped = true;
-        await loop;
-        return steps;
+    return {
+        done: () => ({ ...done }),
+        async stop() {
+            stopped = true;
+            await loop;
+        },
     };
 }
 
@@ -165,7 +176,7 @@ for (const api of ["v2", "v1"] as const) {
         it("the reencrypt-secrets CLI, while another client creates and changes Secrets", async () => {
             const version = await rotate();
             const entry = await buildReencryptCli();
-            const stopChurn = churn(cluster, expected, `cli-churn-${api}`);
+            const other = churn(cluster, expected, `cli-churn-${api}`);
             const run = startCli(
                 entry,
                 ["--kubeconfig", adminKubeconfig, "--annotation-value", `cli-${api}-${version}`, "--output", "json", "--page-size", "50", "--qps", "0"],
@@ -174,11 +185,12 @@ for (const api of ["v2", "v1"] as const) {
                 },
             );
             const result = await run.done;
-            const steps = await stopChurn();
+            const during = other.done();
+            await other.stop();
             assert.equal(result.code, 0, result.stderr);
             const summary = parseSummary(result.stdout);
             assert.equal(summary.outcome, "verified");
-            assert.ok(steps > 0, "the other client was at work during the run");
+            assert.ok(during.creates > 0 && during.changes > 0, `the other client created and changed Secrets during the run: ${JSON.stringify(during)}`);
             await assertAllResealed(cluster, expected, api, version);
         });
 
@@ -209,7 +221,7 @@ for (const api of ["v2", "v1"] as const) {
             const operatorKubeconfig = fs.readFileSync(cluster.writeKubeconfig(path.join(scratch, "operator.kubeconfig")), "utf8");
             const standIn: AlibabaStandIn = await startAlibabaStandIn({ regionId: REGION, kubeconfig: () => operatorKubeconfig });
             let host: ProviderHost | undefined;
-            const stopChurn = churn(cluster, expected, `provider-churn-${api}`);
+            let other: Churn | undefined;
             try {
                 const clusterId = standIn.addCluster({ regionId: REGION }).clusterId;
                 const key: StandInKey = standIn.addKey();
@@ -232,12 +244,15 @@ for (const api of ["v2", "v1"] as const) {
                 };
                 const tokenRequests = () => cluster.requestCount(/resource="serviceaccounts"/, /subresource="token"/, /verb="POST"/, /code="201"/);
                 const tokensBefore = await tokenRequests();
+                other = churn(cluster, expected, `provider-churn-${api}`);
                 const { outs } = await host.create(registered.urn, inputs);
                 assert.equal(outs.verified, true, host.stderr());
                 assert.ok(Number(outs.rewritten) > 0);
                 assert.equal(await tokenRequests(), tokensBefore + 1, "the run asked for one ServiceAccount token (TokenRequest)");
+                const during = other.done();
+                assert.ok(during.creates > 0 && during.changes > 0, `the other client created and changed Secrets during the run: ${JSON.stringify(during)}`);
             } finally {
-                await stopChurn();
+                await other?.stop();
                 await host?.close();
                 await standIn.close();
             }

@@ -5,7 +5,7 @@
 // version), "quit". It also ends when stdin closes, so it never outlives the
 // process that started it; to keep it up detached: `sleep infinity | npx ts-node ...`.
 //
-//   npx ts-node --transpile-only test/support/kubeServerMain.ts --secrets 2000 \
+//   npx ts-node --transpile-only test/support/kubeStandIn/main.ts --secrets 2000 \
 //       --namespaces 20 --write-latency-ms 30 --kubeconfig /tmp/kube-test.yaml
 
 import { mkdtempSync } from "node:fs";
@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { FaultOptions, KubeStandInOptions, startKubeStandIn } from "./index";
 
-const USAGE = `usage: kubeServerMain [--secrets N] [--namespaces N] [--data-bytes N] [--key-version N]
+const USAGE = `usage: kubeStandIn/main.ts [--secrets N] [--namespaces N] [--data-bytes N] [--key-version N]
   [--latency-ms N] [--write-latency-ms N] [--throttle-probability P] [--server-error-probability P]
   [--reset-probability P] [--expire-continue-after-pages K] [--continue-remainder]
   [--churn-every-requests N] [--random-seed N] [--token T] [--kubeconfig PATH]`;
@@ -123,6 +123,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-    process.stderr.write(`kubeServerMain: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`kubeStandIn: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(2);
 });

@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { EtcdReader } from "./etcd";
 import { ClientCertificate, ClusterPki } from "./pki";
-import { freePort, ManagedProcess, startProcess, toolPath, waitFor } from "./processes";
+import { freePort, freePorts, ManagedProcess, startProcess, toolPath, waitFor } from "./processes";
 import { sealingOf, Sealing } from "./sealed";
 
 export type KmsApi = "v1" | "v2";
@@ -67,9 +67,10 @@ export class RealCluster {
         // Short: the KMS plugin's unix socket path must fit in 108 bytes.
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rc-"));
         let etcd: ManagedProcess | undefined;
+        let cluster: RealCluster | undefined;
         try {
             const pki = new ClusterPki(path.join(dir, "pki"));
-            const [clientPort, peerPort] = [await freePort(), await freePort()];
+            const [clientPort, peerPort] = await freePorts(2);
             const etcdUrl = `http://127.0.0.1:${clientPort}`;
             const peerUrl = `http://127.0.0.1:${peerPort}`;
             etcd = startProcess("etcd", toolPath("etcd", "etcd"), [
@@ -88,12 +89,14 @@ export class RealCluster {
                 timeoutMs: 30_000,
                 process: etcdProcess,
             });
-            const cluster = new RealCluster(dir, pki, etcdProcess, etcdUrl, options);
+            cluster = new RealCluster(dir, pki, etcdProcess, etcdUrl, options);
             if (options.kms) await cluster.startPlugin(options.kms);
             await cluster.startApiserver();
             return cluster;
         } catch (err) {
-            await etcd?.stop();
+            // Whatever started is stopped: the plugin and kube-apiserver too, when one of them failed to come up.
+            if (cluster) await cluster.stop();
+            else await etcd?.stop();
             fs.rmSync(dir, { recursive: true, force: true });
             throw err;
         }

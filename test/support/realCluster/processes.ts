@@ -1,6 +1,7 @@
 // Child processes of the real-cluster harness (etcd, kube-apiserver, the KMS plugin): each in its own
 // process group, its output kept in a bounded buffer for error messages, and every one of them killed
-// when the test process exits, however it exits, so none outlives the test run.
+// when the test process exits normally, on an uncaught error, or on SIGINT, SIGTERM or SIGHUP. Only a
+// SIGKILL of the test process itself escapes this (nothing can run then).
 
 import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -26,10 +27,14 @@ function installExitHook(): void {
     process.on("exit", () => {
         for (const child of running) killGroup(child, "SIGKILL");
     });
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    for (const [signal, code] of [
+        ["SIGINT", 130],
+        ["SIGTERM", 143],
+        ["SIGHUP", 129],
+    ] as const) {
         process.once(signal, () => {
             for (const child of running) killGroup(child, "SIGKILL");
-            process.exit(130);
+            process.exit(code);
         });
     }
 }
@@ -116,15 +121,25 @@ export async function waitFor(
     throw new Error(`gave up waiting for ${what}`);
 }
 
-/** A TCP port free on loopback right now (the kernel picks it). */
-export async function freePort(): Promise<number> {
+/** `count` distinct TCP ports free on loopback right now (the kernel picks them; all held until all are chosen). */
+export async function freePorts(count: number): Promise<number[]> {
     const net = await import("node:net");
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const port = (server.address() as { port: number }).port;
-            server.close(() => resolve(port));
-        });
-    });
+    const servers = await Promise.all(
+        Array.from(
+            { length: count },
+            () =>
+                new Promise<import("node:net").Server>((resolve, reject) => {
+                    const server = net.createServer();
+                    server.once("error", reject);
+                    server.listen(0, "127.0.0.1", () => resolve(server));
+                }),
+        ),
+    );
+    const ports = servers.map((server) => (server.address() as { port: number }).port);
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    return ports;
+}
+
+export async function freePort(): Promise<number> {
+    return (await freePorts(1))[0];
 }
