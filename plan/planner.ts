@@ -130,7 +130,7 @@ export function readableProps(value: unknown): unknown {
     if (value && typeof value === "object") {
         const o = value as Record<string, unknown>;
         if (o[SIG_KEY] === SECRET_SIG) return "[secret]";
-        if (o[SIG_KEY] === RESOURCE_SIG) return engineUrn(String(o["urn"]));
+        if (o[SIG_KEY] === RESOURCE_SIG) return o["urn"];
         const out: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(o)) {
             // The serialized dynamic provider is code, thousands of lines: name it, don't print it.
@@ -187,16 +187,13 @@ type RegisterRequest = {
 
 /**
  * A URN as the engine builds it: the parent's whole qualified type, then this type; a child of the root Stack
- * resource has no parent type (pulumi/pulumi pkg/resource/deploy/step_generator.go, generateURN). Under mocks the
- * SDK qualifies every top-level type with the root Stack's, so the URNs it hands out (parents, dependencies,
- * references) go through engineUrn. An end-to-end test compares the result with the real CLI's preview.
+ * resource has no parent type (pulumi/pulumi pkg/resource/deploy/step_generator.go, generateURN). The SDK's mock
+ * monitor keeps only the parent's last type, so the plan installs this rule as the mock monitor's `newUrn`: the
+ * URNs the program sees (parents, dependencies, references) are then the engine's too. An end-to-end test
+ * compares the plan's URNs with the real CLI's preview.
  */
-function engineUrn(urn: string): string {
-    return urn.replace(/^(urn:pulumi:[^:]*::[^:]*::)pulumi:pulumi:Stack\$/, "$1");
-}
-
 function urnOf(stack: string, project: string, parent: string, type: string, name: string): string {
-    const parentType = parent ? engineUrn(parent).split("::")[2] : "";
+    const parentType = parent ? parent.split("::")[2] : "";
     const qualified = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
     return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
@@ -281,11 +278,12 @@ export async function planProgram(options: {
         waitForRPCs(): Promise<void>;
     };
     const monitor = settings.getMonitor();
+    monitor.newUrn = ((parent: string, type: string, name: string) => urnOf(stack, project, parent, type, name)) as never;
     const record = (req: RegisterRequest, read: boolean) => {
-        const parent = req.getParent() ? engineUrn(req.getParent()) : undefined;
+        const parent = req.getParent() || undefined;
         const raw = (read ? req.getProperties?.() : req.getObject?.())?.toJavaScript() ?? {};
         const propertyDependencies: Record<string, string[]> = {};
-        req.getPropertydependenciesMap?.().forEach((v, k) => (propertyDependencies[k] = v.getUrnsList().map(engineUrn)));
+        req.getPropertydependenciesMap?.().forEach((v, k) => (propertyDependencies[k] = v.getUrnsList()));
         resources.push({
             urn: urnOf(stack, project, parent ?? "", req.getType(), req.getName()),
             type: req.getType(),
@@ -297,7 +295,7 @@ export async function planProgram(options: {
             ...(read ? { read: true } : {}),
             props: readableProps(raw) as Record<string, unknown>,
             wireProps: raw,
-            dependencies: (req.getDependenciesList?.() ?? []).map(engineUrn),
+            dependencies: req.getDependenciesList?.() ?? [],
             propertyDependencies,
         });
     };

@@ -481,3 +481,26 @@ class StringSink extends Writable {
 function escape(text: string): string {
     return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+describe("plan/planner: URNs in the engine's form", () => {
+    it("qualifies a nested resource's type with its parent's whole chain, and a top-level one with none", async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK the planner mocks
+        const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+        const plan = await planProgram({
+            project: "nesting",
+            stack: "dev",
+            config: { config: {}, secretKeys: [] },
+            program: async () => {
+                const a = new pulumi.ComponentResource("x:a:A", "a");
+                const b = new pulumi.ComponentResource("x:b:B", "b", {}, { parent: a });
+                const c = new pulumi.ComponentResource("x:c:C", "c", {}, { parent: b });
+                new pulumi.ComponentResource("x:d:D", "d", {}, { parent: c });
+            },
+        });
+        const urn = (name: string) => plan.resources.find((r) => r.name === name)!;
+        assert.equal(urn("a").urn, "urn:pulumi:dev::nesting::x:a:A::a");
+        assert.equal(urn("c").urn, "urn:pulumi:dev::nesting::x:a:A$x:b:B$x:c:C::c");
+        assert.equal(urn("d").urn, "urn:pulumi:dev::nesting::x:a:A$x:b:B$x:c:C$x:d:D::d");
+        assert.equal(urn("d").parent, urn("c").urn, "a child's parent is its parent's own URN");
+    });
+});
