@@ -14,6 +14,13 @@ const minMajor = (range: string) => Number(/>=\s*(\d+)/.exec(range)?.[1]);
 describe("versions and setup", () => {
     const pkg = json("package.json");
 
+    it("declares a Node that can require() the ES modules the providers load (require(esm) is on by default from 20.19)", () => {
+        // components/kube/tokenRequest.ts require()s @kubernetes/client-node, an ES module since 1.x.
+        assert.equal(json("node_modules/@kubernetes/client-node/package.json").type, "module");
+        const [major, minor] = (/>=\s*(\d+)\.(\d+)/.exec(pkg.engines.node) ?? []).slice(1).map(Number);
+        assert.ok(major > 20 || (major === 20 && minor >= 19), `engines.node is ${pkg.engines.node}; Node 20 before 20.19 cannot require() an ES module`);
+    });
+
     it("pins @pulumi/pulumi to a minor whose releases run on the declared Node (3.249+ needs Node 22)", () => {
         assert.match(pkg.dependencies["@pulumi/pulumi"], /^~3\.248\./, "a range reaching 3.249 would need Node >= 22");
         for (const dir of ["node_modules/@pulumi/pulumi", "node_modules/@pulumi/policy", "node_modules/@pulumi/alicloud", "node_modules/@pulumi/kubernetes"]) {
