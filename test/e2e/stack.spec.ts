@@ -161,6 +161,14 @@ describe("e2e: the real Pulumi CLI runs the example stack", function () {
         const sa = await cluster.request("GET", "/api/v1/namespaces/kube-system/serviceaccounts/ask-secret-reencryptor");
         assert.equal(sa.status, 200);
         assertNoPlaintextCredentials("up");
+        // What Pulumi itself keeps of the stack config it sends to the dynamic providers: the inputs of the default
+        // pulumi-nodejs provider, secrets encrypted and every other key in clear (the README says so).
+        const resources = (await stack.exportStack()).deployment.resources as { type: string; urn: string; inputs?: Record<string, unknown> }[];
+        const host = resources.find((r) => r.type === "pulumi:providers:pulumi-nodejs" && r.urn.endsWith("::default"));
+        assert.ok(host, resources.map((r) => r.urn).join("\n"));
+        assert.equal(host.inputs?.["alicloud:region"], REGION, "non-secret config is stored in clear");
+        // A secret is marked with Pulumi's secret signature (the export decrypts it; on disk it is ciphertext, checked above).
+        assert.ok(JSON.stringify(host.inputs?.["alicloud:secretKey"]).includes("4dabf18193072939515e22adb298388d"), "secret config is kept as a secret");
     });
 
     it("preview --expect-no-changes: an unchanged stack plans nothing", async () => {
