@@ -21,6 +21,19 @@ const REPLACING_KEY_SETTINGS = ["keySpec", "keyUsage"] as const;
 
 /** Tag on the security role this stack creates: "auto" keeps managing a role that carries this stack's name. */
 
+/** An adopted key's settings that do not matter for safety: taken as they are (ignoreChanges), never updated. */
+export const ADOPTED_KEY_KEPT_AS_IS = [
+    "description",
+    "tags",
+    "dkmsInstanceId",
+    "rotationInterval",
+    "pendingWindowInDays",
+    "deletionProtectionDescription",
+    "protectionLevel",
+    "origin",
+    "policy",
+];
+
 export const SECURITY_ROLE_DESCRIPTION = "Container Service uses this role to call KMS for Secret encryption at rest.";
 
 /** Alibaba Cloud tag values are at most 128 characters (RAM TagRole / Tag API reference). */

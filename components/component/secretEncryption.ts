@@ -16,7 +16,7 @@ import {
     SECURITY_ROLE_POLICY,
 } from "../config";
 import { execKubeconfig, ExecKubeconfigOptions } from "../kube/execKubeconfig";
-import { ADOPTED_KEY_SETTINGS, managingStackName, SECURITY_ROLE_DESCRIPTION } from "./lookups";
+import { ADOPTED_KEY_KEPT_AS_IS, ADOPTED_KEY_SETTINGS, managingStackName, SECURITY_ROLE_DESCRIPTION } from "./lookups";
 import { defaultKeyDescription, eachTuning, KEY_SETTINGS, REENCRYPT_IDENTITY } from "../config";
 
 /** A dedicated KMS instance to create. See https://www.alibabacloud.com/help/en/kms/key-management-service/user-guide/purchase-and-enable-a-kms-instance */
@@ -216,17 +216,7 @@ export class SecretEncryption extends pulumi.ComponentResource {
                     parent: this,
                     import: args.kmsKeyId,
                     protect: true,
-                    ignoreChanges: [
-                        "description",
-                        "tags",
-                        "dkmsInstanceId",
-                        "rotationInterval",
-                        "pendingWindowInDays",
-                        "deletionProtectionDescription",
-                        "protectionLevel",
-                        "origin",
-                        "policy",
-                    ],
+                    ignoreChanges: ADOPTED_KEY_KEPT_AS_IS,
                 },
             );
             return { key };

@@ -16,7 +16,7 @@ import { promisify } from "node:util";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { describeKey, isUserKey } from "../../components/alibaba";
 import { createKmsClient } from "../../components/alibaba/clients";
-import { ADOPTED_KEY_SETTINGS } from "../../components/component/lookups";
+import { ADOPTED_KEY_KEPT_AS_IS, ADOPTED_KEY_SETTINGS } from "../../components/component/lookups";
 import { AlibabaStandIn, startAlibabaStandIn, useAlibabaStandInEnv } from "./alibabaStandIn";
 import {
     alicloudPluginEnv,
@@ -281,20 +281,11 @@ describe("support: alicloud stand-in plugin over gRPC", function () {
         );
         assert.equal(imported.inputs.protectionLevel, undefined, "a value at the schema default is not an import input");
         // The engine: ignoreChanges copies the imported inputs, Check, Diff against the read state, Update.
-        const ignored = [
-            "description",
-            "tags",
-            "dkmsInstanceId",
-            "rotationInterval",
-            "pendingWindowInDays",
-            "deletionProtectionDescription",
-            "protectionLevel",
-        ];
         const program: Props = { ...ADOPTED_KEY_SETTINGS };
-        for (const name of ignored) if (imported.inputs[name] !== undefined) program[name] = imported.inputs[name];
+        for (const name of ADOPTED_KEY_KEPT_AS_IS) if (imported.inputs[name] !== undefined) program[name] = imported.inputs[name];
         const { inputs: news, failures } = await client.check(urn, imported.inputs, program);
         assert.deepEqual(failures, []);
-        const diff = await client.diff(key.keyId, urn, imported.props, news, ignored);
+        const diff = await client.diff(key.keyId, urn, imported.props, news, ADOPTED_KEY_KEPT_AS_IS);
         assert.deepEqual([diff.changes, diff.diffs.sort(), diff.replaces], ["some", ["automaticRotation", "deletionProtection", "status"], []]);
         await client.update(key.keyId, urn, imported.props, news);
         const described = await describeKey(ctx, key.keyId);

@@ -13,7 +13,7 @@ import * as providerRpc from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as provider from "@pulumi/pulumi/proto/provider_pb";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { REPO_ROOT } from "./repo";
-import { killProcessGroup } from "./processGroup";
+import { killProcessGroup, readPluginPort } from "./pluginProcess";
 
 export const PROJECT_DIR = REPO_ROOT;
 const PLUGIN = path.join("node_modules", "@pulumi", "pulumi", "pulumi-resource-pulumi-nodejs");
@@ -82,25 +82,7 @@ export async function startProviderHost(options: HostOptions = {}): Promise<Prov
     });
     let stderr = "";
     child.stderr!.on("data", (chunk) => (stderr += chunk.toString()));
-    const port = await new Promise<number>((resolve, reject) => {
-        let out = "";
-        const timer = setTimeout(
-            () => reject(new Error(`provider host did not print its port within ${START_TIMEOUT_MS} ms; stderr:\n${stderr}`)),
-            START_TIMEOUT_MS,
-        );
-        child.stdout!.on("data", (chunk) => {
-            out += chunk.toString();
-            const line = /^(\d+)\s*\n/.exec(out);
-            if (line) {
-                clearTimeout(timer);
-                resolve(Number(line[1]));
-            }
-        });
-        child.on("exit", (code) => {
-            clearTimeout(timer);
-            reject(new Error(`provider host exited with ${code} before printing its port; stderr:\n${stderr}`));
-        });
-    });
+    const port = await readPluginPort(child, "provider host", () => stderr, START_TIMEOUT_MS);
     const client = new providerRpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     const bind = <Req, Res>(name: string) =>
         (

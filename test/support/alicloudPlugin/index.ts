@@ -20,7 +20,7 @@ import type { AlibabaStandIn } from "../alibabaStandIn/types";
 import { REPO_ROOT } from "../repo";
 import { CONTROL_ENV } from "./control";
 import { PLUGIN_VERSION } from "./server";
-import { killProcessGroup } from "../processGroup";
+import { killProcessGroup, readPluginPort } from "../pluginProcess";
 
 export { CONTROL_ENV, PLUGIN_VERSION };
 
@@ -107,25 +107,7 @@ export async function startPluginProcess(executable: string, env: NodeJS.Process
     const child: ChildProcess = spawn(executable, ["127.0.0.1:1"], { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let stderr = "";
     child.stderr!.on("data", (chunk) => (stderr += chunk.toString()));
-    const port = await new Promise<number>((resolve, reject) => {
-        let out = "";
-        const timer = setTimeout(() => reject(new Error(`plugin did not print its port within ${startTimeoutMs} ms; stderr:\n${stderr}`)), startTimeoutMs);
-        child.stdout!.on("data", (chunk) => {
-            out += chunk.toString();
-            const line = /^(\d+)\s*\n/.exec(out);
-            if (line) {
-                clearTimeout(timer);
-                resolve(Number(line[1]));
-            } else if (out.includes("\n")) {
-                clearTimeout(timer);
-                reject(new Error(`plugin's first stdout line is not a port: ${JSON.stringify(out)}; stderr:\n${stderr}`));
-            }
-        });
-        child.on("exit", (code) => {
-            clearTimeout(timer);
-            reject(new Error(`plugin exited with ${code} before printing its port; stderr:\n${stderr}`));
-        });
-    });
+    const port = await readPluginPort(child, "plugin", () => stderr, startTimeoutMs);
     return {
         port,
         stderr: () => stderr,
