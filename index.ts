@@ -17,7 +17,13 @@ import {
 import { tcpReachable } from "./components/kube";
 import { staleBuildProblem } from "./components/providers";
 
-export = async () => {
+/**
+ * `pulumi up` calls this with no argument. A program that embeds this one may place the component: another name
+ * (default: the cluster ID) and resource options, such as a parent. Moving the component to another name or parent
+ * changes every URN under it: pass `aliases` naming the old place (Pulumi carries them to each child), or Pulumi
+ * creates everything anew and deletes the old resources.
+ */
+export = async (placement: { name?: string; opts?: pulumi.ComponentResourceOptions } = {}) => {
     // The dynamic providers run the compiled dist/: never let them run older code than this program.
     const staleBuild = staleBuildProblem(__dirname);
     if (staleBuild) throw new pulumi.RunError(staleBuild);
@@ -54,11 +60,12 @@ export = async () => {
     for (const warning of [...adoptionChanges, ...securityRole.warnings]) await pulumi.log.warn(warning);
 
     const encryption = new SecretEncryption(
-        settings.clusterId,
+        placement.name ?? settings.clusterId,
         secretEncryptionArgs(settings, {
             securityRole: securityRole.mode,
             clusterAccess: clusterAccess && { ...clusterAccess, identity: credentialHelperIdentity() },
         }),
+        placement.opts,
     );
     return {
         clusterId: settings.clusterId,

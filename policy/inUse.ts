@@ -154,7 +154,7 @@ export function describeUse(use: InUseKey): string {
 
 export const RETIRE_KEY_SAFELY =
     "To retire the key safely, first switch the cluster's Secret encryption off " +
-    "(disableEncryption: true on the cluster, or remove its ClusterEncryption resource), " +
-    "run `pulumi up`, wait for the cluster to be running again and rewrite its Secrets " +
-    "(reencrypt-secrets) so none is still sealed by this key; only then disable, unprotect " +
-    "or delete the key, in a later update.";
+    "(disableEncryption: true on the cluster; or set encryption.onDelete: switch-off, run `pulumi up`, " +
+    "then remove or destroy its ClusterEncryption resource), wait for the cluster to be running again " +
+    "and rewrite its Secrets (reencrypt-secrets) so none is still sealed by this key; only then disable, " +
+    "unprotect or delete the key, in a later update.";

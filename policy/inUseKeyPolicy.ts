@@ -4,16 +4,10 @@
 
 import type { ReportViolation, StackValidation } from "@pulumi/policy";
 import { InUseKey, RETIRE_KEY_SAFELY, StackResource, describeUse, findKeyUsage } from "./inUse";
+import type { KeyFinding } from "./keyChecks";
 
-export interface KeyFinding {
-    /** What is wrong, completing "..., but <problem>". */
-    problem: string;
-    /** What to change to comply. */
-    fix: string;
-}
-
-/** Returns a finding, or undefined when the key complies or the answer is unknown in preview. */
-export type KeyCheck = (key: StackResource, use: InUseKey) => KeyFinding | undefined;
+/** A question asked of one in-use key (see ./keyChecks.ts); `use` names the clusters, for checks that need them. */
+export type InUseKeyCheck = (key: StackResource, use: InUseKey) => KeyFinding | undefined;
 
 /**
  * `retireAdvice`: append how to retire the key safely; for the checks that
@@ -24,7 +18,7 @@ export function inUseKeyMessage(use: InUseKey, finding: KeyFinding, retireAdvice
     return retireAdvice ? `${message} ${RETIRE_KEY_SAFELY}` : message;
 }
 
-export function validateInUseKeys(check: KeyCheck, options: { retireAdvice: boolean }): StackValidation {
+export function validateInUseKeys(check: InUseKeyCheck, options: { retireAdvice: boolean }): StackValidation {
     return (args, reportViolation: ReportViolation) => {
         for (const use of findKeyUsage(args.resources).inUse) {
             const finding = check(use.key, use);

@@ -4,7 +4,8 @@
 // "present" is the only way a stack policy notices a key dropped from the program.
 
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { KMS_KEY_TYPE, readProp } from "./props";
+import { KMS_KEY_TYPE } from "./props";
+import { keepsDeletionProtection, staysEnabled, staysProtected } from "./keyChecks";
 import { RETIRE_KEY_SAFELY, findKeyUsage, normalizeKeyReference } from "./inUse";
 import { validateInUseKeys } from "./inUseKeyPolicy";
 
@@ -12,58 +13,21 @@ export const inUseKeyEnabled: StackValidationPolicy = {
     name: "kms-key-in-use-enabled",
     description: "A KMS key that seals a cluster's Secrets must stay Enabled.",
     enforcementLevel: "mandatory",
-    validateStack: validateInUseKeys(
-        (key) => {
-            const status = readProp(key.props, "status");
-            // Absent means the provider default, Enabled.
-            if (!status.known || status.value === undefined || status.value === "Enabled") return undefined;
-            return {
-                problem: `its status is ${JSON.stringify(status.value)}`,
-                fix:
-                    'Keep status "Enabled": with the key Disabled or PendingDeletion the API server ' +
-                    "can no longer read Secrets or ServiceAccount tokens and the cluster's workloads break.",
-            };
-        },
-        { retireAdvice: true },
-    ),
+    validateStack: validateInUseKeys(staysEnabled, { retireAdvice: true }),
 };
 
 export const inUseKeyDeletionProtection: StackValidationPolicy = {
     name: "kms-key-in-use-deletion-protection",
     description: "A KMS key that seals a cluster's Secrets must have KMS deletion protection Enabled.",
     enforcementLevel: "mandatory",
-    validateStack: validateInUseKeys(
-        (key) => {
-            const protection = readProp(key.props, "deletionProtection");
-            if (!protection.known || protection.value === "Enabled") return undefined;
-            const current = protection.value === undefined ? "not set (KMS default: Disabled)" : JSON.stringify(protection.value);
-            return {
-                problem: `its deletionProtection is ${current}`,
-                fix:
-                    'Set deletionProtection: "Enabled" so KMS itself refuses to schedule the key for deletion, ' +
-                    "whoever asks (console, API, or another tool).",
-            };
-        },
-        { retireAdvice: true },
-    ),
+    validateStack: validateInUseKeys(keepsDeletionProtection, { retireAdvice: true }),
 };
 
 export const inUseKeyProtected: StackValidationPolicy = {
     name: "kms-key-in-use-protected",
     description: "A KMS key that seals a cluster's Secrets must have the Pulumi resource option protect: true.",
     enforcementLevel: "mandatory",
-    validateStack: validateInUseKeys(
-        (key) => {
-            if (key.opts.protect === true) return undefined;
-            return {
-                problem: "the resource option protect is not set",
-                fix:
-                    "Add { protect: true } to the key's resource options so the Pulumi engine refuses to delete " +
-                    "or replace it, even when it disappears from the program.",
-            };
-        },
-        { retireAdvice: true },
-    ),
+    validateStack: validateInUseKeys(staysProtected, { retireAdvice: true }),
 };
 
 export interface KeyPresenceConfig {
@@ -73,7 +37,7 @@ export interface KeyPresenceConfig {
 
 export const inUseKeyPresent: StackValidationPolicy = {
     name: "kms-key-in-use-present",
-    description: "Every KMS key a cluster encrypts its Secrets with must be in the stack (managed or read).",
+    description: "Every KMS key a cluster encrypts its Secrets with must be managed by the stack, or listed in externalKeyIds.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
@@ -93,8 +57,9 @@ export const inUseKeyPresent: StackValidationPolicy = {
                 `${consumer.cluster} encrypts its Secrets with KMS key ${keyId}, but no ${KMS_KEY_TYPE} ` +
                     `with that ID is in this stack. If the key was removed from the program, restore its resource: ` +
                     `the next update would delete the key (unless it is protected) and the cluster could no longer ` +
-                    `read its Secrets. If the key is managed elsewhere, read it into this stack with ` +
-                    `alicloud.kms.Key.get(...) or list its ID in this policy's externalKeyIds config. ` +
+                    `read its Secrets. If the key is managed elsewhere, list its ID in this policy's externalKeyIds config, ` +
+                    `or adopt it into this stack (imported, with protect: true; the program's kmsKeyId does that). Reading it ` +
+                    `with alicloud.kms.Key.get(...) is not enough: the engine gives policies only the resources a stack manages. ` +
                     RETIRE_KEY_SAFELY,
                 consumer.resource.urn,
             );

@@ -8,6 +8,7 @@ import { inUseKeySpec } from "./keySpec";
 import { inUseKeyPendingWindow, inUseKeyRotation } from "./keyRotation";
 import { kmsInstanceDeletionProtection } from "./kmsInstance";
 import { securityRolePolicyScope } from "./securityRole";
+import { clusterKeyGuarded } from "./clusterKeyGuard";
 
 export const POLICY_PACK_NAME = "ask-kms-key-guard";
 
@@ -21,4 +22,5 @@ export const policies: Policies = [
     inUseKeyPendingWindow,
     securityRolePolicyScope,
     kmsInstanceDeletionProtection,
+    clusterKeyGuarded,
 ];

@@ -17,7 +17,7 @@ import {
 } from "../config";
 import { execKubeconfig, ExecKubeconfigOptions } from "../kube/execKubeconfig";
 import { ADOPTED_KEY_KEPT_AS_IS, ADOPTED_KEY_SETTINGS, managingStackName, SECURITY_ROLE_DESCRIPTION } from "./lookups";
-import { defaultKeyDescription, eachTuning, KEY_SETTINGS, REENCRYPT_IDENTITY } from "../config";
+import { defaultKeyDescription, eachTuning, ENCRYPTION_ON_DELETE, KEY_SETTINGS, OnDeleteChoice, REENCRYPT_IDENTITY } from "../config";
 
 /** A dedicated KMS instance to create. See https://www.alibabacloud.com/help/en/kms/key-management-service/user-guide/purchase-and-enable-a-kms-instance */
 export interface KmsInstanceArgs {
@@ -101,6 +101,12 @@ export interface EncryptionArgs {
     timeoutMinutes?: pulumi.Input<number>;
     /** First wait after UpdateKMSEncryption answers 409 or throttling; doubles per retry, up to 4x. Default 15; 1-300. */
     conflictBackoffSeconds?: pulumi.Input<number>;
+    /**
+     * What deleting ClusterEncryption does (destroy, removing the component, a rename or re-parent without an alias):
+     * "keep" leaves Secret encryption on, "switch-off" turns it off and waits. Default "keep". `destroy` acts on the
+     * value the last `up` recorded. See ENCRYPTION_ON_DELETE in ../config/settings.ts.
+     */
+    onDelete?: pulumi.Input<OnDeleteChoice>;
 }
 
 export interface SecretEncryptionArgs {
@@ -156,6 +162,9 @@ export const SECURITY_ROLE_TRUST_POLICY = JSON.stringify({
     Version: "1",
 });
 
+/** The component's type token: part of every child's URN, and how the policy pack knows the key it manages. */
+export const SECRET_ENCRYPTION_TYPE = "ask:index:SecretEncryption";
+
 /**
  * Encrypts an existing ASK Pro cluster's Secrets at rest with a dedicated KMS key,
  * the vendor guide's console steps as one component:
@@ -174,14 +183,21 @@ export class SecretEncryption extends pulumi.ComponentResource {
     readonly rotation?: SecretRotation;
 
     constructor(name: string, args: SecretEncryptionArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("ask:index:SecretEncryption", name, {}, opts);
+        super(SECRET_ENCRYPTION_TYPE, name, {}, opts);
         const { key, instanceId } = this.kmsKey(name, args);
         this.keyResource = key;
         const grants = [...this.securityRole(name, args.securityRole ?? "create"), ...this.operatorGrant(name, args.operator)];
 
         this.clusterEncryption = new ClusterEncryption(
             `${name}-cluster-encryption`,
-            { clusterId: args.clusterId, kmsKeyId: key.id, regionId: args.region, ...args.encryption },
+            {
+                clusterId: args.clusterId,
+                kmsKeyId: key.id,
+                regionId: args.region,
+                ...args.encryption,
+                // Recorded in state even when defaulted, so a destroy acts on what the last up decided.
+                onDelete: args.encryption?.onDelete ?? ENCRYPTION_ON_DELETE.default,
+            },
             { parent: this, dependsOn: [key, ...grants] },
         );
         if (args.rotation?.enabled ?? true) this.rotation = this.rotationAfterEncryption(name, args, key);

@@ -80,6 +80,29 @@ export const ENCRYPTION_TIMING = {
 
 export type EncryptionTiming = { -readonly [K in keyof typeof ENCRYPTION_TIMING]: number };
 
+// ---- ClusterEncryption: what deleting it does -------------------------------------------------
+
+export const ON_DELETE_CHOICES = ["keep", "switch-off"] as const;
+export type OnDeleteChoice = (typeof ON_DELETE_CHOICES)[number];
+
+/**
+ * What deleting the ClusterEncryption resource does to the cluster. A delete comes from `pulumi destroy`, from
+ * removing the component, and from a rename or re-parent without an alias; only an explicit "switch-off" turns
+ * the cluster's Secret encryption off. `destroy` runs on the inputs an earlier `up` stored, so a new value counts
+ * only after an `up` recorded it; state from before this setting existed reads as "keep".
+ */
+export const ENCRYPTION_ON_DELETE = {
+    configPath: "encryption.onDelete",
+    default: "keep",
+    problem: (v: string) => ((ON_DELETE_CHOICES as readonly string[]).includes(v) ? undefined : `"${v}" must be one of ${ON_DELETE_CHOICES.join(", ")}`),
+    doc:
+        "What deleting ClusterEncryption (destroy, a removed or renamed component) does: keep (Secret encryption stays on with the key) " +
+        "or switch-off (encryption is switched off and waited for). Takes effect once an up has recorded it.",
+} as const satisfies TextSetting;
+
+/** The stack's settings for ClusterEncryption: how it waits, and what deleting it does. */
+export type EncryptionSettings = EncryptionTiming & { onDelete: OnDeleteChoice };
+
 // ---- The re-encryption: the engine, the rotation provider and the CLI ------------------------
 
 /** The guide's annotation (`kubectl annotate ... encryption-key-rotation-time=TIME`). */

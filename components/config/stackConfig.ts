@@ -9,9 +9,11 @@ import {
     CLUSTER_ENDPOINT,
     ClusterEndpointMode,
     defaultKeyDescription,
+    ENCRYPTION_ON_DELETE,
     ENCRYPTION_TIMING,
-    EncryptionTiming,
+    EncryptionSettings,
     KEY_SETTINGS,
+    OnDeleteChoice,
     REENCRYPT_IDENTITY,
     eachTuning,
     ReencryptTuning,
@@ -72,8 +74,8 @@ export interface StackSettings {
     /** auto: adopt AliyunCSManagedSecurityRole when it exists, create it otherwise. */
     securityRole: "auto" | "create" | "adopt";
     operator?: { ramUserName: string } | { ramRoleName: string };
-    /** How ClusterEncryption waits for Container Service: see ENCRYPTION_TIMING in ./settings.ts. */
-    encryption: EncryptionTiming;
+    /** How ClusterEncryption waits for Container Service and what deleting it does: ENCRYPTION_TIMING and ENCRYPTION_ON_DELETE in ./settings.ts. */
+    encryption: EncryptionSettings;
     rotation: RotationSettings;
     tags: Record<string, string>;
 }
@@ -170,6 +172,7 @@ export function parseStackConfig(raw: Record<string, string>, project: string = 
         pollIntervalSeconds: v.setting(o, ENCRYPTION_TIMING.pollIntervalSeconds),
         timeoutMinutes: v.setting(o, ENCRYPTION_TIMING.timeoutMinutes),
         conflictBackoffSeconds: v.setting(o, ENCRYPTION_TIMING.conflictBackoffSeconds),
+        onDelete: v.text(o, ENCRYPTION_ON_DELETE) as OnDeleteChoice,
     }));
     const rotation = v.object(ours, "rotation", (o) => ({
         enabled: v.bool(o, "rotation.enabled", true),

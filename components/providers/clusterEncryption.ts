@@ -12,10 +12,12 @@
 //   with capped backoff), then poll DescribeClusterDetail until the cluster is
 //   running with the key in place, bounded by timeoutMinutes.
 // - read (refresh): reports the cluster's actual setting.
-// - delete: switches encryption OFF (disable_encryption) and waits until the
-//   cluster is running with encryption disabled. Removing this resource from the
-//   program therefore turns Secret encryption off for the cluster; the KMS key
-//   itself is untouched.
+// - delete: what the stored `onDelete` says (ENCRYPTION_ON_DELETE in ../config/settings.ts).
+//   "keep" (the default, and what state from before the setting reads as) leaves
+//   the cluster encrypting with the key and only says so: a destroy, a removed
+//   component, or a rename or re-parent without an alias never turns encryption
+//   off by accident. "switch-off" sends disable_encryption and waits until the
+//   cluster is running with encryption disabled. The KMS key is untouched either way.
 //
 // Pulumi stores only a shim of this provider (./shim.ts); the host runs the
 // compiled copy of this file (dist/components/providers/clusterEncryption.js).
@@ -35,7 +37,17 @@ import {
 } from "../alibaba";
 import { anyUnknown, CheckFailure, Deadline, deadlineAfter, defaultRuntime, isUnknown, pollUntil, PollVerdict, ProviderRuntime, UNKNOWN_INPUT } from "./kit";
 import { hostShim, isShimText } from "./shim";
-import { ENCRYPTION_TIMING, EncryptionTiming, KEY_SPEC, KEY_USAGE, numberOrDefault, numberProblem } from "../config";
+import {
+    ENCRYPTION_ON_DELETE,
+    ENCRYPTION_TIMING,
+    EncryptionTiming,
+    KEY_SPEC,
+    KEY_USAGE,
+    numberOrDefault,
+    numberProblem,
+    OnDeleteChoice,
+    textProblem,
+} from "../config";
 
 export { UNKNOWN_INPUT };
 /** Every Pro tier reports a cluster_spec of this form: ack.pro.small, ack.pro.xlarge, ack.pro.2xlarge, ack.pro.4xlarge (docs/platform-facts.md, "Container Service"). */
@@ -46,6 +58,8 @@ export interface ClusterEncryptionInputs extends Partial<EncryptionTiming> {
     kmsKeyId: string;
     /** The stack's region (alicloud:region). */
     regionId: string;
+    /** ENCRYPTION_ON_DELETE; absent in state written before the setting existed, which reads as "keep". */
+    onDelete?: OnDeleteChoice;
 }
 
 export interface ClusterEncryptionOutputs extends ClusterEncryptionInputs {
@@ -73,6 +87,10 @@ export function validateInputs(news: Partial<ClusterEncryptionInputs>): Problem[
         if (value === undefined || isUnknown(value)) continue;
         const problem = numberProblem(ENCRYPTION_TIMING[property], value);
         if (problem) problems.push({ property, reason: `${property}: ${problem}` });
+    }
+    if (news.onDelete !== undefined && !isUnknown(news.onDelete)) {
+        const problem = textProblem(ENCRYPTION_ON_DELETE, news.onDelete);
+        if (problem) problems.push({ property: "onDelete", reason: `onDelete: ${problem}` });
     }
     return problems;
 }
@@ -257,6 +275,9 @@ export async function diffEncryption(
     for (const property of Object.keys(ENCRYPTION_TIMING) as (keyof EncryptionTiming)[]) {
         if (news[property] !== olds[property]) reasons.push(`${property} changes`);
     }
+    if (isUnknown(news.onDelete) || onDeleteOf(news) !== onDeleteOf(olds)) {
+        reasons.push(`onDelete changes from ${onDeleteOf(olds)} to ${isUnknown(news.onDelete) ? "(known after apply)" : onDeleteOf(news)}`);
+    }
     // State written before the shim carries fully serialized code that refresh and delete would run:
     // one update stores the shim, and from then on fixes reach this resource with `npm ci`.
     if (olds.__provider !== undefined && !isShimText(olds.__provider)) reasons.push("the stored provider code predates the shim; storing the shim");
@@ -382,6 +403,7 @@ function outputsFrom(inputs: ClusterEncryptionInputs, cluster: ClusterInfo, enab
     for (const property of Object.keys(ENCRYPTION_TIMING) as (keyof EncryptionTiming)[]) {
         if (inputs[property] !== undefined) outs[property] = inputs[property];
     }
+    if (inputs.onDelete !== undefined) outs.onDelete = inputs.onDelete;
     return outs;
 }
 
@@ -446,8 +468,24 @@ export async function readEncryption(
     };
 }
 
-/** delete: switch encryption off and wait until the cluster is running with encryption disabled. */
+/** The recorded choice; state from before the setting existed (or an unknown preview value) reads as the default. */
+function onDeleteOf(props: Partial<ClusterEncryptionInputs>): OnDeleteChoice {
+    return props.onDelete === "switch-off" ? "switch-off" : "keep";
+}
+
+/**
+ * delete: with onDelete "switch-off", switch encryption off and wait until the cluster is running with encryption
+ * disabled; otherwise (the default) leave the cluster as it is and say so.
+ */
 export async function removeEncryption(id: string, props: ClusterEncryptionOutputs, runtime: ProviderRuntime): Promise<void> {
+    if (onDeleteOf(props) === "keep") {
+        runtime.log(
+            `cluster ${id}: Secret encryption stays on with key ${props.kmsKeyId} (onDelete: keep); this stack no longer manages it. ` +
+                `Keep the key enabled while the cluster uses it. To switch encryption off when this resource is deleted, set ` +
+                `encryption.onDelete: switch-off and run \`pulumi up\` before the delete.`,
+        );
+        return;
+    }
     const ctx = runtime.alibaba(props.regionId);
     const timing = timingOf(props);
     const deadline = deadlineAfter(runtime, timing.pollIntervalSeconds, timing.timeoutMinutes);
@@ -509,9 +547,11 @@ export interface ClusterEncryptionArgs {
     timeoutMinutes?: pulumi.Input<number>;
     /** See ENCRYPTION_TIMING.conflictBackoffSeconds in ../config/settings.ts. */
     conflictBackoffSeconds?: pulumi.Input<number>;
+    /** See ENCRYPTION_ON_DELETE in ../config/settings.ts. */
+    onDelete?: pulumi.Input<OnDeleteChoice>;
 }
 
-/** Type token: pulumi-nodejs:dynamic/ask:ClusterEncryption. Deleting it switches the cluster's Secret encryption off. */
+/** Type token: pulumi-nodejs:dynamic/ask:ClusterEncryption. Deleting it switches the cluster's Secret encryption off only with onDelete "switch-off". */
 export class ClusterEncryption extends pulumi.dynamic.Resource {
     public readonly clusterId!: pulumi.Output<string>;
     public readonly kmsKeyId!: pulumi.Output<string>;
@@ -519,6 +559,8 @@ export class ClusterEncryption extends pulumi.dynamic.Resource {
     public readonly encryptionEnabled!: pulumi.Output<boolean>;
     public readonly clusterName!: pulumi.Output<string>;
     public readonly enabledAt!: pulumi.Output<string>;
+    /** What deleting this resource does, as the last `up` recorded it (shown on a delete in `pulumi preview --diff`). */
+    public readonly onDelete!: pulumi.Output<OnDeleteChoice>;
 
     constructor(name: string, args: ClusterEncryptionArgs, opts?: pulumi.CustomResourceOptions) {
         super(

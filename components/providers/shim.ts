@@ -13,7 +13,17 @@
 // implementation reaches existing resources on the next `npm ci` / `npm run build`.
 // The shim captures only strings; `require` is left free, so it is the host
 // module's own require, and relative paths resolve against the current directory.
+//
+// The host's current directory is the project directory when the CLI found
+// Pulumi.yaml (walking up from the shell's directory), but the shell's own
+// directory for `pulumi destroy -s org/project/stack` run outside any project
+// (docs/platform-facts.md, "Pulumi engine behaviour"). So the shim also records
+// the project directory the program ran in, and loads dist/ from there when the
+// current directory has none; when neither has it, it fails before anything
+// changes and names the directory to run from.
 
+import * as fs from "node:fs";
+import * as nodePath from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 
 /** Marks shim text in state, so a provider can tell a resource still carrying older, fully serialized code. */
@@ -26,10 +36,15 @@ export const SHIM_MARKER = "ask-kms-secret-encryption:provider-shim:v1";
  */
 export function hostShim(compiledModule: string, exportName: string, component: string): pulumi.dynamic.ResourceProvider {
     const marker = SHIM_MARKER;
+    const projectDir = projectDirectoryHolding(compiledModule) ?? "";
     function implementation(): pulumi.dynamic.ResourceProvider {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time in the host, by design
         const path = require("node:path") as typeof import("node:path");
-        const file = path.resolve(compiledModule);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time in the host, by design
+        const fsNow = require("node:fs") as typeof import("node:fs");
+        const here = path.resolve(compiledModule);
+        const recorded = projectDir === "" ? "" : path.join(projectDir, compiledModule);
+        const file = !fsNow.existsSync(here) && recorded !== "" && fsNow.existsSync(recorded) ? recorded : here;
         let loaded: Record<string, pulumi.dynamic.ResourceProvider>;
         try {
             // eslint-disable-next-line @typescript-eslint/no-require-imports -- the compiled implementation, by design
@@ -37,9 +52,12 @@ export function hostShim(compiledModule: string, exportName: string, component: 
         } catch (e) {
             const err = e as { code?: string; message?: string };
             if (err.code === "MODULE_NOT_FOUND" && String(err.message).includes(file)) {
+                const elsewhere = recorded !== "" && recorded !== here ? ` nor at ${recorded}, where \`pulumi up\` last ran it` : "";
+                const runFrom = projectDir !== "" && projectDir !== process.cwd() ? projectDir : "the project directory";
                 throw new Error(
-                    `${component}: the compiled provider code ${file} is missing (${marker}). Pulumi runs dynamic providers ` +
-                        `from the program directory (${process.cwd()}); run \`npm ci\` (or \`npm run build\`) there, then retry.`,
+                    `${component}: the compiled provider code is missing: not at ${here}${elsewhere} (${marker}). Pulumi runs dynamic ` +
+                        `providers from the directory it was started in (${process.cwd()}), which is the shell's directory when no ` +
+                        `Pulumi.yaml is found there. Run the command from ${runFrom} after \`npm ci\` (or \`npm run build\`) there; nothing was changed.`,
                 );
             }
             throw e;
@@ -59,6 +77,19 @@ export function hostShim(compiledModule: string, exportName: string, component: 
         update: (id, olds, news) => implementation().update!(id, olds, news),
         delete: (id, props) => implementation().delete!(id, props),
     };
+}
+
+/** The directory, this module's or one above it, that holds `compiledModule`: the project the program runs in. */
+function projectDirectoryHolding(compiledModule: string): string | undefined {
+    let dir = __dirname;
+    // Capped: the file system's root ends the walk long before.
+    for (let depth = 0; depth < 64; depth++) {
+        if (fs.existsSync(nodePath.join(dir, compiledModule))) return dir;
+        const parent = nodePath.dirname(dir);
+        if (parent === dir) return undefined;
+        dir = parent;
+    }
+    return undefined;
 }
 
 /** True when a resource's stored `__provider` is a shim (and so runs the installed code). */

@@ -7,7 +7,18 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { POLICY_PACK_NAME, policies } from "../../policy/policies";
 import { PlannedResource, PolicyPackSession, PolicyViolation, UNKNOWN_VALUE, runPolicyPack, secretValue, startPolicyPack } from "../../plan/policyClient";
-import { ENCRYPTION_URN, KEY_ID, KEY_URN, SECOND_CLUSTER_URN, compliantStack, serverlessCluster, urnOf, withResource } from "../support/policyFixtures";
+import { CLUSTER_TAG, PURPOSE_TAG, PURPOSE_TAG_VALUE } from "../../components/config";
+import {
+    CLUSTER_ID,
+    ENCRYPTION_URN,
+    KEY_ID,
+    KEY_URN,
+    SECOND_CLUSTER_URN,
+    compliantStack,
+    serverlessCluster,
+    urnOf,
+    withResource,
+} from "../support/policyFixtures";
 import { REPO_ROOT } from "../support/repo";
 
 const MANDATORY_POLICIES = [
@@ -16,12 +27,19 @@ const MANDATORY_POLICIES = [
     "kms-key-in-use-protected",
     "kms-key-in-use-spec",
     "kms-key-in-use-present",
+    "kms-key-for-cluster-guarded",
 ];
 
 function nonCompliantStack(idsKnown: boolean): PlannedResource[] {
     const broken = withResource(compliantStack({ idsKnown }), KEY_URN, {
         protect: false,
-        props: { status: "PendingDeletion", deletionProtection: "Disabled", keySpec: "Aliyun_SM4" },
+        // Tagged as SecretEncryption tags its key, so the guard that runs before each step judges it as well.
+        props: {
+            status: "PendingDeletion",
+            deletionProtection: "Disabled",
+            keySpec: "Aliyun_SM4",
+            tags: { [CLUSTER_TAG]: CLUSTER_ID, [PURPOSE_TAG]: PURPOSE_TAG_VALUE },
+        },
     });
     return [...broken, serverlessCluster("key-removed-from-program")];
 }
@@ -86,9 +104,12 @@ describe("policy pack over the Analyzer gRPC protocol", function () {
                 assert.deepStrictEqual(result, { pack: POLICY_PACK_NAME, violations: [] });
             });
 
-            it("a non-compliant stack gets exactly one violation per mandatory policy, each on the right resource", async () => {
+            it("a non-compliant stack gets exactly one violation per mandatory stack policy, and the guard one per finding, each on the right resource", async () => {
                 const { violations } = await session.evaluate(nonCompliantStack(idsKnown));
                 assert.deepStrictEqual(verdicts(violations, "mandatory"), [
+                    `kms-key-for-cluster-guarded @ ${KEY_URN}`,
+                    `kms-key-for-cluster-guarded @ ${KEY_URN}`,
+                    `kms-key-for-cluster-guarded @ ${KEY_URN}`,
                     `kms-key-in-use-deletion-protection @ ${KEY_URN}`,
                     `kms-key-in-use-enabled @ ${KEY_URN}`,
                     `kms-key-in-use-present @ ${SECOND_CLUSTER_URN}`,
@@ -161,7 +182,7 @@ describe("runPolicyPack (one shot) and start-up failures", function () {
         const result = await runPolicyPack(nonCompliantStack(true), { config: { "kms-key-in-use-protected": "disabled" } });
         assert.strictEqual(result.pack, POLICY_PACK_NAME);
         assert.deepStrictEqual(
-            verdicts(result.violations, "mandatory").map((v) => v.split(" @ ")[0]),
+            [...new Set(verdicts(result.violations, "mandatory").map((v) => v.split(" @ ")[0]))],
             MANDATORY_POLICIES.filter((p) => p !== "kms-key-in-use-protected").sort(),
         );
     });

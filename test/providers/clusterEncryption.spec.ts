@@ -260,6 +260,17 @@ describe("ClusterEncryption through Pulumi's provider host", function () {
             assert.equal((await host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), news())).changes, "some");
         });
 
+        it("a new onDelete is an update that records it and changes nothing in the cloud; a bad one fails check", async () => {
+            encryptWith(cluster, key);
+            const due = news({ onDelete: "switch-off" });
+            assert.deepEqual(await host.diff(cluster.clusterId, urn(), outputsFor(cluster, key), due), { changes: "some", replaces: [] });
+            const updated = await host.update(cluster.clusterId, urn(), outputsFor(cluster, key), due);
+            assert.equal(updated.outs.onDelete, "switch-off");
+            assert.equal(standIn.callsOf("UpdateKMSEncryption").length, 0);
+            const checked = await host.check(urn(), outputsFor(cluster, key), news({ onDelete: "disable" }));
+            assert.match(checked.failures.map((f) => f.reason).join("\n"), /onDelete: "disable" must be one of keep, switch-off/);
+        });
+
         it("asks for one update when the stored provider predates the shim, so fixed code reaches the resource", async () => {
             encryptWith(cluster, key);
             const old = { ...outputsFor(cluster, key), __provider: "exports.handler = __f0; /* fully serialized, pre-shim */" };
@@ -395,10 +406,22 @@ describe("ClusterEncryption through Pulumi's provider host", function () {
     });
 
     describe("delete", () => {
-        it("switches encryption off and waits until the cluster is running with encryption disabled", async () => {
+        const switchOff = () => ({ ...outputsFor(cluster, key), onDelete: "switch-off" });
+
+        it("keeps Secret encryption on by default, and for state recorded before onDelete existed: no API call, and says so", async () => {
+            encryptWith(cluster, key);
+            assert.equal(registered.inputs.onDelete, "keep", "the component records the default");
+            const { onDelete: _recorded, ...predating } = outputsFor(cluster, key);
+            for (const stored of [outputsFor(cluster, key), predating]) await host.delete(cluster.clusterId, urn(), stored);
+            assert.deepEqual(standIn.calls, []);
+            assert.deepEqual([cluster.encryptionDisabled, cluster.encryptionKeyId], [false, key.keyId]);
+            assert.match(host.stderr(), new RegExp(`Secret encryption stays on with key ${key.keyId} \\(onDelete: keep\\).*encryption.onDelete: switch-off`));
+        });
+
+        it("with onDelete switch-off: switches encryption off and waits until the cluster is running with encryption disabled", async () => {
             encryptWith(cluster, key);
             standIn.scenario.stillUpdatingFor(2);
-            await host.delete(cluster.clusterId, urn(), outputsFor(cluster, key));
+            await host.delete(cluster.clusterId, urn(), switchOff());
             const [update] = standIn.callsOf("UpdateKMSEncryption");
             assert.deepEqual(JSON.parse(update.body), { disable_encryption: true });
             assert.deepEqual([cluster.state, cluster.encryptionDisabled], ["running", true]);
@@ -409,7 +432,7 @@ describe("ClusterEncryption through Pulumi's provider host", function () {
         it("retries a 409 while switching off", async () => {
             encryptWith(cluster, key);
             standIn.scenario.conflictOnce();
-            await host.delete(cluster.clusterId, urn(), outputsFor(cluster, key));
+            await host.delete(cluster.clusterId, urn(), switchOff());
             assert.deepEqual(
                 standIn.callsOf("UpdateKMSEncryption").map((c) => c.status),
                 [409, 200],
@@ -417,10 +440,10 @@ describe("ClusterEncryption through Pulumi's provider host", function () {
             assert.equal(cluster.encryptionDisabled, true);
         });
 
-        it("does nothing when the cluster is gone or already unencrypted", async () => {
-            await host.delete(cluster.clusterId, urn(), outputsFor(cluster, key));
+        it("with onDelete switch-off: does nothing when the cluster is gone or already unencrypted", async () => {
+            await host.delete(cluster.clusterId, urn(), switchOff());
             standIn.scenario.removeCluster(cluster.clusterId);
-            await host.delete(cluster.clusterId, urn(), outputsFor(cluster, key));
+            await host.delete(cluster.clusterId, urn(), switchOff());
             assert.equal(standIn.callsOf("UpdateKMSEncryption").length, 0);
         });
     });

@@ -69,12 +69,27 @@ describe("the serialized provider shim", function () {
         assert.deepEqual(result.failures, []);
     });
 
-    it("says to run npm ci when the compiled code is missing, naming the file and the directory", async () => {
-        const copy = projectCopy("not-built", false);
-        const host = await hostIn(copy);
-        await assert.rejects(host.check(registered[CLUSTER_ENCRYPTION_TYPE].urn, {}, encryptionInputs()), (e: Error) => {
-            assert.match(e.message, /ClusterEncryption: the compiled provider code .*not-built\/dist\/components\/providers\/clusterEncryption\.js is missing/);
-            assert.match(e.message, /run `npm ci` \(or `npm run build`\) there/);
+    it("from a directory without dist/ (`pulumi destroy -s` run outside the project), loads the dist/ of the project the program ran in", async () => {
+        const text = registered[CLUSTER_ENCRYPTION_TYPE].providerText;
+        assert.ok(text.includes(JSON.stringify(PROJECT_DIR)), "the shim records the project directory");
+        const elsewhere = projectCopy("not-built", false);
+        const host = await hostIn(elsewhere);
+        const result = await host.check(registered[CLUSTER_ENCRYPTION_TYPE].urn, {}, encryptionInputs());
+        assert.deepEqual(result.failures, []);
+    });
+
+    it("fails at the first call, naming both places and where to run from, when neither directory has the compiled code", async () => {
+        // State written on another machine: the recorded project directory does not exist here.
+        const text = registered[CLUSTER_ENCRYPTION_TYPE].providerText.split(JSON.stringify(PROJECT_DIR)).join(JSON.stringify("/srv/checkouts/platform"));
+        const elsewhere = projectCopy("not-built-either", false);
+        const host = await hostIn(elsewhere);
+        await assert.rejects(host.check(registered[CLUSTER_ENCRYPTION_TYPE].urn, {}, { ...encryptionInputs(), __provider: text }), (e: Error) => {
+            assert.match(
+                e.message,
+                /ClusterEncryption: the compiled provider code is missing: not at .*not-built-either\/dist\/components\/providers\/clusterEncryption\.js/,
+            );
+            assert.match(e.message, /nor at \/srv\/checkouts\/platform\/dist\/components\/providers\/clusterEncryption\.js, where `pulumi up` last ran it/);
+            assert.match(e.message, /Run the command from \/srv\/checkouts\/platform after `npm ci`/);
             return true;
         });
     });

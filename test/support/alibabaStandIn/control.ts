@@ -270,6 +270,8 @@ export async function handleControl(state: StandInState, req: http.IncomingMessa
         for (const route of routes) {
             const match = route.pattern.exec(incoming.path);
             if (match && route.method === incoming.method) {
+                // The plugin's writes are its cloud calls: a test can tell whether a step reached the account at all.
+                if (incoming.method !== "GET") state.controlWrites.push({ method: incoming.method, path: incoming.path });
                 const { status = 200, payload } = route.handle(state, match, body, incoming.query);
                 send(res, status, payload);
                 return;

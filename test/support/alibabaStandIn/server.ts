@@ -91,6 +91,7 @@ export async function startAlibabaStandIn(options: StandInOptions = {}): Promise
         addVSwitch: (partial) => state.addVSwitch(partial),
         knobs,
         calls,
+        controlWrites: state.controlWrites,
         addCluster: (partial) => state.addCluster(partial),
         addKey: (partial) => state.addKey(partial),
         rotateKey: (keyId, at) => state.rotateKey(keyId, at),

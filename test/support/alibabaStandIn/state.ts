@@ -52,6 +52,8 @@ export class StandInState {
     readonly pending = new Map<string, PendingUpdate>();
     readonly knobs: StandInKnobs = { updatingPolls: 0, conflictsBeforeAccept: 0, forbidUpdate: false, failUpdate: false };
     readonly calls: RecordedCall[] = [];
+    /** Writes through the control API (the stand-in alicloud plugin's creates, updates and deletes), in order. */
+    readonly controlWrites: { method: string; path: string }[] = [];
     readonly usedNonces = new Set<string>();
     readonly accessKeys: Map<string, AcceptedKey>;
     readonly roles = new Map<string, StandInRole>();

@@ -207,6 +207,8 @@ export interface AlibabaStandIn {
     addVSwitch(partial?: Partial<StandInVSwitch>): StandInVSwitch;
     knobs: StandInKnobs;
     calls: RecordedCall[];
+    /** Writes through the control API (the stand-in alicloud plugin's creates, updates and deletes), in order. */
+    controlWrites: { method: string; path: string }[];
     addCluster(partial?: Partial<StandInCluster>): StandInCluster;
     addKey(partial?: Partial<StandInKey>): StandInKey;
     /** Simulates a KMS automatic rotation: a new primary version and a new lastRotationDate. */
