@@ -17,10 +17,11 @@
 // The host's current directory is the project directory when the CLI found
 // Pulumi.yaml (walking up from the shell's directory), but the shell's own
 // directory for `pulumi destroy -s org/project/stack` run outside any project
-// (docs/platform-facts.md, "Pulumi engine behaviour"). So the shim also records
-// the project directory the program ran in, and loads dist/ from there when the
-// current directory has none; when neither has it, it fails before anything
-// changes and names the directory to run from.
+// (docs/platform-facts.md, "Pulumi engine behaviour"). The Kubernetes provider's
+// credential helper is a relative path too, so loading dist/ from elsewhere would
+// only move the failure to the middle of a destroy. Instead the shim records the
+// project directory the program ran in, and when dist/ is missing it fails at
+// its first call (configure, before any step) naming that directory.
 
 import * as fs from "node:fs";
 import * as nodePath from "node:path";
@@ -40,11 +41,7 @@ export function hostShim(compiledModule: string, exportName: string, component: 
     function implementation(): pulumi.dynamic.ResourceProvider {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time in the host, by design
         const path = require("node:path") as typeof import("node:path");
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time in the host, by design
-        const fsNow = require("node:fs") as typeof import("node:fs");
-        const here = path.resolve(compiledModule);
-        const recorded = projectDir === "" ? "" : path.join(projectDir, compiledModule);
-        const file = !fsNow.existsSync(here) && recorded !== "" && fsNow.existsSync(recorded) ? recorded : here;
+        const file = path.resolve(compiledModule);
         let loaded: Record<string, pulumi.dynamic.ResourceProvider>;
         try {
             // eslint-disable-next-line @typescript-eslint/no-require-imports -- the compiled implementation, by design
@@ -52,12 +49,13 @@ export function hostShim(compiledModule: string, exportName: string, component: 
         } catch (e) {
             const err = e as { code?: string; message?: string };
             if (err.code === "MODULE_NOT_FOUND" && String(err.message).includes(file)) {
-                const elsewhere = recorded !== "" && recorded !== here ? ` nor at ${recorded}, where \`pulumi up\` last ran it` : "";
-                const runFrom = projectDir !== "" && projectDir !== process.cwd() ? projectDir : "the project directory";
+                const elsewhere = projectDir !== "" && path.resolve(projectDir) !== process.cwd();
                 throw new Error(
-                    `${component}: the compiled provider code is missing: not at ${here}${elsewhere} (${marker}). Pulumi runs dynamic ` +
-                        `providers from the directory it was started in (${process.cwd()}), which is the shell's directory when no ` +
-                        `Pulumi.yaml is found there. Run the command from ${runFrom} after \`npm ci\` (or \`npm run build\`) there; nothing was changed.`,
+                    `${component}: the compiled provider code ${file} is missing (${marker}). Pulumi started this provider in ` +
+                        `${process.cwd()}: the program directory, or the shell's directory when no Pulumi.yaml is found there. ` +
+                        (elsewhere
+                            ? `\`pulumi up\` last ran this program in ${projectDir}: run the command there (or add \`--cwd ${projectDir}\`), after \`npm ci\` if dist/ is missing there too.`
+                            : "Run `npm ci` (or `npm run build`) there, then retry."),
                 );
             }
             throw e;

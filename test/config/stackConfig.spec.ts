@@ -61,7 +61,7 @@ describe("stack config", () => {
             serviceAccountNamespace: "kube-system",
             serviceAccountName: "ask-secret-reencryptor",
         });
-        assert.deepEqual(s.encryption, { pollIntervalSeconds: 10, timeoutMinutes: 30, conflictBackoffSeconds: 15 });
+        assert.deepEqual(s.encryption, { pollIntervalSeconds: 10, timeoutMinutes: 30, conflictBackoffSeconds: 15, onDelete: "keep" });
     });
 
     it("normalizes the rotation interval to the seconds form the API reads back", () => {
@@ -228,9 +228,18 @@ describe("stack config", () => {
         });
     });
 
+    it("takes encryption.onDelete (keep or switch-off) and refuses anything else, naming the choices", () => {
+        const s = parseStackConfig(createPath({ [ns("encryption")]: JSON.stringify({ onDelete: "switch-off" }) }));
+        assert.equal(s.encryption.onDelete, "switch-off");
+        assert.throws(
+            () => parseStackConfig(createPath({ [ns("encryption")]: JSON.stringify({ onDelete: "disable" }) })),
+            /encryption\.onDelete: "disable" must be one of keep, switch-off/,
+        );
+    });
+
     it("takes fractional timeouts and the 409 back-off from the encryption settings", () => {
         const s = parseStackConfig(createPath({ [ns("encryption")]: JSON.stringify({ timeoutMinutes: 0.5, conflictBackoffSeconds: "5" }) }));
-        assert.deepEqual(s.encryption, { pollIntervalSeconds: 10, timeoutMinutes: 0.5, conflictBackoffSeconds: 5 });
+        assert.deepEqual(s.encryption, { pollIntervalSeconds: 10, timeoutMinutes: 0.5, conflictBackoffSeconds: 5, onDelete: "keep" });
     });
 
     it("reads the keys of the project the program runs as, not a constant", () => {

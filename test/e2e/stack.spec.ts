@@ -7,9 +7,11 @@
 // alibabaStandIn) behind the stand-in alicloud plugin (test/support/alicloudPlugin). Nothing is
 // downloaded: a temporary PULUMI_HOME, a file backend, automatic plugin acquisition off.
 import * as assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import * as yaml from "js-yaml";
 import { AlibabaStandIn, STAND_IN_ACCESS_KEY_ID, STAND_IN_ACCESS_KEY_SECRET, startAlibabaStandIn } from "../support/alibabaStandIn";
@@ -40,11 +42,20 @@ describe("e2e: the real Pulumi CLI runs the example stack", function () {
     let workDir: string;
     let clusterId: string;
 
+    /**
+     * Where an embedding program puts the component (index.ts's argument; `pulumi up` passes none). A step that
+     * moves the component or edits its key changes this; later steps keep what the last up recorded.
+     */
+    let placement: { name?: string; opts?: pulumi.ComponentResourceOptions; parent?: () => pulumi.ComponentResource } = {};
     /** The program's own module, loaded in this process as the inline program. */
     const program = async () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program module, as `pulumi up` loads it
-        const run = require(path.join(REPO_ROOT, "index.ts")) as () => Promise<Record<string, unknown>>;
-        return run();
+        const run = require(path.join(REPO_ROOT, "index.ts")) as (p: {
+            name?: string;
+            opts?: pulumi.ComponentResourceOptions;
+        }) => Promise<Record<string, unknown>>;
+        const parent = placement.parent?.();
+        return run({ name: placement.name, opts: { ...placement.opts, ...(parent ? { parent } : {}) } });
     };
 
     /** No file Pulumi or the providers keep (state, PULUMI_HOME, checkpoints), and nothing the CLI printed, holds a credential in plain text. */
@@ -214,23 +225,236 @@ describe("e2e: the real Pulumi CLI runs the example stack", function () {
         assertNoPlaintextCredentials("refresh while updating");
     });
 
-    it("destroy: what it leaves, and what a user sees", async () => {
-        const destroyed = await stack.destroy({ ...watch }).catch((e: Error) => e);
-        const said = destroyed instanceof Error ? destroyed.message : "";
-        // Recorded as it is today: the engine refuses to delete the protected key and instance, so destroy fails;
-        // by then it has deleted everything else, and ClusterEncryption's delete switched Secret encryption off.
-        assert.ok(destroyed instanceof Error, "destroy stops at the protected resources");
-        assert.match(said, /protected/);
-        const left = (await stack.exportStack()).deployment.resources.map((r: { type: string }) => r.type);
-        assert.ok(left.includes("alicloud:kms/key:Key") && left.includes("alicloud:kms/instance:Instance"), left.join(", "));
-        assert.equal(standIn.clusters.get(clusterId)?.encryptionDisabled, true, "the cluster's Secret encryption is off after destroy");
-        process.stdout.write(
-            `      destroy said: ${said
-                .split("\n")
-                .filter((l) => /error|protect/i.test(l))
-                .slice(0, 6)
-                .join(" | ")}\n`,
+    /** The policy pack's mandatory verdicts among the events of the last command. */
+    const mandatoryVerdicts = () =>
+        events.filter((e) => e.policyEvent?.enforcementLevel === "mandatory").map((e) => `${e.policyEvent!.policyName}: ${e.policyEvent!.message}`);
+    /** The stack's key as the stand-in account holds it. */
+    async function accountKey() {
+        const keyId = String((await stack.outputs()).kmsKeyId.value);
+        return { keyId, key: standIn.keys.get(keyId)! };
+    }
+
+    for (const [change, edit, expected] of [
+        ["disabling it", (a: pulumi.ResourceTransformArgs) => ({ props: { ...a.props, status: "Disabled" }, opts: a.opts }), 'its status is "Disabled"'],
+        [
+            "lowering its deletion protection",
+            (a: pulumi.ResourceTransformArgs) => ({ props: { ...a.props, deletionProtection: "Disabled" }, opts: a.opts }),
+            'its deletionProtection is "Disabled"',
+        ],
+        [
+            "unprotecting it",
+            (a: pulumi.ResourceTransformArgs) => ({ props: a.props, opts: { ...a.opts, protect: false } }),
+            "the resource option protect is not set",
+        ],
+    ] as const) {
+        it(`up --skip-preview --policy-pack policy, ${change}: the guard stops the key's step before any call reaches the account`, async () => {
+            const { keyId, key } = await accountKey();
+            const keyBefore = { ...key };
+            const writesBefore = standIn.controlWrites.length;
+            placement = { ...placement, opts: { transforms: [(a) => (a.type === "alicloud:kms/key:Key" ? edit(a) : undefined)] } };
+            events.length = 0;
+            try {
+                // The Automation API's up is `pulumi up --yes --skip-preview`: no preview gates it.
+                const refused = await stack.up({ policyPacks: [sandbox.policyPackDir()], ...watch }).catch((e: Error) => e);
+                assert.ok(refused instanceof Error, "the up is refused");
+            } finally {
+                placement = { ...placement, opts: undefined };
+            }
+            const verdicts = mandatoryVerdicts();
+            assert.ok(
+                verdicts.some((v) => v.startsWith("kms-key-for-cluster-guarded: ") && v.includes(expected) && v.includes("nothing was sent to KMS")),
+                verdicts.join("\n"),
+            );
+            const keyWrites = standIn.controlWrites.slice(writesBefore).filter((w) => w.path.startsWith("/v1/keys"));
+            assert.deepEqual(keyWrites, [], "no call about the key reached the account");
+            assert.deepEqual(standIn.keys.get(keyId), keyBefore, "the key is as it was");
+            const stored = (await stack.exportStack()).deployment.resources.find((r: { type: string }) => r.type === "alicloud:kms/key:Key");
+            assert.equal(stored?.protect, true, "the stored key is still protected");
+            assertNoPlaintextCredentials(`guard: ${change}`);
+        });
+    }
+
+    it("preview --policy-pack policy of a stack that reads the key with Key.get: the pack cannot see it; externalKeyIds is the way", async () => {
+        const { keyId } = await accountKey();
+        // A stack that relies on a key managed elsewhere, the way the pack's README once advised: read with Key.get.
+        const reader = await sandbox.stack(
+            PROJECT,
+            "reads-the-key",
+            async () => {
+                // eslint-disable-next-line @typescript-eslint/no-require-imports -- as the program loads them
+                const alicloud = require("@pulumi/alicloud") as typeof import("@pulumi/alicloud");
+                // eslint-disable-next-line @typescript-eslint/no-require-imports -- as the program loads them
+                const { ClusterEncryption } = require(path.join(REPO_ROOT, "components/providers")) as typeof import("../../components/providers");
+                const key = alicloud.kms.Key.get("cluster-key", keyId, undefined, { protect: true });
+                new ClusterEncryption("cluster-encryption", { clusterId, kmsKeyId: key.id, regionId: REGION });
+            },
+            workDir,
         );
+        await reader.setAllConfig({
+            "alicloud:region": { value: REGION },
+            "alicloud:accessKey": { value: STAND_IN_ACCESS_KEY_ID, secret: true },
+            "alicloud:secretKey": { value: STAND_IN_ACCESS_KEY_SECRET, secret: true },
+        });
+        events.length = 0;
+        const refused = await reader.preview({ policyPacks: [sandbox.policyPackDir()], ...watch }).catch((e: Error) => e);
+        assert.ok(refused instanceof Error, "a key read with Key.get does not satisfy the pack");
+        const present = mandatoryVerdicts().find((v) => v.startsWith("kms-key-in-use-present: ")) ?? mandatoryVerdicts().join("\n");
+        assert.match(present, new RegExp(`^kms-key-in-use-present: [\\s\\S]*KMS key ${keyId}, but no alicloud:kms/key:Key`));
+        assert.match(present, /list its ID in this policy's externalKeyIds config/);
+        assert.match(present, /Reading it with alicloud\.kms\.Key\.get\(\.\.\.\) is not enough/);
+
+        const config = path.join(sandbox.dir, "policy-config.json");
+        fs.writeFileSync(config, JSON.stringify({ "kms-key-in-use-present": { externalKeyIds: [keyId] } }));
+        events.length = 0;
+        await reader.preview({ policyPacks: [sandbox.policyPackDir()], policyPackConfigs: [config], ...watch });
+        assert.deepEqual(mandatoryVerdicts(), []);
+        await reader.workspace.removeStack("reads-the-key", { force: true });
+    });
+
+    it("up of a stack that adopts an existing key: the engine imports it, then updates it to the component's settings (needs CLI 3.174)", async () => {
+        const adoptedCluster = standIn.addCluster({ clusterId: "c0adopts0key00001", regionId: REGION, endpoints: { internet: cluster.url } });
+        const existing = standIn.addKey({ deletionProtection: "Disabled", automaticRotation: "Enabled", rotationInterval: "31536000s" });
+        const adopter = await sandbox.stack(
+            PROJECT,
+            "adopts-a-key",
+            async () => {
+                // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program module, as `pulumi up` loads it
+                const run = require(path.join(REPO_ROOT, "index.ts")) as () => Promise<Record<string, unknown>>;
+                return run();
+            },
+            workDir,
+        );
+        await adopter.setAllConfig({
+            "alicloud:region": { value: REGION },
+            "alicloud:accessKey": { value: STAND_IN_ACCESS_KEY_ID, secret: true },
+            "alicloud:secretKey": { value: STAND_IN_ACCESS_KEY_SECRET, secret: true },
+            [`${PROJECT}:clusterId`]: { value: adoptedCluster.clusterId },
+            [`${PROJECT}:kmsKeyId`]: { value: existing.keyId },
+            [`${PROJECT}:securityRole`]: { value: "adopt" },
+            [`${PROJECT}:rotation`]: { value: JSON.stringify({ enabled: false }) },
+        });
+        events.length = 0;
+        const up = await adopter.up({ policyPacks: [sandbox.policyPackDir()], ...watch });
+        assert.equal(up.summary.result, "succeeded");
+        assert.deepEqual(mandatoryVerdicts(), []);
+        const keySteps = events.map((e) => e.resOutputsEvent?.metadata).filter((m) => m?.type === "alicloud:kms/key:Key");
+        assert.ok(
+            keySteps.some((m) => m?.op === "import"),
+            `the key was imported: ${keySteps.map((m) => m?.op).join(", ")}`,
+        );
+        assert.equal(standIn.keys.get(existing.keyId)?.deletionProtection, "Enabled", "and then updated: KMS deletion protection is on");
+        const stored = (await adopter.exportStack()).deployment.resources.find((r: { type: string }) => r.type === "alicloud:kms/key:Key");
+        assert.equal(stored?.protect, true);
+        assert.equal(standIn.clusters.get(adoptedCluster.clusterId)?.encryptionKeyId, existing.keyId);
+        await adopter.workspace.removeStack("adopts-a-key", { force: true });
+    });
+
+    it("rename and re-parent with aliases: the component moves and nothing is created, replaced or deleted", async () => {
+        placement = { name: "platform-secrets", opts: { aliases: [{ name: clusterId }] } };
+        const renamed = await stack.preview({ ...watch });
+        assert.deepEqual([renamed.changeSummary.create, renamed.changeSummary.delete, renamed.changeSummary.replace], [undefined, undefined, undefined]);
+        await stack.up({ ...watch });
+        placement = {
+            name: "platform-secrets",
+            opts: { aliases: [{ parent: pulumi.rootStackResource }] },
+            parent: () => new pulumi.ComponentResource("acme:platform:Cluster", "payments"),
+        };
+        const moved = await stack.preview({ ...watch });
+        assert.deepEqual(
+            [moved.changeSummary.create, moved.changeSummary.delete, moved.changeSummary.replace],
+            [1, undefined, undefined],
+            "only the new parent",
+        );
+        await stack.up({ ...watch });
+        const urns = (await stack.exportStack()).deployment.resources.map((r: { urn: string }) => r.urn);
+        assert.ok(
+            urns.some((u: string) =>
+                u.endsWith("acme:platform:Cluster$ask:index:SecretEncryption$pulumi-nodejs:dynamic/ask:ClusterEncryption::platform-secrets-cluster-encryption"),
+            ),
+        );
+        assert.equal(standIn.clusters.get(clusterId)?.encryptionDisabled, false);
+    });
+
+    /**
+     * The CLI as a user runs it (no NODE_PATH), from `cwd`. `pulumi destroy` previews first, and that preview refuses a
+     * protected resource before anything is deleted: `--exclude-protected` destroys the rest and keeps the key and instance.
+     */
+    async function pulumiCli(cwd: string, args: string[]): Promise<{ status: number; said: string }> {
+        const { NODE_PATH: _notAUsersShell, PULUMI_SKIP_CONFIRMATIONS: _asked, ...env } = sandbox.env;
+        // Asynchronous: the stand-in serves from this process, so a synchronous spawn would starve it.
+        const ran = await promisify(execFile)(toolPath("pulumi", "pulumi"), [...args, "--non-interactive"], {
+            cwd,
+            env,
+            encoding: "utf8",
+            timeout: 600_000,
+            maxBuffer: 64 * 1024 * 1024,
+        }).then(
+            ({ stdout, stderr }) => ({ status: 0, stdout, stderr }),
+            (e: { code?: number; stdout?: string; stderr?: string }) => ({
+                status: typeof e.code === "number" ? e.code : -1,
+                stdout: e.stdout ?? "",
+                stderr: e.stderr ?? "",
+            }),
+        );
+        output.push(ran.stdout, ran.stderr);
+        return { status: ran.status, said: `${ran.stdout}${ran.stderr}` };
+    }
+    const destroyArgs = ["destroy", "--yes", "--exclude-protected", "-s", `organization/${PROJECT}/dev`];
+    const storedTypes = async () => (await stack.exportStack()).deployment.resources.map((r: { type: string }) => r.type).sort();
+
+    it("destroy -s from a directory Node cannot find @pulumi/pulumi from: fails before deleting anything", async () => {
+        const before = await storedTypes();
+        const bare = fs.mkdtempSync(path.join(sandbox.dir, "shell-"));
+        const destroyed = await pulumiCli(bare, destroyArgs);
+        assert.notEqual(destroyed.status, 0);
+        // No provider host starts: the engine's own words, from the host script's failure.
+        assert.match(destroyed.said, /Cannot find module '@pulumi\/pulumi\/cmd\/dynamic-provider'/);
+        assert.deepEqual(await storedTypes(), before, "nothing was deleted");
+    });
+
+    it("destroy -s from another directory (Node finds @pulumi/pulumi, no dist/): fails at once, nothing deleted, naming the project directory", async () => {
+        const before = await storedTypes();
+        const elsewhere = fs.mkdtempSync(path.join(sandbox.dir, "shell-"));
+        fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(elsewhere, "node_modules"), "dir");
+        const destroyed = await pulumiCli(elsewhere, destroyArgs);
+        assert.notEqual(destroyed.status, 0);
+        // The program ran from this checkout (the inline program loads index.ts from it), so that is the recorded directory.
+        assert.ok(destroyed.said.includes(`last ran this program in ${REPO_ROOT}: run the command there (or add \`--cwd ${REPO_ROOT}\`)`), destroyed.said);
+        assert.deepEqual(await storedTypes(), before, "nothing was deleted");
+        assert.equal(standIn.clusters.get(clusterId)?.encryptionDisabled, false);
+    });
+
+    it("destroy of ClusterEncryption from the project directory, onDelete: keep: the cluster goes on encrypting with the key", async () => {
+        const { keyId } = await accountKey();
+        const resources = (await stack.exportStack()).deployment.resources as { type: string; urn: string }[];
+        const encryptionUrn = resources.find((r) => r.type === "pulumi-nodejs:dynamic/ask:ClusterEncryption")!.urn;
+        // Only it and what depends on it: a whole destroy would also drop the retained security role from state.
+        const destroyed = await pulumiCli(workDir, ["destroy", "--yes", "--target", encryptionUrn, "--target-dependents", "-s", "dev"]);
+        assert.equal(destroyed.status, 0, destroyed.said);
+        assert.match(destroyed.said, new RegExp(`Secret encryption stays on with key ${keyId} \\(onDelete: keep\\)`));
+        const left = await storedTypes();
+        assert.ok(left.includes("alicloud:kms/key:Key") && left.includes("alicloud:kms/instance:Instance"), left.join(", "));
+        assert.ok(!left.includes("pulumi-nodejs:dynamic/ask:ClusterEncryption"), left.join(", "));
+        const encrypted = standIn.clusters.get(clusterId);
+        assert.deepEqual([encrypted?.encryptionDisabled, encrypted?.encryptionKeyId], [false, keyId], "the cluster still encrypts its Secrets with the key");
+        assertNoPlaintextCredentials("destroy, onDelete: keep");
+    });
+
+    it("encryption.onDelete: switch-off, recorded by up, shown by destroy --preview-only --diff; then destroy switches encryption off", async () => {
+        await stack.setConfig(`${PROJECT}:encryption`, { value: JSON.stringify({ onDelete: "switch-off" }) });
+        const up = await stack.up({ ...watch });
+        assert.equal(up.summary.result, "succeeded");
+        const previewed = await pulumiCli(workDir, ["destroy", "--preview-only", "--diff", "--exclude-protected", "-s", "dev"]);
+        assert.equal(previewed.status, 0, previewed.said);
+        const shown = previewed.said.slice(previewed.said.indexOf("ask:ClusterEncryption"));
+        assert.match(shown, /onDelete\s*:\s*"switch-off"/, "the delete lists the recorded setting");
+        assert.equal(standIn.clusters.get(clusterId)?.encryptionDisabled, false, "a preview changes nothing");
+
+        const destroyed = await pulumiCli(workDir, destroyArgs);
+        assert.equal(destroyed.status, 0, destroyed.said);
+        assert.equal(standIn.clusters.get(clusterId)?.encryptionDisabled, true, "the cluster's Secret encryption is off after destroy");
+        const left = await storedTypes();
+        assert.ok(left.includes("alicloud:kms/key:Key") && left.includes("alicloud:kms/instance:Instance"), "the protected key and instance stay");
         assertNoPlaintextCredentials("destroy");
     });
 });

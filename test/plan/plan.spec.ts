@@ -23,7 +23,8 @@ function plan(...args: string[]) {
 describe("offline plan (npm run plan)", () => {
     it("the example stack plans the same resources, URNs, props and verdicts as before the layout change", () => {
         // The fixture is this command's output from the last commit before components/ was split into folders,
-        // with one correction made since: the component's URN in the engine's form (no root Stack type in it).
+        // with two corrections made since: the component's URN in the engine's form (no root Stack type in it), and
+        // ClusterEncryption's onDelete input (recorded so a destroy acts on what the last up decided).
         const { code, stdout, stderr } = plan("--stack", "dev", "--json");
         assert.equal(code, 0, stderr);
         const before = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "dev-plan.before-layout.json"), "utf8"));

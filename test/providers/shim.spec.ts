@@ -69,27 +69,29 @@ describe("the serialized provider shim", function () {
         assert.deepEqual(result.failures, []);
     });
 
-    it("from a directory without dist/ (`pulumi destroy -s` run outside the project), loads the dist/ of the project the program ran in", async () => {
+    it("from a directory without dist/ (`pulumi destroy -s` outside the project): fails at the first call, naming the project directory and --cwd", async () => {
         const text = registered[CLUSTER_ENCRYPTION_TYPE].providerText;
         assert.ok(text.includes(JSON.stringify(PROJECT_DIR)), "the shim records the project directory");
         const elsewhere = projectCopy("not-built", false);
         const host = await hostIn(elsewhere);
-        const result = await host.check(registered[CLUSTER_ENCRYPTION_TYPE].urn, {}, encryptionInputs());
-        assert.deepEqual(result.failures, []);
+        await assert.rejects(host.check(registered[CLUSTER_ENCRYPTION_TYPE].urn, {}, encryptionInputs()), (e: Error) => {
+            assert.match(e.message, /ClusterEncryption: the compiled provider code .*not-built\/dist\/components\/providers\/clusterEncryption\.js is missing/);
+            assert.ok(
+                e.message.includes(`\`pulumi up\` last ran this program in ${PROJECT_DIR}: run the command there (or add \`--cwd ${PROJECT_DIR}\`)`),
+                e.message,
+            );
+            return true;
+        });
     });
 
-    it("fails at the first call, naming both places and where to run from, when neither directory has the compiled code", async () => {
-        // State written on another machine: the recorded project directory does not exist here.
-        const text = registered[CLUSTER_ENCRYPTION_TYPE].providerText.split(JSON.stringify(PROJECT_DIR)).join(JSON.stringify("/srv/checkouts/platform"));
-        const elsewhere = projectCopy("not-built-either", false);
-        const host = await hostIn(elsewhere);
+    it("in the project directory itself without dist/: says to run npm ci there", async () => {
+        // State written where this checkout now is, before `npm ci`: the recorded directory is the current one.
+        const copy = projectCopy("fresh-clone", false);
+        const text = registered[CLUSTER_ENCRYPTION_TYPE].providerText.split(JSON.stringify(PROJECT_DIR)).join(JSON.stringify(copy));
+        const host = await hostIn(copy);
         await assert.rejects(host.check(registered[CLUSTER_ENCRYPTION_TYPE].urn, {}, { ...encryptionInputs(), __provider: text }), (e: Error) => {
-            assert.match(
-                e.message,
-                /ClusterEncryption: the compiled provider code is missing: not at .*not-built-either\/dist\/components\/providers\/clusterEncryption\.js/,
-            );
-            assert.match(e.message, /nor at \/srv\/checkouts\/platform\/dist\/components\/providers\/clusterEncryption\.js, where `pulumi up` last ran it/);
-            assert.match(e.message, /Run the command from \/srv\/checkouts\/platform after `npm ci`/);
+            assert.match(e.message, /fresh-clone\/dist\/components\/providers\/clusterEncryption\.js is missing/);
+            assert.match(e.message, /Run `npm ci` \(or `npm run build`\) there, then retry\./);
             return true;
         });
     });
