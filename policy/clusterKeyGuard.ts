@@ -13,7 +13,7 @@
 // stack policies' own (./keyChecks.ts).
 
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { KMS_KEY_TYPE, plainProps } from "./props";
+import { KMS_KEY_TYPE, isUnknownValue, plainProps } from "./props";
 import { KeyCheck, keepsDeletionProtection, staysEnabled, staysProtected } from "./keyChecks";
 import { RETIRE_KEY_SAFELY } from "./inUse";
 
@@ -34,7 +34,8 @@ export function clusterNamedByKey(urn: string, props: Record<string, unknown>): 
         const tagged = tags as Record<string, unknown>;
         const clusterId = tagged[CLUSTER_TAG];
         if (tagged[PURPOSE_TAG] === PURPOSE_TAG_VALUE && typeof clusterId === "string" && clusterId !== "") {
-            return `cluster ${clusterId} (the key's tags ${CLUSTER_TAG} and ${PURPOSE_TAG} say so)`;
+            const named = isUnknownValue(clusterId) ? "the cluster (its ID is known after apply)" : `cluster ${clusterId}`;
+            return `${named} (the key's tags ${CLUSTER_TAG} and ${PURPOSE_TAG} say so)`;
         }
     }
     // urn:pulumi:<stack>::<project>::<parent types, "$"-joined>$<type>::<name>

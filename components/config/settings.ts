@@ -48,6 +48,11 @@ export interface TextSetting {
 
 export type Surface = "stack" | "cli";
 
+/** The rule of a text setting that takes one of a few words. */
+function oneOfProblem(choices: readonly string[]): (value: string) => string | undefined {
+    return (value) => (choices.includes(value) ? undefined : `"${value}" must be one of ${choices.join(", ")}`);
+}
+
 // ---- ClusterEncryption: how it waits for Container Service ------------------------------------
 
 export const ENCRYPTION_TIMING = {
@@ -94,7 +99,7 @@ export type OnDeleteChoice = (typeof ON_DELETE_CHOICES)[number];
 export const ENCRYPTION_ON_DELETE = {
     configPath: "encryption.onDelete",
     default: "keep",
-    problem: (v: string) => ((ON_DELETE_CHOICES as readonly string[]).includes(v) ? undefined : `"${v}" must be one of ${ON_DELETE_CHOICES.join(", ")}`),
+    problem: oneOfProblem(ON_DELETE_CHOICES),
     doc:
         "What deleting ClusterEncryption (destroy, a removed or renamed component) does: keep (Secret encryption stays on with the key) " +
         "or switch-off (encryption is switched off and waited for). Takes effect once an up has recorded it.",
@@ -306,7 +311,7 @@ export type ClusterEndpointMode = (typeof CLUSTER_ENDPOINTS)[number];
 export const CLUSTER_ENDPOINT = {
     configPath: "clusterEndpoint",
     default: "auto",
-    problem: (v: string) => ((CLUSTER_ENDPOINTS as readonly string[]).includes(v) ? undefined : `"${v}" must be one of ${CLUSTER_ENDPOINTS.join(", ")}`),
+    problem: oneOfProblem(CLUSTER_ENDPOINTS),
     doc: "The cluster API endpoint to use: auto (the public one when the cluster has one, else the VPC-internal one), private or public.",
 } as const satisfies TextSetting;
 

@@ -59,6 +59,12 @@ describe("policy/clusterKeyGuard: kms-key-for-cluster-guarded", () => {
         assertNoViolations(await runResourcePolicy(clusterKeyGuarded, key({ status: UNKNOWN_VALUE, deletionProtection: UNKNOWN_VALUE })));
     });
 
+    it("guards a tagged key whose cluster ID preview does not know yet, without printing the placeholder", async () => {
+        const violations = await runResourcePolicy(clusterKeyGuarded, key({ tags: { ...TAGS, [CLUSTER_TAG]: UNKNOWN_VALUE }, status: "Disabled" }));
+        assertHasViolation(violations, { message: "seals the Secrets of the cluster (its ID is known after apply)" });
+        assert.ok(!violations.some((v) => v.message.includes(UNKNOWN_VALUE)));
+    });
+
     it("judges only KMS keys", async () => {
         const instance = { ...key({ deletionProtection: false }), type: "alicloud:kms/instance:Instance", urn: urnOf("alicloud:kms/instance:Instance", "i") };
         assert.equal((await runResourcePolicy(clusterKeyGuarded, instance)).length, 0);
