@@ -4,6 +4,7 @@
 // builds the component.
 import * as pulumi from "@pulumi/pulumi";
 import {
+    AdoptedKeyReview,
     ClusterAccess,
     ConfigError,
     parseStackConfig,
@@ -13,6 +14,7 @@ import {
     reviewInstanceZones,
     SecretEncryption,
     secretEncryptionArgs,
+    SecurityRoleDecision,
 } from "./components";
 import { tcpReachable } from "./components/kube";
 import { staleBuildProblem } from "./components/providers";
@@ -40,7 +42,7 @@ export = async (placement: { name?: string; opts?: pulumi.ComponentResourceOptio
     const valid = settings;
     // The account lookups are independent: run them together, and report every problem they find at once.
     const [adoption, zones, securityRoleLookup, access] = await Promise.allSettled([
-        valid.kmsKeyId ? reviewAdoptedKey(valid.kmsKeyId, project) : Promise.resolve([] as string[]),
+        valid.kmsKeyId ? reviewAdoptedKey(valid.kmsKeyId, project) : Promise.resolve(undefined),
         valid.kmsInstance ? reviewInstanceZones(valid.kmsInstance, project) : Promise.resolve(),
         resolveSecurityRoleMode(valid.securityRole),
         // The RBAC identity and the rotation reach the cluster at the endpoint it has (unless a kubeconfig file is given).
@@ -53,17 +55,19 @@ export = async (placement: { name?: string; opts?: pulumi.ComponentResourceOptio
     const unexpected = failures.find((reason) => !(reason instanceof ConfigError));
     if (unexpected) throw unexpected;
     if (failures.length > 0) throw new pulumi.RunError(new ConfigError(failures.flatMap((reason: ConfigError) => reason.problems)).message);
-    const adoptionChanges = (adoption as PromiseFulfilledResult<string[]>).value;
-    const securityRole = (securityRoleLookup as PromiseFulfilledResult<Awaited<ReturnType<typeof resolveSecurityRoleMode>>>).value;
+    const adoptedKey = (adoption as PromiseFulfilledResult<AdoptedKeyReview | undefined>).value;
+    const securityRole = (securityRoleLookup as PromiseFulfilledResult<SecurityRoleDecision>).value;
     const clusterAccess = (access as PromiseFulfilledResult<ClusterAccess | undefined>).value;
     // Shown at preview (and by the offline plan): before the import changes someone else's key, and role migrations.
-    for (const warning of [...adoptionChanges, ...securityRole.warnings]) await pulumi.log.warn(warning);
+    for (const warning of [...(adoptedKey?.changes ?? []), ...securityRole.warnings]) await pulumi.log.warn(warning);
 
     const encryption = new SecretEncryption(
         placement.name ?? settings.clusterId,
         secretEncryptionArgs(settings, {
             securityRole: securityRole.mode,
+            securityRoleInAccount: securityRole.inAccount,
             clusterAccess: clusterAccess && { ...clusterAccess, identity: credentialHelperIdentity() },
+            adoptedKeyRotationInterval: adoptedKey?.rotationInterval,
         }),
         placement.opts,
     );

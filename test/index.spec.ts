@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PROJECT, SECURITY_ROLE_NAME } from "../components/config";
+import { PROJECT, SECURITY_ROLE_NAME, SECURITY_ROLE_POLICY } from "../components/config";
 import { ROLE_MANAGED_BY_TAG } from "../components/config";
 import { InvokeAnswer, Plan, planProgram, PlannedResource, readStackConfig } from "../plan/planner";
 import { standInHostEnv, standInStackConfig, startAlibabaStandIn } from "./support/alibabaStandIn/index";
@@ -63,7 +63,19 @@ describe("an unchanged stack's second run (idempotent stacks)", function () {
     const byUrn = (p: Plan) => [...p.resources].sort((a, b) => a.urn.localeCompare(b.urn));
 
     it("registers the same resources, with the same URNs and options", () => {
-        assert.deepEqual(byUrn(second).map(shape), byUrn(first).map(shape));
+        // One difference by design: the role now exists with this stack's tag, so run 2 names it (and its policy) for
+        // import, by the IDs the provider gave them; the engine treats an import ID equal to the stored ID as no import
+        // (the CLI-driven suite's `preview --expect-no-changes` checks that against the real engine).
+        const securityRole = (r: PlannedResource) => /-security-role(-policy)?$/.test(r.name);
+        const importIds = byUrn(second)
+            .filter(securityRole)
+            .map((r) => [r.type, r.importId]);
+        assert.deepEqual(importIds, [
+            ["alicloud:ram/role:Role", SECURITY_ROLE_NAME],
+            ["alicloud:ram/rolePolicyAttachment:RolePolicyAttachment", `role:${SECURITY_ROLE_POLICY}:System:${SECURITY_ROLE_NAME}`],
+        ]);
+        const withoutRoleImport = (r: PlannedResource) => ({ ...shape(r), importId: securityRole(r) ? undefined : r.importId });
+        assert.deepEqual(byUrn(second).map(withoutRoleImport), byUrn(first).map(withoutRoleImport));
         assert.ok(first.resources.length >= 12, `${first.resources.length} resources`);
     });
 

@@ -3,7 +3,7 @@
 // Both answer through data sources, so the offline plan's mocks can answer too.
 import * as pulumi from "@pulumi/pulumi";
 import * as alicloud from "@pulumi/alicloud";
-import { ConfigError, KEY_SPEC, KEY_USAGE, ROLE_MANAGED_BY_TAG, SECURITY_ROLE_NAME } from "../config";
+import { ConfigError, DEFAULT_ROTATION_INTERVAL, KEY_SPEC, KEY_USAGE, ROLE_MANAGED_BY_TAG, SECURITY_ROLE_NAME, SECURITY_ROLE_POLICY } from "../config";
 
 /**
  * What the component applies to an adopted key. `pulumi import` is followed by an update to these values
@@ -26,7 +26,6 @@ export const ADOPTED_KEY_KEPT_AS_IS = [
     "description",
     "tags",
     "dkmsInstanceId",
-    "rotationInterval",
     "pendingWindowInDays",
     "deletionProtectionDescription",
     "protectionLevel",
@@ -49,16 +48,30 @@ export function managingStackName(): string {
     return `${name.slice(0, MAX_TAG_VALUE - 17)}~${digest}`;
 }
 
+/** How the stack treats the account-wide security role (resolveSecurityRoleMode). */
+export interface SecurityRoleDecision {
+    mode: "create" | "adopt";
+    warnings: string[];
+    /** With "create": the role (and, when policyAttached, its policy) already exists with this stack's tag. */
+    inAccount?: { policyAttached: boolean };
+}
+
 /**
  * Turns the stack's securityRole setting into "create" or "adopt". "auto" looks the
  * account-wide role up: create it when it is missing, keep managing it when it carries
  * this stack's tag (this stack created it: a second `up` must not drop it), adopt it
  * otherwise. An untagged role this project made (before the tag existed) gets a warning
  * with the one-time migration, since the lookup cannot tell which stack made it.
+ *
+ * A role with this stack's tag may be missing from the stack's state: a destroy drops it (it is
+ * kept in the account, retainOnDelete) and leaves the tag. `inAccount` then says the role, and
+ * whether its policy is attached, are already there, so the component imports them; while they
+ * are in state the import ID matches and the engine treats them as usual.
  */
-export async function resolveSecurityRoleMode(mode: "auto" | "create" | "adopt"): Promise<{ mode: "create" | "adopt"; warnings: string[] }> {
+export async function resolveSecurityRoleMode(mode: "auto" | "create" | "adopt"): Promise<SecurityRoleDecision> {
     if (mode !== "auto") return { mode, warnings: [] };
-    const found = await alicloud.ram.getRoles({ nameRegex: `^${SECURITY_ROLE_NAME}$` });
+    const nameRegex = `^${SECURITY_ROLE_NAME}$`;
+    const found = await alicloud.ram.getRoles({ nameRegex });
     const role = (found.roles ?? []).find((r) => r.name === SECURITY_ROLE_NAME);
     if (!role) return { mode: "create", warnings: [] };
     if (role.tags === undefined || role.tags === null) {
@@ -67,7 +80,11 @@ export async function resolveSecurityRoleMode(mode: "auto" | "create" | "adopt")
                 "(an alicloud provider older than the one this project pins?). Set securityRole to create (this stack created the role) or adopt (it did not).",
         ]);
     }
-    if (role.tags[ROLE_MANAGED_BY_TAG] === managingStackName()) return { mode: "create", warnings: [] };
+    if (role.tags[ROLE_MANAGED_BY_TAG] === managingStackName()) {
+        const withPolicy = await alicloud.ram.getRoles({ nameRegex, policyName: SECURITY_ROLE_POLICY, policyType: "System" });
+        const policyAttached = (withPolicy.roles ?? []).some((r) => r.name === SECURITY_ROLE_NAME);
+        return { mode: "create", warnings: [], inAccount: { policyAttached } };
+    }
     const warnings: string[] = [];
     if (role.tags[ROLE_MANAGED_BY_TAG] === undefined && role.description === SECURITY_ROLE_DESCRIPTION) {
         warnings.push(
@@ -79,12 +96,19 @@ export async function resolveSecurityRoleMode(mode: "auto" | "create" | "adopt")
     return { mode: "adopt", warnings };
 }
 
+/** What adopting a key means: the lines to show before the import changes it, and the rotation interval to give it. */
+export interface AdoptedKeyReview {
+    changes: string[];
+    /** adoptedKeyRotationInterval: the key's own, else DEFAULT_ROTATION_INTERVAL. */
+    rotationInterval: string;
+}
+
 /**
  * Looks an adopted key up (before anything is registered) and compares it with what the
  * component applies. Returns one line per setting the import-then-update would change;
  * throws a ConfigError for a key that is missing or whose spec or usage differs.
  */
-export async function reviewAdoptedKey(kmsKeyId: string, project: string): Promise<string[]> {
+export async function reviewAdoptedKey(kmsKeyId: string, project: string): Promise<AdoptedKeyReview> {
     const found = await alicloud.kms.getKeys({ ids: [kmsKeyId], enableDetails: true });
     const key = (found.keys ?? []).find((k) => k.id === kmsKeyId || k.keyId === kmsKeyId);
     const where = `${project}:kmsKeyId`;
@@ -120,7 +144,20 @@ export async function reviewAdoptedKey(kmsKeyId: string, project: string): Promi
                 : `adopting key ${kmsKeyId}: the import is followed by an update that sets ${name} from ${live[name] || "(empty)"} to ${wanted}`,
         );
     }
-    return changes;
+    if (!key.rotationInterval) {
+        changes.push(
+            `adopting key ${kmsKeyId}: it has no rotationInterval; the update sets ${DEFAULT_ROTATION_INTERVAL} (365 days), which turning rotation on needs`,
+        );
+    }
+    return { changes, rotationInterval: adoptedKeyRotationInterval(key.rotationInterval) };
+}
+
+/**
+ * The rotation interval the update gives an adopted key: its own when it has one (nothing changes there), else the
+ * default, because KMS refuses to turn automatic rotation on without one (UpdateRotationPolicy, docs/platform-facts.md).
+ */
+export function adoptedKeyRotationInterval(own: string | undefined): string {
+    return own ? own : DEFAULT_ROTATION_INTERVAL;
 }
 
 /**

@@ -17,7 +17,15 @@ import {
 } from "../config";
 import { execKubeconfig, ExecKubeconfigOptions } from "../kube/execKubeconfig";
 import { ADOPTED_KEY_KEPT_AS_IS, ADOPTED_KEY_SETTINGS, managingStackName, SECURITY_ROLE_DESCRIPTION } from "./lookups";
-import { defaultKeyDescription, eachTuning, ENCRYPTION_ON_DELETE, KEY_SETTINGS, OnDeleteChoice, REENCRYPT_IDENTITY } from "../config";
+import {
+    DEFAULT_ROTATION_INTERVAL,
+    defaultKeyDescription,
+    eachTuning,
+    ENCRYPTION_ON_DELETE,
+    KEY_SETTINGS,
+    OnDeleteChoice,
+    REENCRYPT_IDENTITY,
+} from "../config";
 
 /** A dedicated KMS instance to create. See https://www.alibabacloud.com/help/en/kms/key-management-service/user-guide/purchase-and-enable-a-kms-instance */
 export interface KmsInstanceArgs {
@@ -122,6 +130,11 @@ export interface SecretEncryptionArgs {
      * A plain string, not an Input: Pulumi needs an import ID before the program's outputs resolve.
      */
     kmsKeyId?: string;
+    /**
+     * The adopted key's rotation interval (seconds form): its own when it has one (reviewAdoptedKey finds it), so the
+     * import changes nothing there; else the default, 365 days, since turning rotation on needs one. Default: 365 days.
+     */
+    adoptedKeyRotationInterval?: string;
     /** Adopt an existing dedicated KMS instance for the new key. */
     kmsInstanceId?: pulumi.Input<string>;
     /** Create a dedicated KMS instance for the new key. */
@@ -133,6 +146,11 @@ export interface SecretEncryptionArgs {
      * Decides which resources exist, so not an Input; `resolveSecurityRoleMode` turns the stack's "auto" into one of these.
      */
     securityRole?: "create" | "adopt";
+    /**
+     * With securityRole "create": the role already exists with this stack's tag (resolveSecurityRoleMode's inAccount),
+     * so it is imported, and its policy attachment too when `policyAttached`. A destroy keeps both in the account.
+     */
+    securityRoleInAccount?: { policyAttached: boolean };
     /** The RAM user or role that runs `pulumi up`; it gets AliyunKMSCryptoAdminAccess. Optional. */
     operator?: { ramUserName: pulumi.Input<string> } | { ramRoleName: pulumi.Input<string> };
     /** How ClusterEncryption waits for Container Service. */
@@ -153,8 +171,6 @@ export interface SecretEncryptionArgs {
         identity?: ExecKubeconfigOptions["identity"];
     };
 }
-
-const SECONDS_365_DAYS = `${365 * 86400}s`;
 
 /** The IAM trust policy that lets Container Service assume the security role. */
 export const SECURITY_ROLE_TRUST_POLICY = JSON.stringify({
@@ -186,7 +202,7 @@ export class SecretEncryption extends pulumi.ComponentResource {
         super(SECRET_ENCRYPTION_TYPE, name, {}, opts);
         const { key, instanceId } = this.kmsKey(name, args);
         this.keyResource = key;
-        const grants = [...this.securityRole(name, args.securityRole ?? "create"), ...this.operatorGrant(name, args.operator)];
+        const grants = [...this.securityRole(name, args.securityRole ?? "create", args.securityRoleInAccount), ...this.operatorGrant(name, args.operator)];
 
         this.clusterEncryption = new ClusterEncryption(
             `${name}-cluster-encryption`,
@@ -227,7 +243,8 @@ export class SecretEncryption extends pulumi.ComponentResource {
             // safety are taken as they are.
             const key = new alicloud.kms.Key(
                 `${name}-key`,
-                { ...ADOPTED_KEY_SETTINGS },
+                // Turning rotation on needs an interval (UpdateRotationPolicy): the key's own when it has one.
+                { ...ADOPTED_KEY_SETTINGS, rotationInterval: args.adoptedKeyRotationInterval ?? DEFAULT_ROTATION_INTERVAL },
                 {
                     parent: this,
                     import: args.kmsKeyId,
@@ -249,7 +266,7 @@ export class SecretEncryption extends pulumi.ComponentResource {
                 dkmsInstanceId: instanceId,
                 automaticRotation: "Enabled",
                 // Seconds form: the API reads the interval back in seconds, so "365d" would diff forever.
-                rotationInterval: args.key?.rotationInterval ?? SECONDS_365_DAYS,
+                rotationInterval: args.key?.rotationInterval ?? DEFAULT_ROTATION_INTERVAL,
                 pendingWindowInDays: args.key?.pendingWindowInDays ?? KEY_SETTINGS.pendingWindowInDays.default,
                 status: "Enabled",
                 deletionProtection: "Enabled",
@@ -323,10 +340,13 @@ export class SecretEncryption extends pulumi.ComponentResource {
     }
 
     /** The account-wide security role Container Service assumes to call KMS for the cluster. */
-    private securityRole(name: string, mode: "create" | "adopt"): pulumi.Resource[] {
+    private securityRole(name: string, mode: "create" | "adopt", inAccount: SecretEncryptionArgs["securityRoleInAccount"]): pulumi.Resource[] {
         if (mode === "adopt") return [];
         // Other clusters in the account rely on this role: never delete it with this stack.
         const keep = { parent: this, retainOnDelete: true };
+        // Kept by an earlier destroy but gone from state: take it back (an ID equal to the stored one is no import).
+        const roleImport = inAccount ? { import: SECURITY_ROLE_NAME } : {};
+        const attachmentImport = inAccount?.policyAttached ? { import: `role:${SECURITY_ROLE_POLICY}:System:${SECURITY_ROLE_NAME}` } : {};
         const role = new alicloud.ram.Role(
             `${name}-security-role`,
             {
@@ -336,12 +356,12 @@ export class SecretEncryption extends pulumi.ComponentResource {
                 // Lets "auto" tell the role this stack created from one another stack (or a person) created.
                 tags: { [ROLE_MANAGED_BY_TAG]: managingStackName() },
             },
-            keep,
+            { ...keep, ...roleImport },
         );
         const attachment = new alicloud.ram.RolePolicyAttachment(
             `${name}-security-role-policy`,
             { roleName: role.roleName, policyName: SECURITY_ROLE_POLICY, policyType: "System" },
-            keep,
+            { ...keep, ...attachmentImport },
         );
         return [role, attachment];
     }

@@ -329,6 +329,12 @@ export const KEY_SETTINGS = {
     },
 } as const satisfies Record<string, NumberSetting>;
 
+/**
+ * The key's automatic rotation interval unless the stack sets one: 365 days (the longest KMS allows), in the seconds
+ * form KMS reads back, so the program and the key never differ only in how the interval is written.
+ */
+export const DEFAULT_ROTATION_INTERVAL = `${365 * 86400}s`;
+
 /** The key's description unless the stack sets one. */
 export function defaultKeyDescription(clusterId: string): string {
     return `Encrypts Kubernetes Secrets at rest for ASK Pro cluster ${clusterId}. Do not disable or delete while the cluster uses it.`;

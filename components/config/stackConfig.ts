@@ -9,6 +9,7 @@ import {
     CLUSTER_ENDPOINT,
     ClusterEndpointMode,
     defaultKeyDescription,
+    DEFAULT_ROTATION_INTERVAL,
     ENCRYPTION_ON_DELETE,
     ENCRYPTION_TIMING,
     EncryptionSettings,
@@ -315,7 +316,7 @@ function parseKey(v: Validator, value: unknown, clusterId: string, instanceVersi
                     `(${instanceVersion === "5" ? "a hardware instance holds HSM keys" : "a software instance holds SOFTWARE keys"}); remove key.protectionLevel or set it to ${derived}`,
             );
         }
-        const intervalText = v.string(o, "key.rotationInterval", {}) ?? "365d";
+        const intervalText = v.string(o, "key.rotationInterval", {}) ?? DEFAULT_ROTATION_INTERVAL;
         const seconds = rotationIntervalSeconds(intervalText);
         if (seconds === undefined || seconds < 7 * SECONDS_PER_DAY || seconds > 365 * SECONDS_PER_DAY) {
             v.problems.push(`${v.project}:key.rotationInterval: "${intervalText}" must be between 7d and 365d (write it like "90d" or "7776000s")`);

@@ -192,15 +192,26 @@ describe("SecretEncryption component (under Pulumi mocks)", () => {
         assert.deepEqual(p.warnings, [
             "adopting key key-hzz62f1cb66fa42qo5jgx: the import is followed by an update that sets automaticRotation from Disabled to Enabled",
             "adopting key key-hzz62f1cb66fa42qo5jgx: its deletionProtection is not visible to the lookup; the import is followed by an update that sets it to Enabled",
+            "adopting key key-hzz62f1cb66fa42qo5jgx: it has no rotationInterval; the update sets 31536000s (365 days), which turning rotation on needs",
         ]);
+        assert.equal(only(p, "alicloud:kms/key:Key").props.rotationInterval, "31536000s");
     });
 
     it("adopts a KMS 1.0 key (a UUID ID) the same way", async () => {
         const id = "05754286-3ba2-4fa6-8d41-4323aca6a4c2";
-        const live = { id, keyId: id, keySpec: "Aliyun_AES_256", keyUsage: "ENCRYPT/DECRYPT", automaticRotation: "Enabled", status: "Enabled" };
+        const live = {
+            id,
+            keyId: id,
+            keySpec: "Aliyun_AES_256",
+            keyUsage: "ENCRYPT/DECRYPT",
+            automaticRotation: "Enabled",
+            rotationInterval: "7776000s",
+            status: "Enabled",
+        };
         const p = await plan({ clusterId: CLUSTER, kmsKeyId: id, securityRole: "create" }, { "alicloud:kms/getKeys:getKeys": { ids: [id], keys: [live] } });
         none(p, "alicloud:kms/instance:Instance");
         assert.equal(only(p, "alicloud:kms/key:Key").importId, id);
+        assert.equal(only(p, "alicloud:kms/key:Key").props.rotationInterval, "7776000s", "a key that rotates keeps its own interval");
         assert.equal(only(p, "pulumi-nodejs:dynamic/ask:ClusterEncryption").props.kmsKeyId, id);
         assert.deepEqual(p.warnings, [
             `adopting key ${id}: its deletionProtection is not visible to the lookup; the import is followed by an update that sets it to Enabled`,

@@ -247,24 +247,32 @@ describe("e2e: the real Pulumi CLI runs the example stack", function () {
             "the resource option protect is not set",
         ],
     ] as const) {
-        it(`up --skip-preview --policy-pack policy, ${change}: the guard stops the key's step before any call reaches the account`, async () => {
+        it(`preview and up --skip-preview --policy-pack policy, ${change}: the guard stops the key's step before any call reaches the account`, async () => {
             const { keyId, key } = await accountKey();
             const keyBefore = { ...key };
             const writesBefore = standIn.controlWrites.length;
             placement = { ...placement, opts: { transforms: [(a) => (a.type === "alicloud:kms/key:Key" ? edit(a) : undefined)] } };
-            events.length = 0;
+            const guarded = () => {
+                const verdicts = mandatoryVerdicts();
+                assert.ok(
+                    verdicts.some((v) => v.startsWith("kms-key-for-cluster-guarded: ") && v.includes(expected) && v.includes("nothing was sent to KMS")),
+                    verdicts.join("\n"),
+                );
+            };
             try {
+                // `pulumi up` without --skip-preview stops at its preview.
+                events.length = 0;
+                const previewed = await stack.preview({ policyPacks: [sandbox.policyPackDir()], ...watch }).catch((e: Error) => e);
+                assert.ok(previewed instanceof Error, "the preview is refused");
+                guarded();
                 // The Automation API's up is `pulumi up --yes --skip-preview`: no preview gates it.
+                events.length = 0;
                 const refused = await stack.up({ policyPacks: [sandbox.policyPackDir()], ...watch }).catch((e: Error) => e);
                 assert.ok(refused instanceof Error, "the up is refused");
+                guarded();
             } finally {
                 placement = { ...placement, opts: undefined };
             }
-            const verdicts = mandatoryVerdicts();
-            assert.ok(
-                verdicts.some((v) => v.startsWith("kms-key-for-cluster-guarded: ") && v.includes(expected) && v.includes("nothing was sent to KMS")),
-                verdicts.join("\n"),
-            );
             const keyWrites = standIn.controlWrites.slice(writesBefore).filter((w) => w.path.startsWith("/v1/keys"));
             assert.deepEqual(keyWrites, [], "no call about the key reached the account");
             assert.deepEqual(standIn.keys.get(keyId), keyBefore, "the key is as it was");
@@ -311,9 +319,10 @@ describe("e2e: the real Pulumi CLI runs the example stack", function () {
         await reader.workspace.removeStack("reads-the-key", { force: true });
     });
 
-    it("up of a stack that adopts an existing key: the engine imports it, then updates it to the component's settings (needs CLI 3.174)", async () => {
+    it("up of a stack that adopts a key that never rotated: the engine imports it, then updates it to the component's settings (needs CLI 3.174)", async () => {
         const adoptedCluster = standIn.addCluster({ clusterId: "c0adopts0key00001", regionId: REGION, endpoints: { internet: cluster.url } });
-        const existing = standIn.addKey({ deletionProtection: "Disabled", automaticRotation: "Enabled", rotationInterval: "31536000s" });
+        // A key that never rotated: turning rotation on needs an interval, which the program must give.
+        const existing = standIn.addKey({ deletionProtection: "Disabled", automaticRotation: "Disabled", rotationInterval: "" });
         const adopter = await sandbox.stack(
             PROJECT,
             "adopts-a-key",
@@ -342,7 +351,12 @@ describe("e2e: the real Pulumi CLI runs the example stack", function () {
             keySteps.some((m) => m?.op === "import"),
             `the key was imported: ${keySteps.map((m) => m?.op).join(", ")}`,
         );
-        assert.equal(standIn.keys.get(existing.keyId)?.deletionProtection, "Enabled", "and then updated: KMS deletion protection is on");
+        const adopted = standIn.keys.get(existing.keyId);
+        assert.deepEqual(
+            [adopted?.deletionProtection, adopted?.automaticRotation, adopted?.rotationInterval],
+            ["Enabled", "Enabled", "31536000s"],
+            "and then updated: deletion protection on, rotating every 365 days",
+        );
         const stored = (await adopter.exportStack()).deployment.resources.find((r: { type: string }) => r.type === "alicloud:kms/key:Key");
         assert.equal(stored?.protect, true);
         assert.equal(standIn.clusters.get(adoptedCluster.clusterId)?.encryptionKeyId, existing.keyId);
@@ -424,12 +438,9 @@ describe("e2e: the real Pulumi CLI runs the example stack", function () {
         assert.equal(standIn.clusters.get(clusterId)?.encryptionDisabled, false);
     });
 
-    it("destroy of ClusterEncryption from the project directory, onDelete: keep: the cluster goes on encrypting with the key", async () => {
+    it("destroy --exclude-protected from the project directory, onDelete: keep: the cluster goes on encrypting with the key", async () => {
         const { keyId } = await accountKey();
-        const resources = (await stack.exportStack()).deployment.resources as { type: string; urn: string }[];
-        const encryptionUrn = resources.find((r) => r.type === "pulumi-nodejs:dynamic/ask:ClusterEncryption")!.urn;
-        // Only it and what depends on it: a whole destroy would also drop the retained security role from state.
-        const destroyed = await pulumiCli(workDir, ["destroy", "--yes", "--target", encryptionUrn, "--target-dependents", "-s", "dev"]);
+        const destroyed = await pulumiCli(workDir, destroyArgs);
         assert.equal(destroyed.status, 0, destroyed.said);
         assert.match(destroyed.said, new RegExp(`Secret encryption stays on with key ${keyId} \\(onDelete: keep\\)`));
         const left = await storedTypes();
@@ -442,8 +453,17 @@ describe("e2e: the real Pulumi CLI runs the example stack", function () {
 
     it("encryption.onDelete: switch-off, recorded by up, shown by destroy --preview-only --diff; then destroy switches encryption off", async () => {
         await stack.setConfig(`${PROJECT}:encryption`, { value: JSON.stringify({ onDelete: "switch-off" }) });
+        events.length = 0;
+        // The destroy kept the security role and its policy in the account (retainOnDelete), with this stack's tag:
+        // securityRole auto takes them back by import instead of creating them again.
         const up = await stack.up({ ...watch });
         assert.equal(up.summary.result, "succeeded");
+        const imported = events
+            .map((e) => e.resOutputsEvent?.metadata)
+            .filter((m) => m?.op === "import")
+            .map((m) => m!.type)
+            .sort();
+        assert.deepEqual(imported, ["alicloud:ram/role:Role", "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment"]);
         const previewed = await pulumiCli(workDir, ["destroy", "--preview-only", "--diff", "--exclude-protected", "-s", "dev"]);
         assert.equal(previewed.status, 0, previewed.said);
         const shown = previewed.said.slice(previewed.said.indexOf("ask:ClusterEncryption"));

@@ -16,7 +16,7 @@ import { promisify } from "node:util";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { describeKey, isUserKey } from "../../components/alibaba";
 import { createKmsClient } from "../../components/alibaba/clients";
-import { ADOPTED_KEY_KEPT_AS_IS, ADOPTED_KEY_SETTINGS } from "../../components/component/lookups";
+import { ADOPTED_KEY_KEPT_AS_IS, ADOPTED_KEY_SETTINGS, adoptedKeyRotationInterval } from "../../components/component/lookups";
 import { AlibabaStandIn, startAlibabaStandIn, useAlibabaStandInEnv } from "./alibabaStandIn";
 import {
     alicloudPluginEnv,
@@ -281,7 +281,10 @@ describe("support: alicloud stand-in plugin over gRPC", function () {
         );
         assert.equal(imported.inputs.protectionLevel, undefined, "a value at the schema default is not an import input");
         // The engine: ignoreChanges copies the imported inputs, Check, Diff against the read state, Update.
-        const program: Props = { ...ADOPTED_KEY_SETTINGS };
+        const program: Props = {
+            ...ADOPTED_KEY_SETTINGS,
+            rotationInterval: adoptedKeyRotationInterval(imported.inputs.rotationInterval as string | undefined),
+        };
         for (const name of ADOPTED_KEY_KEPT_AS_IS) if (imported.inputs[name] !== undefined) program[name] = imported.inputs[name];
         const { inputs: news, failures } = await client.check(urn, imported.inputs, program);
         assert.deepEqual(failures, []);
@@ -295,6 +298,25 @@ describe("support: alicloud stand-in plugin over gRPC", function () {
         );
         // A key that is not there imports as nothing.
         assert.equal((await client.read("key-hzzdoesnotexist", urn)).id, "");
+    });
+
+    it("Key: adopting a key that never rotated: the update turns rotation on with the default interval (KMS wants one)", async () => {
+        const key = standIn.addKey({ automaticRotation: "Disabled", rotationInterval: "", deletionProtection: "Disabled" });
+        const urn = urnOf(KEY, "never-rotated");
+        const imported = await client.read(key.keyId, urn);
+        const interval = adoptedKeyRotationInterval(imported.inputs.rotationInterval as string | undefined);
+        const withoutInterval: Props = { ...ADOPTED_KEY_SETTINGS };
+        for (const name of ADOPTED_KEY_KEPT_AS_IS) if (imported.inputs[name] !== undefined) withoutInterval[name] = imported.inputs[name];
+        // What the component sent before it gave an interval: KMS refuses it.
+        const refused = await client.check(urn, imported.inputs, withoutInterval);
+        await assert.rejects(
+            client.update(key.keyId, urn, imported.props, refused.inputs),
+            /RotationInterval is required when EnableAutomaticRotation is true/,
+        );
+        const { inputs: news } = await client.check(urn, imported.inputs, { ...withoutInterval, rotationInterval: interval });
+        await client.update(key.keyId, urn, imported.props, news);
+        const described = await describeKey(ctx, key.keyId);
+        assert.deepEqual([described.automaticRotation, described.rotationInterval, described.deletionProtection], ["Enabled", "31536000s", "Enabled"]);
     });
 
     it("Diff replaces exactly on the fields terraform-provider-alicloud marks ForceNew", async () => {
